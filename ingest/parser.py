@@ -152,7 +152,7 @@ def _assemble(path: Path, work: list[_PageWork], pdf_meta: dict) -> Document:
     cover = [ln for ln in work[0].lines if not bp.is_running(ln, work[0].height, keys)
              and ln not in sidebar]
     meta = extract_meta(path.name, pdf_meta, cover, sidebar, running_texts, len(work))
-    meta.sha256 = _sha256(path)
+    meta.sha256 = file_sha256(path)
     return Document(meta=meta, pages=pages, tables=tables)
 
 
@@ -185,7 +185,7 @@ def _mark_page_continuations(work: list[_PageWork]) -> None:
             first.continues = True
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -1,0 +1,187 @@
+"""``yanbao eval``: run the gold set through retrieval and answering, score it, report it.
+
+The eval library is built from ``evals/corpus`` into a per-user cache (incremental: vectors
+are cached), so repeated runs and CI only pay for what changed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from .scoring import aggregate, score_item
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+DEFAULT_GOLD = HERE / "gold" / "gold.jsonl"
+THRESHOLDS = HERE / "thresholds.json"
+
+
+def load_gold(path: str | Path | None = None) -> list[dict]:
+    path = Path(path) if path else DEFAULT_GOLD
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@lru_cache(maxsize=None)
+def _page_text(file: str, page: int) -> str:
+    import pymupdf
+    path = CORPUS / file
+    if not path.exists():
+        return ""
+    with pymupdf.open(path) as doc:
+        return doc[page - 1].get_text() if 1 <= page <= doc.page_count else ""
+
+
+def eval_library_path(embedder: str) -> Path:
+    base = os.environ.get("YANBAO_EVAL_LIBRARY")
+    if base:
+        return Path(base)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "yanbao" / f"eval-library-{Path(embedder).name}"
+
+
+def open_library(library: str | None, embedder: str, quiet: bool = False):
+    """The library to evaluate; the eval library is (re)built from the corpus if needed."""
+    from qa import Config, Library
+    path = Path(library) if library else eval_library_path(embedder)
+    lib = Library(path, Config.load(library=path, embedder=embedder, llm="none"))
+    if not library:
+        report = lib.ingest([CORPUS])
+        if not quiet:
+            print(f"eval library {path}: {report}", file=sys.stderr)
+    return lib
+
+
+def ranked_pages(hits) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for h in hits:
+        for p in h.chunk.pages:
+            if (h.chunk.file, p) not in out:
+                out.append((h.chunk.file, p))
+    return out
+
+
+def run_retrieval(lib, gold: list[dict], mode: str) -> dict:
+    from .scoring import page_hits
+    rows, latencies = [], []
+    for g in gold:
+        if g.get("answer") == "NOT_IN_CORPUS" or not g.get("file"):
+            continue
+        t = time.perf_counter()
+        hits = lib.index.search(g["question"], k=8, mode=mode)
+        latencies.append(time.perf_counter() - t)
+        r = page_hits(g, ranked_pages(hits), _page_text)
+        rows.append({"id": g["id"], "kind": g["kind"], "lang": g["lang"], **r})
+
+    def summary(items):
+        n = len(items)
+        return {"n": n, **{k: round(sum(i[k] for i in items) / n, 3) for k in ("hit@1", "hit@3", "hit@5", "rr")}} if n else {}
+    by = lambda key: {v: summary([r for r in rows if r[key] == v]) for v in sorted({r[key] for r in rows})}
+    return {"mode": mode, "overall": summary(rows), "by_kind": by("kind"), "by_lang": by("lang"),
+            "latency_ms": _latency(latencies), "items": rows}
+
+
+def _latency(values: list[float]) -> dict:
+    if not values:
+        return {}
+    v = sorted(values[1:] or values)  # the first query warms up
+    return {"p50": round(1000 * statistics.median(v), 1), "p95": round(1000 * v[int(0.95 * (len(v) - 1))], 1)}
+
+
+def run_answers(answer_fn, gold: list[dict]) -> dict:
+    """``answer_fn(question) -> (text, abstained, citations[dict], ranked_pages)``."""
+    scores, items, latencies = [], [], []
+    for g in gold:
+        t = time.perf_counter()
+        text, abstained, citations, ranked = answer_fn(g["question"])
+        latencies.append(time.perf_counter() - t)
+        s = score_item(g, text, abstained, citations, _page_text, ranked)
+        scores.append(s)
+        items.append({"id": g["id"], "kind": g["kind"], "question": g["question"], "gold": g["answer"],
+                      "answer": text, "abstained": abstained, "citations": citations,
+                      "outcome": s.outcome, "cited_correct": s.cited_correct, "hallucinated": s.hallucinated,
+                      "seconds": round(latencies[-1], 3)})
+    return {"summary": aggregate(scores), "latency_ms": _latency(latencies), "items": items}
+
+
+def yanbao_answer_fn(lib):
+    def fn(question: str):
+        ans = lib.ask(question)
+        cites = [{"file": c.file, "page": c.page, "quote": c.quote} for c in ans.citations]
+        ranked = [(e["file"], p) for e in ans.evidence for p in e["pages"]]
+        return ans.text, ans.abstained, cites, list(dict.fromkeys(ranked))
+    return fn
+
+
+def _fmt(x) -> str:
+    return "  -  " if x is None else f"{x:5.3f}"
+
+
+def print_summary(title: str, summary: dict) -> None:
+    keys = ["n", "answerable_accuracy", "cited_and_correct", "unanswerable_refusal_rate", "hallucination_rate",
+            "hit@1", "hit@5", "mrr"]
+    print(f"\n{title}")
+    print(f"  {'group':<14}" + "".join(f"{k[:12]:>13}" for k in keys))
+    rows = [("overall", summary["overall"])] + [(f"kind:{k}", v) for k, v in summary["by_kind"].items()] + \
+           [(f"lang:{k}", v) for k, v in summary["by_lang"].items()]
+    for name, m in rows:
+        print(f"  {name:<14}" + "".join(f"{m[k]:>13}" if k == "n" else f"{_fmt(m[k]):>13}" for k in keys))
+
+
+def check_gate(report: dict, thresholds: dict) -> list[str]:
+    """Ratchet: every checked-in floor must still be met."""
+    failures = []
+    for dotted, floor in thresholds.items():
+        node = report
+        for part in dotted.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        value = node if isinstance(node, (int, float)) else None
+        ceiling = dotted.endswith("hallucination_rate")
+        if value is None or (value > floor if ceiling else value < floor):
+            failures.append(f"{dotted}: {value} {'>' if ceiling else '<'} {floor}")
+    return failures
+
+
+def main(args) -> int:
+    gold = load_gold(args.gold)
+    if args.limit:
+        gold = gold[: args.limit]
+    embedder = args.embedder or "embeddinggemma"
+    lib = open_library(args.library, embedder)
+    report: dict = {"gold": str(args.gold or DEFAULT_GOLD), "n_items": len(gold), "embedder": lib.index.embedder.name,
+                    "config": lib.config.to_dict(), "retrieval": {}}
+    for mode in args.modes.split(","):
+        r = run_retrieval(lib, gold, mode.strip())
+        report["retrieval"][mode] = r
+        o = r["overall"]
+        print(f"retrieval {mode:<7} hit@1 {o['hit@1']:.3f}  hit@3 {o['hit@3']:.3f}  hit@5 {o['hit@5']:.3f}  "
+              f"MRR {o['rr']:.3f}  p50 {r['latency_ms'].get('p50')} ms  p95 {r['latency_ms'].get('p95')} ms")
+        for k, v in r["by_kind"].items():
+            print(f"    {k:<8} n={v['n']:<3} hit@5 {v['hit@5']:.3f}  MRR {v['rr']:.3f}")
+        for k, v in r["by_lang"].items():
+            print(f"    {k:<8} n={v['n']:<3} hit@5 {v['hit@5']:.3f}  MRR {v['rr']:.3f}")
+    if not args.retrieval_only:
+        report["yanbao"] = run_answers(yanbao_answer_fn(lib), gold)
+        print_summary(f"yanbao (mode {lib.config.llm}, latency p50 {report['yanbao']['latency_ms'].get('p50')} ms)",
+                      report["yanbao"]["summary"])
+        if args.baseline:
+            from .baseline import NaiveRag
+            base = NaiveRag(CORPUS, lib.index.embedder)
+            report["baseline"] = run_answers(base.answer, gold)
+            print_summary("baseline: naive LangChain RAG (page text, RecursiveCharacterTextSplitter, FAISS)",
+                          report["baseline"]["summary"])
+    out = Path(args.report) if args.report else Path("artifacts") / "eval-report.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+    print(f"\nreport: {out}")
+    if args.gate:
+        floors = json.loads(THRESHOLDS.read_text())
+        failures = check_gate(report, floors)
+        for f in failures:
+            print(f"GATE FAILED {f}", file=sys.stderr)
+        return 1 if failures else 0
+    return 0

