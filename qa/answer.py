@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 
 from index.query import ParsedQuery
 from ingest import numbers as num
+from ingest.tables import unit_hint
 
-from .evidence import Unit, _mentions, metric_surfaces
+from .compute import Computation, asks_difference, compute_difference
+from .evidence import Unit, _mentions, metric_surfaces, required_terms
+
+# questions that ask for a figure, and questions that ask for a name, a date or a reason
+FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
+                      r"how much|how many|what (was|is|were|are) the (revenue|value|size|amount|price|share|margin|growth)|"
+                      r"\bsize\b|\brevenue\b|\bbacklog\b|\bcapex\b|\barr\b|\bmargin\b|\bprice\b)", re.I)
+NAME_Q = re.compile(r"(哪|什么|谁|何时|为何|为什么|如何|怎样|怎么|\bwho\b|\bwhich\b|\bwhen\b|\bwhy\b|\bhow did\b|what (company|product|name))", re.I)
 
 _PCT_METRICS = {"growth", "growth_yoy", "growth_qoq", "gross_margin", "margin", "net_margin", "market_share",
                 "operating_margin", "ebitda_margin", "share"}
@@ -28,6 +36,7 @@ class Extraction:
     reason: str = ""                       # why it refused
     nearest: list[Unit] = field(default_factory=list)
     conflicts: list[tuple[Unit, str]] = field(default_factory=list)
+    computation: Computation | None = None
 
 
 def _figures(text: str) -> list[tuple[int, num.Quantity]]:
@@ -49,7 +58,7 @@ def pick_figure(q: ParsedQuery, unit: Unit) -> str:
     metric; in a sentence, the first figure after the metric (or period) mention."""
     want_pct = any(m.key in _PCT_METRICS for m in q.metrics)
     if unit.cells:
-        best, best_score = "", -1.0
+        best, best_head, best_score = "", "", -1.0
         mets = metric_surfaces(q)
         for i, (head, cell) in enumerate(unit.cells):
             if not _figures(cell):
@@ -60,9 +69,15 @@ def pick_figure(q: ParsedQuery, unit: Unit) -> str:
             score += 0.5 if want_pct == ("%" in cell) else 0.0
             score -= 0.01 * i
             if score > best_score:
-                best, best_score = cell.strip(), score
+                best, best_head, best_score = cell.strip(), head, score
         if len(_figures(best)) > 1:  # a sentence inside a cell: pick within it
             return _pick_in_text(q, best, want_pct)
+        figs = _figures(best)
+        if figs and figs[0][1].is_bare:
+            # a bare cell takes its unit from the column header or the caption: "合同金额（亿元）"
+            unit = unit_hint(best_head) or unit_hint(unit.context)
+            if unit:
+                return f"{best} {unit}" if unit != "%" else f"{best}%"
         return best
     return _pick_in_text(q, unit.text, want_pct)
 
@@ -90,6 +105,12 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         return "period"
     if m.get("entities_wanted") and not m.get("entities"):
         return "entity"
+    terms = required_terms(q)
+    if terms:
+        # the subject may be named anywhere in the chunk, its headings or the report's file name
+        scope = "\n".join([u.full, u.chunk.text, *u.chunk.heading_path, u.chunk.file])
+        if any(_mentions(scope, [t]) < 0 for t in terms):
+            return "entity"
     if q.comparisons:
         wants = set(q.comparisons)
         says = {"yoy" for k in ("同比", "YoY", "yoy", "YOY") if k in u.full} | \
@@ -99,23 +120,42 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
     return ""
 
 
+def _refuse(q: ParsedQuery, top: list[Unit], reason: str) -> Extraction:
+    # the nearest evidence: same entity and metric, whatever the period
+    near = sorted(top, key=lambda u: (-(u.matched["entities"] + u.matched["metrics"]), -u.score))
+    return Extraction(None, abstained=True, reason=reason, nearest=near[:2])
+
+
 def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     if not ranked:
         return Extraction(None, abstained=True, reason="no evidence")
     top = ranked[:12]
     fitting = [u for u in top if not _mismatch(q, u)]
     if not fitting:
-        # the nearest evidence: same entity and metric, whatever the period
-        near = sorted(top, key=lambda u: (-(u.matched["entities"] + u.matched["metrics"]), -u.score))
-        return Extraction(None, abstained=True, reason=_mismatch(q, top[0]), nearest=near[:2])
+        return _refuse(q, top, _mismatch(q, top[0]))
     best = fitting[0]
-    if q.metrics and not best.matched.get("metrics") and best.matched.get("entities_wanted") and \
-            not best.matched.get("entities"):
-        return Extraction(None, abstained=True, reason="metric", nearest=[best])
-    figure = pick_figure(q, best) if (q.metrics or q.periods) else ""
-    ext = Extraction(best, figure=figure)
-    ext.conflicts = _conflicts(q, best, figure, fitting[1:])
-    return ext
+    if asks_difference(q.text):
+        for u in fitting[:6]:
+            comp = compute_difference(q.text, u.text, u.cells)
+            if comp is not None:
+                return Extraction(u, figure=comp.result, computation=comp)
+        return Extraction(best)  # the evidence, but no figure we could compute
+    wants_figure = bool(FIGURE_Q.search(q.text)) and not (NAME_Q.search(q.text) and not FIGURE_Q.search(q.text))
+    if not wants_figure and NAME_Q.search(q.text):
+        return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer
+    if not (q.metrics or q.periods or wants_figure):
+        return Extraction(best)
+    for u in fitting[:4]:
+        if u.score < best.score * 0.75:
+            break
+        figure = pick_figure(q, u)
+        if figure:
+            ext = Extraction(u, figure=figure)
+            ext.conflicts = _conflicts(q, u, figure, [o for o in fitting if o is not u])
+            return ext
+    if wants_figure:
+        return _refuse(q, top, "no figure")  # the evidence names it but gives no number
+    return Extraction(best)
 
 
 def _conflicts(q: ParsedQuery, best: Unit, figure: str, others: list[Unit]) -> list[tuple[Unit, str]]:
@@ -138,13 +178,17 @@ def _conflicts(q: ParsedQuery, best: Unit, figure: str, others: list[Unit]) -> l
     return out[:3]
 
 
-def unsupported_numbers(answer: str, evidence_texts: list[str]) -> list[str]:
-    """Figures stated in ``answer`` that no cited evidence contains (unit-normalised)."""
-    joined = "\n".join(evidence_texts)
+def unsupported_numbers(claim: str | list[str], evidence_texts: list[str]) -> list[str]:
+    """Figures stated in ``claim`` that no evidence text prints (the NumberCheck).
+
+    Exact after unit normalisation (994亿美元 == US$99.4 billion), not approximate: a
+    verifier that lets 995 pass for 994 is no verifier.
+    """
+    claims = [claim] if isinstance(claim, str) else claim
+    printed = [q for t in evidence_texts for q in num.extract_quantities(t) if q.kind == "figure"]
     missing = []
-    for q in num.extract_quantities(answer):
-        if q.kind != "figure":
-            continue
-        if not num.number_in_text(q, joined):
-            missing.append(q.raw.strip())
+    for text in claims:
+        for q in num.extract_quantities(text):
+            if q.kind == "figure" and not any(num.same_value(q, p, rel_tol=1e-6) for p in printed):
+                missing.append(q.raw.strip())
     return missing

@@ -72,7 +72,11 @@ def _cmd_eval(args) -> int:
 
 
 def _cmd_ui(args) -> int:
+    import os
+
     from ui.launch import run_ui
+    if args.config:
+        os.environ["YANBAO_CONFIG"] = str(args.config)  # the Streamlit process reads it
     return run_ui(args.library, args.port)
 
 

@@ -35,7 +35,7 @@ class Unit:
 
 
 def units_from(chunk: Chunk, rank: int) -> list[Unit]:
-    heading = chunk.heading_path[-1] if chunk.heading_path else ""
+    heading = " / ".join(chunk.heading_path[-2:])
     if chunk.kind == "table":
         lines = chunk.text.split("\n")
         caption = lines[0]
@@ -49,10 +49,13 @@ def units_from(chunk: Chunk, rank: int) -> list[Unit]:
             out.append(Unit("\t".join(row), f"{heading}\n{caption}\n{' | '.join(header)}", chunk, rank, cells))
         return out
     out = []
+    previous = ""
     for m in _SENTENCE.finditer(chunk.text):
         sent = m.group(0).strip()
         if len(sent) >= 6:
-            out.append(Unit(sent, heading, chunk, rank))
+            # the subject is often named one sentence earlier ("CoreWeave …。其 Backlog …")
+            out.append(Unit(sent, f"{heading}\n{previous}", chunk, rank))
+            previous = sent
     return out
 
 
@@ -86,6 +89,24 @@ def entity_surfaces(q: ParsedQuery) -> list[list[str]]:
 def metric_surfaces(q: ParsedQuery) -> list[list[str]]:
     return [sorted({m.alias, *_synonyms("metrics.tsv", m.key, canonical_is_a_word=False)}, key=len, reverse=True)
             for m in q.metrics]
+
+
+_NOT_NAMES = {"What", "How", "Which", "Who", "When", "Why", "The", "According", "From", "With", "Does", "Were",
+              "That", "This", "Their", "Capex", "Backlog", "Revenue", "Cloud", "Pass", "Training", "Inference",
+              "January", "February", "March", "April", "June", "July", "August", "September", "October",
+              "November", "December", "Sept", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Oct",
+              "Nov", "Dec", "Fiscal", "Year", "Quarter", "Report", "Note", "Data", "Center"}
+_COMPANY_SUFFIX = re.compile(r"(?<![年度月季])[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)")
+
+
+def required_terms(q: ParsedQuery) -> list[str]:
+    """Names in the question that the evidence must mention: capitalised Latin names the
+    alias table does not know ("Omniva", "Tavily") and Chinese company names ("宏景科技")."""
+    known = {a.lower() for e in q.entities for a in [e.alias, e.name]}
+    names = [w for w in re.findall(r"(?<![A-Za-z0-9-])[A-Z][a-z]*[A-Z]?[a-z]{2,}(?![A-Za-z0-9-])", q.text)
+             if w not in _NOT_NAMES and w.lower() not in known and not any(w.lower() in k for k in known)]
+    names += [m.group(0) for m in _COMPANY_SUFFIX.finditer(q.text) if m.group(0).lower() not in known]
+    return list(dict.fromkeys(names))
 
 
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:

@@ -123,9 +123,10 @@ class Library:
         return dict(rec.metadata) if rec else {}
 
     # -- write ---------------------------------------------------------------------------------
-    def ingest(self, paths, progress=None) -> IngestReport:
+    def ingest(self, paths, progress=None, *, force: bool = False) -> IngestReport:
         """Parse, chunk and index PDFs (files or folders). Unchanged files are skipped before
-        parsing; bad files are reported and skipped; the index switches atomically at the end."""
+        parsing (``force=True`` re-parses and re-indexes them, re-using cached vectors); bad
+        files are reported and skipped; the index switches atomically at the end."""
         from ingest.parser import file_sha256
         t0 = time.perf_counter()
         report = IngestReport()
@@ -136,7 +137,7 @@ class Library:
                 progress(i, len(files), path.name)
             try:
                 sha = file_sha256(path) if path.is_file() else ""
-                if sha and not self.index.needs_ingest(path.name, sha):
+                if sha and not force and not self.index.needs_ingest(path.name, sha):
                     report.skipped.append(path.name)
                     continue
                 doc = parse(path, ocr=self.config.ocr)
@@ -149,7 +150,7 @@ class Library:
                 shutil.copy2(path, self.pdf_path(path.name))
             report.added.append(doc.meta.file)
         if batch:
-            self.index.add_documents(batch)
+            self.index.add_documents(batch, force=force)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -164,7 +165,12 @@ class Library:
         return self.index.search(question, k=k or self.config.top_k, filters=filters or None)
 
     def ask(self, question: str, *, broker: str | None = None, since: str | None = None,
-            until: str | None = None, file: str | None = None, company: str | None = None) -> Answer:
+            until: str | None = None, file: str | None = None, company: str | None = None,
+            llm: str | None = None) -> Answer:
+        """Answer with citations, or abstain with the nearest evidence.
+
+        ``llm``: "none" (extraction), "local" or "auto"; defaults to the config. The local
+        LLM only rephrases; figures and quotes are chosen and verified by code either way."""
         from index.query import parse_query
         timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -195,9 +201,13 @@ class Library:
             nearest = [self._citation(u) for u in ext.nearest]
             return Answer(question, _refusal(q, nearest, en), True, nearest=nearest, parsed=q.to_dict(), mode="none")
         cite = self._citation(ext.unit)
-        text = _statement(ext.figure, cite, en)
-        # NumberCheck: every figure stated must be on the cited evidence
-        bad = unsupported_numbers(text, [ext.unit.full, cite.quote])
+        shown = f"{ext.figure}（{ext.computation.formula}）" if ext.computation else ext.figure
+        text = _statement(shown, cite, en)
+        # NumberCheck: every figure stated must be on the cited evidence; a computed result is
+        # checked through its inputs (the formula), which must be printed there
+        # (the citation line around the claim is copied from the evidence by construction)
+        claim = list(ext.computation.inputs) if ext.computation else ext.figure
+        bad = unsupported_numbers(claim, [ext.unit.full, cite.quote])
         if bad:
             return Answer(question, _refusal(q, [cite], en), True, nearest=[cite], parsed=q.to_dict(), mode="none")
         conflicts = []
@@ -211,7 +221,8 @@ class Library:
 
 
 def _describe(q) -> str:
-    parts = [e.alias for e in q.entities] + [p.label for p in q.periods] + [m.alias for m in q.metrics]
+    periods = [p.variants()[0] if p.kind == "relative" else p.label for p in q.periods]
+    parts = [e.alias for e in q.entities] + periods + [m.alias for m in q.metrics]
     return " ".join(parts) or q.text
 
 

@@ -1,0 +1,392 @@
+"""The Streamlit app, driven headlessly with ``streamlit.testing.v1.AppTest``.
+
+A small fake library implements the ``qa.Library`` contract (ingest / ask / documents /
+remove / pdf_path) and is injected through ``ui.set_library_factory``: no models, fast.
+The fake serves real PDFs from the sample corpus, so previews are really rendered.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+import ui  # noqa: E402
+from ui.app import sanitize_filename  # noqa: E402 — importing the app module does not run it
+from ui.render import find_quote, render_citation, render_page  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "ui" / "app.py"
+CORPUS = ROOT / "evals" / "corpus"
+DONGWU = "dongwu_20260531_neocloud-leaders.pdf"
+GUOXIN = "guoxin_20260320_alibaba-cloud-ai.pdf"
+BACKLOG_QUOTE = ("截至 1Q26，CoreWeave 收入达到 20.78 亿美元，同比增长 112%，Backlog 达到 994 亿美元，"
+                 "较2025 年底的 668 亿美元进一步提升")
+META = {DONGWU: ("东吴证券", "2026-05-31", "NeoCloud 龙头"), GUOXIN: ("国信证券", "2026-03-20", "阿里云 AI")}
+
+
+# -- the fake library ------------------------------------------------------------------------------
+
+@dataclass
+class FakeConfig:
+    max_upload_mb: float = 200
+    llm: str = "auto"
+
+
+@dataclass
+class Citation:
+    file: str
+    page: int
+    quote: str
+    bbox: tuple | None = None
+    broker: str = ""
+    date: str = ""
+    title: str = ""
+    pages: list = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    text: str
+    abstained: bool
+    citations: list = field(default_factory=list)
+    nearest: list = field(default_factory=list)
+    conflicts: list = field(default_factory=list)
+    mode: str = "none"
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class IngestReport:
+    added: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+
+
+class FakeLibrary:
+    def __init__(self, path, config=None, max_upload_mb: float = 200):
+        self.path = Path(path)
+        self.config = FakeConfig(max_upload_mb=max_upload_mb)
+        self.docs: dict[str, dict] = {}
+        self.asked: list[tuple[str, dict]] = []
+        self.ingest_calls: list[list[str]] = []
+        (self.path / "pdfs").mkdir(parents=True, exist_ok=True)
+
+    def pdf_path(self, file: str) -> Path:
+        return self.path / "pdfs" / Path(file).name
+
+    def documents(self) -> list[dict]:
+        return [dict(d) for d in self.docs.values()]
+
+    def ingest(self, paths) -> IngestReport:
+        self.ingest_calls.append([Path(p).name for p in paths])
+        report = IngestReport()
+        for p in map(Path, paths):
+            try:
+                with pymupdf.open(p) as doc:
+                    pages = doc.page_count
+                    if pages == 0:
+                        raise ValueError("no pages")
+            except Exception as exc:  # noqa: BLE001
+                report.failed.append((p.name, f"damaged or not a PDF ({type(exc).__name__})"))
+                continue
+            data = p.read_bytes()
+            if p.name in self.docs and self.pdf_path(p.name).read_bytes() == data:
+                report.skipped.append(p.name)
+                continue
+            shutil.copy2(p, self.pdf_path(p.name))
+            broker, date, title = META.get(p.name, ("测试证券", "2026-01-01", p.stem))
+            self.docs[p.name] = {"file": p.name, "title": title, "broker": broker, "date": date, "pages": pages,
+                                 "tables": 1, "status": "indexed", "ingested_at": "2026-07-01T10:00:00"}
+            report.added.append(p.name)
+        return report
+
+    def remove(self, file: str) -> bool:
+        self.pdf_path(file).unlink(missing_ok=True)
+        return self.docs.pop(file, None) is not None
+
+    def ask(self, question, broker=None, since=None, until=None, file=None, llm=None) -> Answer:
+        self.asked.append((question, {"broker": broker, "since": since, "until": until, "file": file, "llm": llm}))
+        cite = Citation(DONGWU, 9, BACKLOG_QUOTE, None, "东吴证券", "2026-05-31", "NeoCloud 龙头", [9])
+        if "backlog" in question.lower():
+            return Answer("994亿美元。依据：东吴证券（2026-05-31）第9页", False, [cite],
+                          timings={"retrieve": 0.12, "extract": 0.01})
+        if "收入" in question:
+            other = Citation(GUOXIN, 3, "阿里云收入 100 亿元", None, "国信证券", "2026-03-20", "阿里云 AI", [3])
+            return Answer("100亿元（两份报告数值不同）", False, [cite], conflicts=[[cite, other]])
+        return Answer("已收录研报中未找到特斯拉销量的相关数据。", True, nearest=[cite])
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    """A fresh fake library holding the dongwu report, opened by the app via the factory."""
+    libdir = tmp_path / "library"
+    holder: dict[str, FakeLibrary] = {}
+
+    def factory(path, config):
+        holder["lib"] = FakeLibrary(path, config)
+        holder["lib"].ingest([CORPUS / DONGWU])
+        holder["lib"].ingest_calls.clear()
+        return holder["lib"]
+
+    monkeypatch.setenv("YANBAO_LIBRARY", str(libdir))
+    ui.set_library_factory(factory)
+    yield holder
+    ui.set_library_factory(None)
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+def _markdown(at) -> str:
+    return "\n".join(str(m.value) for m in at.markdown)
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+# -- chat -------------------------------------------------------------------------------------------
+
+def test_empty_conversation_offers_example_questions(fake):
+    at = app().run()
+    assert not at.exception
+    labels = [b.label for b in at.button if b.key and b.key.startswith("example-")]
+    assert "CoreWeave Q1 2026 backlog" in labels
+    at.button(key="example-0").click().run()
+    assert not at.exception
+    assert fake["lib"].asked[0][0] == "CoreWeave Q1 2026 backlog"
+    assert "994" in _markdown(at)
+
+
+def test_ask_shows_answer_and_citation_chips(fake):
+    at = app().run()
+    at.chat_input(key="question").set_value("CoreWeave Q1 2026 backlog").run()
+    assert not at.exception
+    assert "994" in _markdown(at)
+    chip = at.button(key="chips-1-0")
+    assert chip.label == "东吴证券 · 2026-05-31 · p.9"
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    # the answer stays in the history on the next run
+    at.run()
+    assert "994" in _markdown(at)
+    assert at.button(key="chips-1-0").label == "东吴证券 · 2026-05-31 · p.9"
+
+
+def test_citation_chip_opens_page_preview(fake):
+    at = app().run()
+    at.chat_input(key="question").set_value("CoreWeave Q1 2026 backlog").run()
+    assert len(at.image) == 0
+    at.button(key="chips-1-0").click().run()
+    assert not at.exception
+    assert len(at.image) >= 1                       # close-up + whole page
+    assert at.session_state["preview"]["page"] == 9
+    assert "第9页" in _markdown(at)
+    at.button(key="preview-close").click().run()
+    assert len(at.image) == 0
+
+
+def test_refusal_shows_nearest_evidence(fake):
+    at = app().run()
+    at.chat_input(key="question").set_value("特斯拉 2026 年销量").run()
+    assert not at.exception
+    assert "未找到" in _texts(at.info)
+    near = at.button(key="near-1-0")
+    assert near.label == "东吴证券 · 2026-05-31 · p.9"
+    near.click().run()
+    assert len(at.image) >= 1
+
+
+def test_conflicting_figures_side_by_side(fake):
+    at = app().run()
+    at.chat_input(key="question").set_value("阿里云本季度收入多少").run()
+    assert not at.exception
+    assert "不一致" in _markdown(at)
+    assert at.button(key="conf-open-1-0-0").label == "p.9 查看原文"
+    assert at.button(key="conf-open-1-0-1").label == "p.3 查看原文"
+    at.button(key="conf-open-1-0-1").click().run()
+    assert at.session_state["preview"]["file"] == GUOXIN
+
+
+def test_filters_are_passed_to_ask(fake):
+    at = app().run()
+    at.sidebar.multiselect(key="filter_brokers").set_value(["东吴证券"]).run()
+    at.sidebar.radio(key="answer_mode").set_value("none").run()
+    at.chat_input(key="question").set_value("CoreWeave Q1 2026 backlog").run()
+    question, kwargs = fake["lib"].asked[-1]
+    assert kwargs["broker"] == "东吴证券" and kwargs["llm"] == "none"
+
+
+def test_date_range_and_several_brokers(fake):
+    at = app().run()
+    fake["lib"].ingest([CORPUS / GUOXIN])               # a second broker, dated 2026-03-20
+    at.run()
+    at.sidebar.multiselect(key="filter_brokers").set_value(["东吴证券", "国信证券"]).run()
+    at.sidebar.checkbox(key="filter_by_date").check().run()
+    assert at.sidebar.date_input(key="filter_dates").value == (dt.date(2026, 3, 20), dt.date(2026, 5, 31))
+    at.chat_input(key="question").set_value("CoreWeave Q1 2026 backlog").run()
+    _, kwargs = fake["lib"].asked[-1]
+    assert kwargs["broker"] == ["东吴证券", "国信证券"]       # a list: any of them
+    assert (kwargs["since"], kwargs["until"]) == ("2026-03-20", "2026-05-31")
+
+
+# -- library page --------------------------------------------------------------------------------------
+
+def _library_page() -> AppTest:
+    at = app().run()
+    at.sidebar.radio(key="page").set_value("library").run()
+    assert not at.exception
+    return at
+
+
+def _upload(at, files):
+    at.file_uploader[0].set_value(files).run()
+    at.button(key="ingest-uploads").click().run()
+    assert not at.exception
+    return at
+
+
+def test_library_page_lists_documents(fake):
+    at = _library_page()
+    table = at.dataframe[0].value
+    assert list(table["文件"]) == [DONGWU]
+    assert list(table["券商"]) == ["东吴证券"]
+
+
+def test_upload_valid_pdf_is_added(fake):
+    at = _library_page()
+    data = (CORPUS / GUOXIN).read_bytes()
+    _upload(at, [(GUOXIN, data, "application/pdf")])
+    assert GUOXIN in fake["lib"].docs
+    assert "已加入文库" in _texts(at.success)
+    assert GUOXIN in list(at.dataframe[0].value["文件"])
+
+
+def test_upload_corrupt_pdf_is_reported_and_library_unchanged(fake):
+    at = _library_page()
+    before = fake["lib"].documents()
+    _upload(at, [("坏文件.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 200, "application/pdf"),
+                 ("notes.pdf", b"just some text, not a pdf", "application/pdf")])
+    errors = _texts(at.error)
+    assert "坏文件.pdf" in errors and "无法读取" in errors
+    assert "notes.pdf" in errors and "不是 PDF" in errors
+    assert fake["lib"].documents() == before
+    assert sorted(p.name for p in (fake["lib"].path / "pdfs").iterdir()) == [DONGWU]
+
+
+def test_upload_over_size_limit_is_refused_before_writing(fake):
+    at = _library_page()
+    fake["lib"].config.max_upload_mb = 0.01          # 10 KB: the size check is the app's, not the browser's
+    data = (CORPUS / GUOXIN).read_bytes()
+    assert len(data) > 0.01 * 1024 * 1024
+    at.run()
+    _upload(at, [(GUOXIN, data, "application/pdf")])
+    assert "超过上传上限" in _texts(at.error)
+    assert fake["lib"].ingest_calls == []             # never handed to the library
+    assert GUOXIN not in fake["lib"].docs
+
+
+def test_upload_file_name_is_sanitised(fake):
+    at = _library_page()
+    data = (CORPUS / GUOXIN).read_bytes()
+    _upload(at, [("../../etc/.国信 研报.pdf", data, "application/pdf")])
+    assert fake["lib"].ingest_calls == [["国信 研报.pdf"]]
+    assert "国信 研报.pdf" in fake["lib"].docs
+
+
+def test_delete_flow_asks_for_confirmation(fake):
+    at = _library_page()
+    at.multiselect(key="manage_files").set_value([DONGWU]).run()
+    at.button(key="delete").click().run()
+    assert DONGWU in fake["lib"].docs                  # not yet: a confirmation is shown
+    assert "确认" in _texts(at.warning)
+    at.button(key="cancel-delete").click().run()
+    assert DONGWU in fake["lib"].docs
+    at.multiselect(key="manage_files").set_value([DONGWU]).run()
+    at.button(key="delete").click().run()
+    at.button(key="confirm-delete").click().run()
+    assert not at.exception
+    assert DONGWU not in fake["lib"].docs
+    assert "已从文库删除" in _texts(at.success)
+    assert len(at.dataframe) == 0
+
+
+def test_reindex_reingests_the_library_copy(fake):
+    at = _library_page()
+    at.multiselect(key="manage_files").set_value([DONGWU]).run()
+    at.button(key="reindex").click().run()
+    assert not at.exception
+    assert fake["lib"].ingest_calls == [[DONGWU]]
+    assert DONGWU in fake["lib"].docs
+    assert "已重新索引" in _texts(at.success)
+
+
+def test_empty_library_points_to_upload(tmp_path, monkeypatch):
+    monkeypatch.setenv("YANBAO_LIBRARY", str(tmp_path / "empty"))
+    ui.set_library_factory(lambda path, config: FakeLibrary(path, config))
+    try:
+        at = app().run()
+        assert not at.exception
+        assert "上传" in _texts(at.info)
+        at.button(key=next(b.key for b in at.button if b.label == "前往文库")).click().run()
+        assert at.session_state["page"] == "library"
+    finally:
+        ui.set_library_factory(None)
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, safe", [
+    ("报告.pdf", "报告.pdf"),
+    ("../../x/东吴 研报.PDF", "东吴 研报.pdf"),
+    ("C:\\Users\\a\\b.pdf", "b.pdf"),
+    (".hidden.pdf", "hidden.pdf"),
+    ("...", "upload.pdf"),
+    ("a<b>:c|d?.pdf", "a_b__c_d_.pdf"),
+    ("no_extension", "no_extension.pdf"),
+])
+def test_sanitize_filename(raw, safe):
+    assert sanitize_filename(raw) == safe
+
+
+def test_render_highlights_quote_across_line_break():
+    pv = render_page(CORPUS / DONGWU, 9, BACKLOG_QUOTE)
+    assert len(pv.highlights) == 2                      # the quote wraps onto a second line
+    assert pv.png.startswith(b"\x89PNG") and pv.focus_png.startswith(b"\x89PNG")
+
+
+def test_render_with_bbox_marks_region_and_quote_inside():
+    pv = render_page(CORPUS / DONGWU, 24, "Backlog 达到 994 亿美元", bbox=(40, 300, 560, 420))
+    assert pv.region == (40, 300, 560, 420)
+    assert len(pv.highlights) == 1 and 300 <= pv.highlights[0][1] <= 420
+
+
+def test_render_table_row_quote_and_missing_quote():
+    with pymupdf.open(CORPUS / DONGWU) as doc:
+        page = doc[8]
+        assert find_quote(page, "CoreWeave | 994 亿美元 | 20.78 亿美元") != []
+        assert find_quote(page, "这句话不在页面上出现过") == []
+    previews = render_citation(CORPUS / DONGWU, 9, "这句话不在页面上出现过")
+    assert [p.page for p in previews] == [9] and not previews[0].located
+
+
+def test_render_multi_page_citation():
+    previews = render_citation(CORPUS / DONGWU, 9, "Backlog 达到 994 亿美元", pages=[9, 24])
+    assert [p.page for p in previews] == [9, 24]
+    assert all(p.highlights for p in previews)
+
+
+def test_render_rejects_bad_page():
+    from ui.render import PreviewError
+    with pytest.raises(PreviewError):
+        render_page(CORPUS / DONGWU, 999)
