@@ -28,6 +28,12 @@ _PCT_METRICS = {"growth", "growth_yoy", "growth_qoq", "gross_margin", "margin", 
                 "operating_margin", "ebitda_margin", "share"}
 
 
+_MONEY_METRICS = {"revenue", "capex", "backlog", "bookings", "ai_revenue", "arr", "ebitda", "gross_profit",
+                  "operating_income", "net_income", "valuation", "financing", "debt", "free_cash_flow",
+                  "operating_cash_flow", "market_size"}
+_MONEY_Q = re.compile(r"(金额|多少钱|对价|融资额|how much (money|did .* (pay|raise|spend)))", re.I)
+
+
 @dataclass
 class Extraction:
     unit: Unit | None
@@ -57,6 +63,7 @@ def pick_figure(q: ParsedQuery, unit: Unit) -> str:
     """The figure the question asks for: in a table row, the cell under the asked period or
     metric; in a sentence, the first figure after the metric (or period) mention."""
     want_pct = any(m.key in _PCT_METRICS for m in q.metrics)
+    want_money = any(m.key in _MONEY_METRICS for m in q.metrics) or bool(_MONEY_Q.search(q.text))
     if unit.cells:
         best, best_head, best_score = "", "", -1.0
         mets = metric_surfaces(q)
@@ -71,7 +78,7 @@ def pick_figure(q: ParsedQuery, unit: Unit) -> str:
             if score > best_score:
                 best, best_head, best_score = cell.strip(), head, score
         if len(_figures(best)) > 1:  # a sentence inside a cell: pick within it
-            return _pick_in_text(q, best, want_pct)
+            return _pick_in_text(q, best, want_pct, want_money)
         figs = _figures(best)
         if figs and figs[0][1].is_bare:
             # a bare cell takes its unit from the column header or the caption: "合同金额（亿元）"
@@ -79,10 +86,19 @@ def pick_figure(q: ParsedQuery, unit: Unit) -> str:
             if unit:
                 return f"{best} {unit}" if unit != "%" else f"{best}%"
         return best
-    return _pick_in_text(q, unit.text, want_pct)
+    return _pick_in_text(q, unit.text, want_pct, want_money)
 
 
-def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool) -> str:
+def _fits(f: num.Quantity, want_pct: bool, want_money: bool) -> bool:
+    """A money question is not answered with a power or a percentage, a share not with money."""
+    if want_pct:
+        return f.unit in ("%", "pp")
+    if want_money:
+        return f.unit == "" and (bool(f.currency) or f.scale > 1)
+    return True
+
+
+def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = False) -> str:
     figures = _figures(text)
     if not figures:
         return ""
@@ -90,6 +106,9 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool) -> str:
     if not anchors:
         anchors = [m.start() for p in q.periods for v in p.variants() for m in re.finditer(re.escape(v), text)]
     anchor = min(anchors) if anchors else 0
+    figures = [(pos, f) for pos, f in figures if _fits(f, want_pct, want_money)]
+    if not figures:
+        return ""
     after = [(pos, f) for pos, f in figures if pos >= anchor]
     candidates = after or figures
     if want_pct and any(f.unit == "%" for _, f in candidates):
@@ -105,6 +124,8 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         return "period"
     if m.get("entities_wanted") and not m.get("entities"):
         return "entity"
+    if q.metrics and not m.get("metrics"):
+        return "metric"  # the evidence is about another figure of the same company
     terms = required_terms(q)
     if terms:
         # the subject may be named anywhere in the chunk, its headings or the report's file name

@@ -73,6 +73,17 @@ def _anchor(text: str, term: str, other: str = "") -> int:
     return -1
 
 
+def _header_match(header: str, term: str, other: str) -> float:
+    """How well a column header names ``term``: equal > contains > shares distinctive words."""
+    h, t = normalize_text(header).lower().replace(" ", ""), normalize_text(term).lower().replace(" ", "")
+    if h == t:
+        return 3.0
+    if t in h or h in t:
+        return 2.0
+    own = set(tokenize(term)) - set(tokenize(other))
+    return 0.5 * len(own & set(tokenize(header)))
+
+
 def _figure_after(text: str, pos: int, used: set[int]) -> num.Quantity | None:
     for q in _figures(text):
         start = q.span[0] if q.span else text.find(q.raw)
@@ -112,10 +123,11 @@ def compute_difference(question: str, text: str, cells: list[tuple[str, str]] | 
     terms = compared_terms(question)
     if cells and terms:  # a table row: the compared terms name columns
         picked = []
-        for term in terms:
-            cell = next((c for h, c in cells if h and _anchor(h, term) >= 0 and _figures(c)), None)
-            if cell:
-                picked.append(_figures(cell)[0])
+        for term, other in (terms, terms[::-1]):
+            scored = [(_header_match(h, term, other), c) for h, c in cells if h and _figures(c)]
+            scored = [sc for sc in scored if sc[0] > 0]
+            if scored:
+                picked.append(_figures(max(scored, key=lambda sc: sc[0])[1])[0])
         if len(picked) == 2 and _comparable(*picked):
             return _difference(picked[0], picked[1], question)
         text = " ".join(f"{h} {c}" for h, c in cells)

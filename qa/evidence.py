@@ -35,7 +35,7 @@ class Unit:
 
 
 def units_from(chunk: Chunk, rank: int) -> list[Unit]:
-    heading = " / ".join(chunk.heading_path[-2:])
+    heading = " / ".join(chunk.heading_path)  # the chapter title often names the company
     if chunk.kind == "table":
         lines = chunk.text.split("\n")
         caption = lines[0]
@@ -116,7 +116,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     for u in units:
         full = u.full
         ent_hit = sum(1 for s in ents if _mentions(full, s) >= 0)
-        met_hit = sum(1 for s in mets if _mentions(u.text if u.cells else full, s) >= 0)
+        met_hit = sum(1 for s in mets if _mentions(full, s) >= 0)
         per_hit = sum(1 for p in q.periods if p.matches(full))
         overlap = len(q_tokens & set(tokenize(full))) / max(len(q_tokens), 1)
         figure = bool(_FIGURE.search(u.text))
