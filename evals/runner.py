@@ -105,7 +105,12 @@ def run_answers(answer_fn, gold: list[dict]) -> dict:
                       "answer": text, "abstained": abstained, "citations": citations,
                       "outcome": s.outcome, "cited_correct": s.cited_correct, "hallucinated": s.hallucinated,
                       "seconds": round(latencies[-1], 3)})
-    return {"summary": aggregate(scores), "latency_ms": _latency(latencies), "items": items}
+    # dev items were looked at while building; project items ("y…") were not: report both
+    by_source = {}
+    for source in sorted({g.get("source", "dev") for g in gold}):
+        subset = [s for s, g in zip(scores, gold) if g.get("source", "dev") == source]
+        by_source[source] = aggregate(subset)["overall"]
+    return {"summary": aggregate(scores), "by_source": by_source, "latency_ms": _latency(latencies), "items": items}
 
 
 def yanbao_answer_fn(lib):
@@ -130,6 +135,13 @@ def print_summary(title: str, summary: dict) -> None:
            [(f"lang:{k}", v) for k, v in summary["by_lang"].items()]
     for name, m in rows:
         print(f"  {name:<14}" + "".join(f"{m[k]:>13}" if k == "n" else f"{_fmt(m[k]):>13}" for k in keys))
+
+
+def print_sources(by_source: dict) -> None:
+    for source, m in by_source.items():
+        print(f"  source:{source:<7} n={m['n']:<4} answerable {_fmt(m['answerable_accuracy'])}  cited&correct "
+              f"{_fmt(m['cited_and_correct'])}  refused-unanswerable {_fmt(m['unanswerable_refusal_rate'])}  "
+              f"hallucination {_fmt(m['hallucination_rate'])}")
 
 
 def check_gate(report: dict, thresholds: dict) -> list[str]:
@@ -168,12 +180,14 @@ def main(args) -> int:
         report["yanbao"] = run_answers(yanbao_answer_fn(lib), gold)
         print_summary(f"yanbao (mode {lib.config.llm}, latency p50 {report['yanbao']['latency_ms'].get('p50')} ms)",
                       report["yanbao"]["summary"])
+        print_sources(report["yanbao"]["by_source"])
         if args.baseline:
             from .baseline import NaiveRag
             base = NaiveRag(CORPUS, lib.index.embedder)
             report["baseline"] = run_answers(base.answer, gold)
             print_summary("baseline: naive LangChain RAG (page text, RecursiveCharacterTextSplitter, FAISS)",
                           report["baseline"]["summary"])
+            print_sources(report["baseline"]["by_source"])
     out = Path(args.report) if args.report else Path("artifacts") / "eval-report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str))

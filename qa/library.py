@@ -183,10 +183,48 @@ class Library:
         ext = answer_by_extraction(q, ranked)
         timings["extract"] = time.perf_counter() - t
         answer = self._compose(question, q, ext)
+        mode = self._mode(llm)
+        if mode == "local" and not answer.abstained:
+            t = time.perf_counter()
+            self._phrase_with_llm(answer, q, ext)
+            timings["llm"] = time.perf_counter() - t
+        answer.mode = mode
         answer.evidence = [{"file": h.chunk.file, "pages": h.chunk.pages, "kind": h.chunk.kind,
                             "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in hits]
         answer.timings = {k2: round(v, 4) for k2, v in timings.items()}
         return answer
+
+    def _mode(self, requested: str | None) -> str:
+        from .llm import llm_available
+        mode = requested or self.config.llm
+        if mode == "auto":
+            return "local" if llm_available(self.config.llm_path or None) else "none"
+        return mode
+
+    def _phrase_with_llm(self, answer: Answer, q, ext: Extraction) -> None:
+        """Let the local LLM word the answer from the chosen evidence; keep it only if every
+        number it states is on that evidence and it states the extracted figure."""
+        from ingest import numbers as num
+
+        from .llm import REFUSAL_MARKERS, phrase
+        evidence = ext.unit.full.strip()
+        try:
+            text = phrase(answer.question, evidence, english=q.lang == "en", model_path=self.config.llm_path or None)
+        except Exception as exc:  # the extracted answer stands; say why in the record
+            answer.parsed["llm_error"] = f"{type(exc).__name__}: {exc}"
+            return
+        allowed = [evidence] + ([ext.figure] if ext.figure else [])
+        if ext.computation:
+            allowed.append(ext.computation.result)
+        says_figure = not ext.figure or any(num.same_value(a, b) for a in num.extract_quantities(text)
+                                            for b in num.extract_quantities(ext.figure))
+        if (not text or any(m in text for m in REFUSAL_MARKERS) or unsupported_numbers(text, allowed)
+                or not says_figure):
+            answer.parsed["llm_rejected"] = text
+            return
+        c = answer.citations[0]
+        answer.text = (f"{text}\nSource: {c.broker} ({c.date}), p.{c.page}: “{c.quote}”" if q.lang == "en"
+                       else f"{text}\n依据：{c.broker}《{c.title}》（{c.date}）第{c.page}页：“{c.quote}”")
 
     def _citation(self, u: Unit) -> Citation:
         meta = self._meta(u.chunk.file)

@@ -1,0 +1,83 @@
+"""The local LLM (Qwen2.5-Coder-1.5B GGUF through llama-cpp-python) as a LangChain runnable.
+
+It only *phrases*: code has already chosen the evidence (one sentence or table row, small
+context — the model mixes up quarters and companies as soon as several passages are in its
+prompt) and the figure; whatever it writes is checked afterwards (``qa.answer``) and dropped
+for the extracted statement if a number is not on the cited evidence.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable, RunnableLambda
+
+SYSTEM_ZH = ("你是研报问答助手。只能根据提供的资料回答，用一到两句中文直接回答问题，"
+             "数字必须与资料中的写法完全一致，不要推测。如果资料中没有答案，请直接回答：资料中未提及")
+SYSTEM_EN = ("You answer questions about broker research reports. Use only the given passage. Answer in one "
+             "or two English sentences; copy every number exactly as the passage states it. If the passage "
+             "does not answer the question, reply: Not mentioned")
+REFUSAL_MARKERS = ("资料中未提及", "Not mentioned", "未提及", "not mentioned")
+
+_lock = threading.Lock()
+_models: dict[str, object] = {}
+
+
+class LlmUnavailable(RuntimeError):
+    pass
+
+
+def llm_available(model_path: str | Path | None = None) -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return False
+    return _resolve(model_path).exists()
+
+
+def _resolve(model_path: str | Path | None) -> Path:
+    if model_path:
+        return Path(model_path).expanduser()
+    from .provision import QWEN_CODER_1_5B
+    return QWEN_CODER_1_5B.path
+
+
+def load_llm(model_path: str | Path | None = None, n_threads: int = 2):
+    """The llama.cpp model, loaded once per process (3 s, ~1.3 GB)."""
+    path = _resolve(model_path)
+    with _lock:
+        if str(path) not in _models:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise LlmUnavailable("llama-cpp-python is not installed: run `bash .ci/setup`") from exc
+            if not path.exists():
+                raise LlmUnavailable(f"no GGUF model at {path}: run `yanbao models`")
+            _models[str(path)] = Llama(model_path=str(path), n_ctx=2048, n_threads=n_threads, verbose=False)
+        return _models[str(path)]
+
+
+def _chat(llm, max_tokens: int):
+    def call(prompt_value) -> str:
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        messages = [{"role": roles.get(m.type, "user"), "content": m.content} for m in prompt_value.to_messages()]
+        out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
+        return out["choices"][0]["message"]["content"]
+    return RunnableLambda(call)
+
+
+def phrasing_chain(model_path: str | Path | None = None, max_tokens: int = 96) -> Runnable:
+    """LCEL: {system, evidence, question} → prompt → local LLM → text. Context goes first."""
+    prompt = ChatPromptTemplate.from_messages([
+        ("system", "{system}"),
+        ("human", "资料 / Passage:\n{evidence}\n\n问题 / Question: {question}"),
+    ])
+    return prompt | _chat(load_llm(model_path), max_tokens) | StrOutputParser()
+
+
+def phrase(question: str, evidence: str, english: bool, model_path: str | Path | None = None) -> str:
+    chain = phrasing_chain(model_path)
+    return chain.invoke({"system": SYSTEM_EN if english else SYSTEM_ZH, "evidence": evidence,
+                         "question": question}).strip()
