@@ -315,6 +315,8 @@ class Library:
             new_chunks.extend(doc.chunks)
         for file, sha256, error in failed:
             old = existing.get(file)
+            # An unchanged file that was indexed before keeps that content: a parse failure
+            # of the same bytes (a timeout, a regression) is no reason to lose it.
             if old is not None and not force and old.sha256 == sha256:
                 report.unchanged.append(file)
                 continue
@@ -375,7 +377,7 @@ class Library:
             "created_at": _now(),
             "embedder": {"name": name, "dim": dim, "spec": self.embedder.spec},
             "faiss_factory": self.faiss_factory,
-            "bm25": BM25_PARAMS,
+            "bm25": BM25_PARAMS if bm25 is not None else None,  # None: no token to index
             "tokenizer": fingerprint,
             "chunking": self.chunk_settings if self.chunk_settings is not None
             else (previous.manifest.get("chunking", {}) if previous else {}),

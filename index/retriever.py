@@ -245,6 +245,8 @@ class HybridRetriever:
         mode = SearchMode(mode or self.settings.mode)
         fusion = Fusion(fusion or self.settings.fusion)
         alpha = self.settings.alpha if alpha is None else alpha
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be within [0, 1], got {alpha}")
         filters = SearchFilters.coerce(filters)
         if generation is None or generation.n_chunks == 0 or k <= 0:
             return []

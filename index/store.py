@@ -162,13 +162,16 @@ class LibraryLayout:
         write_file_atomically(self.root / CURRENT_FILE, f"{generation.name}\n".encode())
 
     def remove_other_generations(self) -> None:
-        """Delete every generation but the current one — superseded ones and those left
-        half-written by a crash. Call only while holding the writer lock. Readers that
-        already opened an old generation keep working: they hold its files open."""
+        """Delete every generation but the current one (superseded ones, and those left
+        half-written by a crash) and any half-written pointer file. Call only while holding
+        the writer lock. Readers that already opened an old generation keep working: they
+        hold its files open."""
         current = self.current_generation()
         for name in self.generations_on_disk():
             if name != current:
                 shutil.rmtree(self.root / name, ignore_errors=True)
+        for pointer in self.root.glob(f".{CURRENT_FILE}.*.tmp"):  # a kill inside publish()
+            pointer.unlink(missing_ok=True)
 
 
 def vector_key(embedder_name: str, text: str) -> bytes:
@@ -289,9 +292,10 @@ class Generation:
         ivf = faiss.try_extract_index_ivf(self.faiss)
         if ivf is not None:
             ivf.make_direct_map()  # lets hybrid search score BM25-only candidates densely
-        bm25_dir = path / BM25_DIR
-        self.bm25 = (bm25s.BM25.load(str(bm25_dir), mmap=False, load_corpus=False, show_progress=False)
-                     if bm25_dir.is_dir() else None)
+        # The manifest, not the directory's presence, says whether there is a BM25 index:
+        # a directory deleted under us must fail (and be retried), not read as "no BM25".
+        self.bm25 = (bm25s.BM25.load(str(path / BM25_DIR), mmap=False, load_corpus=False, show_progress=False)
+                     if self.manifest["bm25"] is not None else None)
         self.documents = {d.file: d for d in self.catalog.documents()}
         self.n_chunks = self.faiss.ntotal
 
@@ -305,6 +309,6 @@ class Generation:
                 return None
             try:
                 return cls(layout.generation_path(name))
-            except (FileNotFoundError, LibraryCorrupt):
+            except (FileNotFoundError, LibraryCorrupt, RuntimeError):  # faiss: RuntimeError
                 if attempt >= attempts or layout.current_generation() == name:
                     raise

@@ -150,6 +150,22 @@ def test_remove(library):
     assert all(h.chunk.file == "b.pdf" for h in library.search("CoreWeave 在手订单", k=10))
 
 
+def test_removing_everything_leaves_an_empty_searchable_library(library):
+    library.remove("a.pdf", "b.pdf")
+    assert len(library) == 0 and library.documents() == []
+    assert library.search("CoreWeave", k=3) == []
+    assert library.add_documents([document("a.pdf", REPORT_A, "sha-a")]).added == ["a.pdf"]
+
+
+def test_hnsw_index(tmp_path, embedder):
+    lib = Library(tmp_path / "hnsw", embedder=embedder, faiss_factory="HNSW32", show_progress=False)
+    lib.add_documents([document("a.pdf", REPORT_A, "sha-a", broker="东吴证券"),
+                       document("b.pdf", REPORT_B, "sha-b", broker="开源证券")])
+    assert lib.manifest["faiss_factory"] == "HNSW32"
+    assert lib.search("阿里云收入", k=1, mode="dense")[0].chunk.text == REPORT_B[2]
+    assert {h.chunk.file for h in lib.search("收入", k=6, filters={"broker": "东吴"})} == {"a.pdf"}
+
+
 def test_failures_are_recorded_and_retried_only_when_the_file_changes(library):
     library.record_failures([("broken.pdf", "sha-x", "EncryptedPdf: password required")])
     record = library.document("broken.pdf")
