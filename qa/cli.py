@@ -33,7 +33,7 @@ def _cmd_parse(args) -> int:
 
 
 def _cmd_models(args) -> int:
-    from qa import provision
+    from index import provision
     return provision.main(args.names)
 
 
@@ -86,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except Exception as exc:
+        # library-level problems get one clear line, not a traceback
+        if type(exc).__name__ in ("LibraryBusy", "EmbedderMismatch", "LibraryMissing", "LibraryCorrupt",
+                                  "EmbedderUnavailable", "LlmUnavailable", "ProvisionError"):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `yanbao parse x.pdf | head`

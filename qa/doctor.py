@@ -6,7 +6,7 @@ import importlib.metadata as md
 import os
 import time
 
-from . import provision
+from index import provision
 
 PACKAGES = [
     ("pymupdf", "pymupdf", True), ("torch", "torch", True), ("sentence-transformers", "sentence_transformers", True),

@@ -69,6 +69,9 @@ class IngestReport:
         return "\n".join(lines)
 
 
+INGEST_BATCH = 25  # documents per atomic library write
+
+
 class LibraryMissing(FileNotFoundError):
     pass
 
@@ -100,9 +103,12 @@ class Library:
             from index import Library as IndexLibrary
             # a new library uses the configured embedder; an existing one reopens with its own
             # (asking for a different one explicitly is refused by the index: EmbedderMismatch)
+            from dataclasses import asdict
+
+            from ingest import ChunkSettings
             embedder = None if (self.path / "CURRENT").exists() and self.config.embedder == "embeddinggemma" \
                 else self.config.embedder
-            self._index = IndexLibrary(self.path, embedder=embedder)
+            self._index = IndexLibrary(self.path, embedder=embedder, chunk_settings=asdict(ChunkSettings()))
         return self._index
 
     def pdf_path(self, file: str) -> Path:
@@ -143,14 +149,19 @@ class Library:
                 doc = parse(path, ocr=self.config.ocr)
             except IngestError as exc:
                 report.failed.append((path.name, exc.detail))
+                if sha:  # recorded, so the same broken file is not re-parsed (or re-OCR'd) every run
+                    failures.append((path.name, sha, exc.detail))
                 continue
             batch.append((doc.meta, chunk_document(doc)))
             (self.path / "pdfs").mkdir(exist_ok=True)
             if path.resolve() != self.pdf_path(path.name).resolve():
                 shutil.copy2(path, self.pdf_path(path.name))
             report.added.append(doc.meta.file)
-        if batch:
-            self.index.add_documents(batch, force=force)
+            if len(batch) >= INGEST_BATCH:  # a crash later loses at most one batch of parsing
+                self.index.update(add=batch, failed=failures, force=force)
+                batch, failures = [], []
+        if batch or failures:
+            self.index.update(add=batch, failed=failures, force=force)
         report.seconds = time.perf_counter() - t0
         return report
 

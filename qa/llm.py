@@ -40,7 +40,7 @@ def llm_available(model_path: str | Path | None = None) -> bool:
 def _resolve(model_path: str | Path | None) -> Path:
     if model_path:
         return Path(model_path).expanduser()
-    from .provision import QWEN_CODER_1_5B
+    from index.provision import QWEN_CODER_1_5B
     return QWEN_CODER_1_5B.path
 
 

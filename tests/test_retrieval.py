@@ -178,10 +178,10 @@ def test_langchain_embeddings_adapter():
 
 @pytest.mark.slow
 def test_embeddinggemma_library(tmp_path):
-    from qa.provision import EMBEDDINGGEMMA
+    from index.provision import EMBEDDINGGEMMA
 
     if not EMBEDDINGGEMMA.is_ready():
-        pytest.skip("EmbeddingGemma is not provisioned (python -m qa.provision)")
+        pytest.skip("EmbeddingGemma is not provisioned (yanbao models)")
     embedder = load_embedder("embeddinggemma", show_progress=False)
     assert (embedder.name, embedder.dim) == ("embeddinggemma-300m", 768)
     query = embedder.embed_query("阿里云收入")
