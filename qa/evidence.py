@@ -92,6 +92,9 @@ def metric_surfaces(q: ParsedQuery) -> list[list[str]]:
 
 
 _NOT_NAMES = {"What", "How", "Which", "Who", "When", "Why", "The", "According", "From", "With", "Does", "Were",
+              "Per", "For", "And", "But", "Not", "Did", "Was", "Are", "Has", "Have", "Its", "These", "Those",
+              "Between", "After", "Before", "During", "Since", "Until", "Over", "Under", "About", "Also", "Both",
+              "Across", "Among", "Based", "Compared", "Excluding", "Including", "Into", "Than", "Then", "Where",
               "That", "This", "Their", "Capex", "Backlog", "Revenue", "Cloud", "Pass", "Training", "Inference",
               "January", "February", "March", "April", "June", "July", "August", "September", "October",
               "November", "December", "Sept", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Oct",
