@@ -44,11 +44,11 @@ def eval_library_path(embedder: str) -> Path:
     return Path(cache) / "yanbao" / f"eval-library-{Path(embedder).name}"
 
 
-def open_library(library: str | None, embedder: str, quiet: bool = False):
+def open_library(library: str | None, embedder: str, quiet: bool = False, llm: str = "none"):
     """The library to evaluate; the eval library is (re)built from the corpus if needed."""
     from qa import Config, Library
     path = Path(library) if library else eval_library_path(embedder)
-    lib = Library(path, Config.load(library=path, embedder=embedder, llm="none"))
+    lib = Library(path, Config.load(library=path, embedder=embedder, llm=llm))
     if not library:
         report = lib.ingest([CORPUS])
         if not quiet:
@@ -163,7 +163,7 @@ def main(args) -> int:
     if args.limit:
         gold = gold[: args.limit]
     embedder = args.embedder or "embeddinggemma"
-    lib = open_library(args.library, embedder)
+    lib = open_library(args.library, embedder, llm=getattr(args, "llm", None) or "none")
     report: dict = {"gold": str(args.gold or DEFAULT_GOLD), "n_items": len(gold), "embedder": lib.index.embedder.name,
                     "config": lib.config.to_dict(), "retrieval": {}}
     for mode in args.modes.split(","):

@@ -115,6 +115,7 @@ def register(sub, add_common) -> None:
     p.add_argument("--embedder")
     p.add_argument("--report", help="write the JSON report here")
     p.add_argument("--gate", action="store_true", help="fail if below the checked-in thresholds")
+    p.add_argument("--llm", choices=["none", "local", "auto"], help="answer mode to evaluate (default: none)")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("ui", help="the Streamlit research chat")
