@@ -182,27 +182,55 @@ class Library:
 
         ``llm``: "none" (extraction), "local" or "auto"; defaults to the config. The local
         LLM only rephrases; figures and quotes are chosen and verified by code either way."""
+        filters = {"broker": broker, "since": since, "until": until, "file": file, "company": company}
+        return self.chain().invoke({"question": question, "filters": filters, "llm": llm, "timings": {}})
+
+    def chain(self):
+        """The answering pipeline as LangChain runnables:
+        retrieve → select evidence → answer (extract, compute) → verify & cite → phrase (local LLM).
+        ``invoke({"question": …, "filters": {…}, "llm": None, "timings": {}}) -> Answer``."""
+        from langchain_core.runnables import RunnableLambda
+
+        def timed(name, fn):
+            def step(state):
+                t = time.perf_counter()
+                out = fn(state)
+                state["timings"][name] = round(time.perf_counter() - t, 4)
+                return out
+            return RunnableLambda(step, name=name)
+
+        return (timed("retrieve", self._step_retrieve) | timed("select", self._step_select)
+                | timed("extract", self._step_extract) | timed("cite", self._step_verify_and_cite)
+                | timed("phrase", self._step_phrase)).with_config(run_name="yanbao.ask")
+
+    def _step_retrieve(self, state: dict) -> dict:
         from index.query import parse_query
-        timings: dict[str, float] = {}
-        t = time.perf_counter()
-        q = parse_query(question)
-        hits = self.search(question, broker=broker, since=since, until=until, file=file, company=company)
-        timings["retrieve"] = time.perf_counter() - t
-        t = time.perf_counter()
-        units = [u for rank, h in enumerate(hits) for u in units_from(h.chunk, rank)]
-        ranked = score_units(q, units)
-        ext = answer_by_extraction(q, ranked)
-        timings["extract"] = time.perf_counter() - t
-        answer = self._compose(question, q, ext)
-        mode = self._mode(llm)
-        if mode == "local" and not answer.abstained:
-            t = time.perf_counter()
-            self._phrase_with_llm(answer, q, ext)
-            timings["llm"] = time.perf_counter() - t
-        answer.mode = mode
+        state["parsed"] = parse_query(state["question"])
+        state["hits"] = self.search(state["question"], **state["filters"])
+        return state
+
+    def _step_select(self, state: dict) -> dict:
+        units = [u for rank, h in enumerate(state["hits"]) for u in units_from(h.chunk, rank)]
+        state["units"] = score_units(state["parsed"], units)
+        return state
+
+    def _step_extract(self, state: dict) -> dict:
+        state["extraction"] = answer_by_extraction(state["parsed"], state["units"])
+        return state
+
+    def _step_verify_and_cite(self, state: dict) -> dict:
+        answer = self._compose(state["question"], state["parsed"], state["extraction"])
         answer.evidence = [{"file": h.chunk.file, "pages": h.chunk.pages, "kind": h.chunk.kind,
-                            "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in hits]
-        answer.timings = {k2: round(v, 4) for k2, v in timings.items()}
+                            "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in state["hits"]]
+        state["answer"] = answer
+        return state
+
+    def _step_phrase(self, state: dict) -> Answer:
+        answer = state["answer"]
+        answer.mode = self._mode(state["llm"])
+        if answer.mode == "local" and not answer.abstained:
+            self._phrase_with_llm(answer, state["parsed"], state["extraction"])
+        answer.timings = state["timings"]  # filled in as each step finishes
         return answer
 
     def _mode(self, requested: str | None) -> str:
