@@ -15,7 +15,7 @@ from index.query import ParsedQuery
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
-from .compute import Computation, asks_difference, compute_difference
+from .compute import Computation, asks_difference, asks_sum, compute_difference, compute_sum
 from .evidence import Unit, _mentions, metric_surfaces, required_terms
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
@@ -161,6 +161,11 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
             if comp is not None:
                 return Extraction(u, figure=comp.result, computation=comp)
         return Extraction(best)  # the evidence, but no figure we could compute
+    if asks_sum(q.text):
+        for u in fitting[:6]:
+            comp = compute_sum(q.text, u.text)
+            if comp is not None:
+                return Extraction(u, figure=comp.result, computation=comp)
     wants_figure = bool(FIGURE_Q.search(q.text)) and not (NAME_Q.search(q.text) and not FIGURE_Q.search(q.text))
     if not wants_figure and NAME_Q.search(q.text):
         return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer

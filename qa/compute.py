@@ -18,10 +18,13 @@ DIFF_RE = re.compile(
 _PAIR_PATTERNS = [
     re.compile(r"(从|由)(?P<a>[^，,。？?到至]+?)(到|至)(?P<b>[^，,。？?]+?)(提高|增加|上升|下降|减少|变化|增长|扩张|提升|上调|下调|收窄)"),
     re.compile(r"(?P<a>[^，,。？?]+?)比(?P<b>[^，,。？?]+?)(高出|多出|多|高|低|少)"),
-    re.compile(r"(?P<a>[^，,。？?\s]+?)\s*(与|和|跟|vs\.?|VS)\s*(?P<b>[^，,。？?]+?)(的|之间)?[^，,。？?]*?(相差|差)"),
+    re.compile(r"(?P<a>[^，,。？?\s]+?)\s*(与|和|跟|vs\.?|VS)\s*(?P<b>[^，,。？?]+?)(之间)?(相差|差)"),
     re.compile(r"higher is (?P<a>.+?) than (?P<b>.+?)[?？]?$", re.I),
     re.compile(r"between (?P<a>.+?) and (?P<b>.+?)[?？]?$", re.I),
 ]
+SUM_RE = re.compile(r"(合计|总计|加起来|一共|总共|combined|in total|together|sum of)", re.I)
+_SUM_PAIR = re.compile(r"(?P<a>[^，,。？?\s]+?)\s*(与|和|跟|及|以及|\band\b|\+)\s*(?P<b>[^，,。？?]+?)\s*"
+                       r"(合计|总计|加起来|一共|总共|combined|in total|together)", re.I)
 _FROM_TO = re.compile(r"(从|由)\s*(?P<a>[^，,。；;]{1,24}?)\s*(上调|下调|提升|提高|增长|增加|下降|扩张|收窄|变为|升至|降至)?\s*(至|到)\s*(?P<b>[^，,。；;]{1,24})")
 
 
@@ -34,6 +37,32 @@ class Computation:
 
 def asks_difference(question: str) -> bool:
     return bool(DIFF_RE.search(question))
+
+
+def asks_sum(question: str) -> bool:
+    return bool(_SUM_PAIR.search(normalize_text(question)))
+
+
+def compute_sum(question: str, text: str) -> Computation | None:
+    """A + B when the question names two items and asks for their total, each printed in
+    ``text``. A total the report states itself is found by ordinary extraction first."""
+    m = _SUM_PAIR.search(normalize_text(question))
+    if not m:
+        return None
+    a_term, b_term = m.group("a").strip(), m.group("b").strip()
+    used: set[int] = set()
+    picked = []
+    for term, other in ((a_term, b_term), (b_term, a_term)):
+        pos = _anchor(text, term, other)
+        q = _figure_after(text, pos, used) if pos >= 0 else None
+        if q is not None:
+            picked.append(q)
+    if len(picked) != 2 or not _comparable(*picked) or picked[0].scale != picked[1].scale:
+        return None
+    a, b = picked
+    suffix = re.sub(r"^[-+]?[\d,.\s]+", "", a.raw.strip())
+    value = _format(a.printed[0] + b.printed[0], [a, b]) + suffix
+    return Computation(value.strip(), (a.raw.strip(), b.raw.strip()), f"{a.raw.strip()} + {b.raw.strip()}")
 
 
 def compared_terms(question: str) -> list[str]:
@@ -55,17 +84,27 @@ def _comparable(a: num.Quantity, b: num.Quantity) -> bool:
 
 
 def _anchor(text: str, term: str, other: str = "") -> int:
-    """End of the mention of ``term`` in text; words that tell it apart from ``other``
-    ("公有云" vs "私有云") are tried first, then its remaining words, longest first."""
+    """End of the mention of ``term`` in text. Tried in order: the whole term; a company it
+    names, under any alias ("英伟达" finds "NVIDIA"); its words that ``other`` lacks, the
+    last first (the head noun: "公有云" in "中国公有云市场规模" vs "私有云…"); then the rest."""
+    from index.query import parse_query
+
+    from .evidence import _synonyms
     low = normalize_text(text).lower()
     t = normalize_text(term).lower()
-    i = low.find(t)
-    if i >= 0:
-        return i + len(t)
+    if t and t in low:
+        return low.find(t) + len(t)
+    other_names = {e.name for e in parse_query(other).entities} if other else set()
+    for e in parse_query(term).entities:
+        if e.name in other_names:
+            continue
+        for alias in sorted(_synonyms("aliases.tsv", e.name), key=len, reverse=True):
+            i = low.find(normalize_text(alias).lower())
+            if i >= 0:
+                return i + len(alias)
     own = [w for w in tokenize(term) if len(w) >= 2 and not w.isdigit()]
     theirs = set(tokenize(other))
-    ordered = sorted((w for w in own if w not in theirs), key=len, reverse=True) + \
-        sorted((w for w in own if w in theirs), key=len, reverse=True)
+    ordered = [w for w in reversed(own) if w not in theirs] + [w for w in reversed(own) if w in theirs]
     for tok in ordered:
         i = low.find(tok)
         if i >= 0:

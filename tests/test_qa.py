@@ -98,3 +98,10 @@ def test_ask_on_missing_or_empty_library_is_a_clear_error(tmp_path, capsys):
 def test_filters_fail_closed(lib):
     ans = lib.ask("CoreWeave Q1 2026 backlog", broker="不存在证券", llm="none")
     assert ans.abstained and not ans.citations
+
+
+def test_computed_sum_of_two_named_items():
+    from qa.compute import compute_sum
+    comp = compute_sum("甲公司与乙公司的融资合计多少？", "甲公司融资 2.5亿美元，乙公司融资 3.5亿美元。")
+    assert comp.result == "6亿美元" and comp.formula == "2.5亿美元 + 3.5亿美元"
+    assert compute_sum("甲公司与乙公司的融资合计多少？", "甲公司融资 2.5亿美元。") is None
