@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.query import ParsedQuery
+from index.query import OUTLOOK_MARKERS, ParsedQuery
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
@@ -32,6 +32,10 @@ _MONEY_METRICS = {"revenue", "capex", "backlog", "bookings", "ai_revenue", "arr"
                   "operating_income", "net_income", "valuation", "financing", "debt", "free_cash_flow",
                   "operating_cash_flow", "market_size"}
 _MONEY_Q = re.compile(r"(金额|多少钱|对价|融资额|how much (money|did .* (pay|raise|spend)))", re.I)
+
+
+_ESTIMATE = re.compile("|".join(map(re.escape, OUTLOOK_MARKERS["estimate"])) + r"|\b\d{2,4}E\b",
+                       re.I)
 
 
 @dataclass
@@ -126,6 +130,8 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         return "entity"
     if q.metrics and not m.get("metrics"):
         return "metric"  # the evidence is about another figure of the same company
+    if "estimate" in q.outlook and not _ESTIMATE.search(u.full):
+        return "outlook"  # a forecast was asked for; the evidence reports an actual
     terms = required_terms(q)
     if terms:
         # the subject may be named anywhere in the chunk, its headings or the report's file name

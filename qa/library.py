@@ -205,8 +205,15 @@ class Library:
 
     def _step_retrieve(self, state: dict) -> dict:
         from index.query import parse_query
-        state["parsed"] = parse_query(state["question"])
-        state["hits"] = self.search(state["question"], **state["filters"])
+
+        from .evidence import _synonyms
+        q = parse_query(state["question"])
+        filters = dict(state["filters"])
+        brokers = [e.name for e in q.entities if e.kind == "broker"]
+        if brokers and not filters.get("broker"):
+            # "据开源证券…" / "Per Guosen's note": only that broker's reports may answer
+            filters["broker"] = [a for b in brokers for a in _synonyms("aliases.tsv", b)]
+        state["parsed"], state["hits"] = q, self.search(state["question"], **filters)
         return state
 
     def _step_select(self, state: dict) -> dict:
