@@ -62,7 +62,7 @@ class Table:
     fragments: list[TableFragment] = field(default_factory=list)
     ocr: bool = False
     boilerplate: bool = False      # e.g. the rating-definition table in the disclaimer
-    style: str = "ruled"           # "ruled" | "three_line"
+    style: str = "ruled"           # "ruled" | "three_line" | "text_aligned"
 
     @property
     def pages(self) -> list[int]:

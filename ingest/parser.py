@@ -23,7 +23,7 @@ from .ocr import needs_ocr, ocr_page
 from .tables import (CAPTION_RE, CONTINUED_RE, SOURCE_RE, RawTable,
                      find_page_tables, row_key, same_columns, split_header, unit_hint)
 
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = 200 * 1000 * 1000  # files must be under 200 MB (decimal, the stricter reading)
 MAX_PAGES = 2000
 
 NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(?:[.、．]\s*|\s+)(?=[\u4e00-\u9fa5A-Za-z])")
@@ -54,8 +54,8 @@ def open_pdf(path: Path, max_bytes: int = MAX_BYTES, max_pages: int = MAX_PAGES)
     size = path.stat().st_size
     if size == 0:
         raise EmptyPdf(name, "the file is empty (0 bytes)")
-    if size > max_bytes:
-        raise TooLarge(name, f"{size / 2**20:.0f} MB is over the {max_bytes / 2**20:.0f} MB limit")
+    if size >= max_bytes:
+        raise TooLarge(name, f"{size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit")
     with open(path, "rb") as f:
         head = f.read(1024)
     if b"%PDF-" not in head:

@@ -32,7 +32,7 @@ class RawTable:
     bbox: BBox
     grid: list[list[str]]
     col_edges: list[float]            # x boundaries of the columns, for continuation matching
-    style: str                        # "ruled" | "three_line"
+    style: str                        # "ruled" | "three_line" | "text_aligned"
     title_row: str = ""               # a first row spanning all columns (a title inside the grid)
     consumed: set[int] = field(default_factory=set)  # ids of lines that belong to it
 
@@ -41,6 +41,7 @@ def find_page_tables(page: pymupdf.Page, lines: list[Line]) -> list[RawTable]:
     tables = _ruled_tables(page, lines)
     taken = [t.bbox for t in tables]
     tables += _three_line_tables(page, lines, taken)
+    tables += _unruled_tables(page, lines, [t.bbox for t in tables])
     tables.sort(key=lambda t: t.bbox[1])
     return tables
 
@@ -179,16 +180,11 @@ def _segments(ln: Line) -> list[tuple[float, float, str]]:
     return [s for s in segs if s[2]]
 
 
-def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line]) -> RawTable | None:
-    rows: list[list[Line]] = []
-    for ln in sorted(lines, key=lambda l: l.cy):
-        if rows and abs(rows[-1][0].cy - ln.cy) < max(ln.height, 4) * 0.5:
-            rows[-1].append(ln)
-        else:
-            rows.append([ln])
+def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str = "three_line") -> RawTable | None:
+    rows = _rows(lines)
     if len(rows) < 2:
         return None
-    row_segs = [[s for ln in sorted(r, key=lambda l: l.x0) for s in _segments(ln)] for r in rows]
+    row_segs = [[s for ln in r for s in _segments(ln)] for r in rows]
     # columns = union of the x-intervals that segments occupy across all rows
     intervals = sorted((s[0], s[1]) for segs in row_segs for s in segs)
     cols: list[list[float]] = []
@@ -214,7 +210,130 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line]) -> RawTable 
         return None
     edges = [c[0] for c in cols] + [bbox[2]]
     consumed = {id(ln) for ln in lines}
-    return _finish(RawTable(page_no, bbox, grid, edges, "three_line", consumed=consumed))
+    return _finish(RawTable(page_no, bbox, grid, edges, style, consumed=consumed))
+
+
+# --- text-aligned tables with no rules at all --------------------------------------------
+#
+# Some reports print a table as columns of aligned text under a caption, with a 数据来源 line
+# below and not a single rule. Found only from a caption downwards, row by row, while every
+# row keeps the column structure; stopped by the source line, another caption, a paragraph
+# break or a line that runs across the columns (prose). Charts (images, vector drawings)
+# and contents pages are never read as such tables.
+
+_LEADER_RE = re.compile(r"(\.{4,}|…{2,}|·{4,}|-{6,})")
+_MIN_ROWS = 3          # rows (header included) with cells in >= 2 columns
+
+
+def _unruled_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) -> list[RawTable]:
+    from .boilerplate import is_toc_page
+    captions = [ln for ln in lines if CAPTION_RE.match(ln.text)]
+    if not captions or is_toc_page(lines, page.rect.width):
+        return []
+    free = [ln for ln in lines if not any(inside(ln.bbox, t, pad=2) for t in taken)]
+    rows = _rows(free)
+    out: list[RawTable] = []
+    drawings = None
+    for cap in captions:
+        if any(inside(cap.bbox, t.bbox, pad=2) for t in out) or any(inside(cap.bbox, t, pad=2) for t in taken):
+            continue
+        body = _aligned_rows_below(cap, rows)
+        if body is None:
+            continue
+        bbox = bbox_union(ln.bbox for r in body for ln in r)
+        if any(_overlap(bbox, t) for t in taken + [t.bbox for t in out]):
+            continue
+        if drawings is None:
+            drawings = _graphics(page)
+        if any(_overlap(bbox, g) for g in drawings):
+            continue  # a chart or picture: its labels line up too, but it is not a table
+        t = _text_aligned_grid(page.number + 1, bbox, [ln for r in body for ln in r], style="text_aligned")
+        if t is not None and len(t.grid) >= _MIN_ROWS and len(t.grid[0]) >= 2:
+            out.append(t)
+    return out
+
+
+def _rows(lines: list[Line]) -> list[list[Line]]:
+    rows: list[list[Line]] = []
+    for ln in sorted(lines, key=lambda l: l.cy):
+        if rows and abs(rows[-1][0].cy - ln.cy) < max(ln.height, 4) * 0.5:
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return [sorted(r, key=lambda l: l.x0) for r in rows]
+
+
+def _columns(row_segs: list[list[tuple[float, float, str]]], min_gap: float) -> list[list[float]]:
+    """x-intervals that the segments of all rows occupy, merged where closer than min_gap."""
+    cols: list[list[float]] = []
+    for x0, x1 in sorted((s[0], s[1]) for segs in row_segs for s in segs):
+        if cols and x0 <= cols[-1][1] + min_gap:
+            cols[-1][1] = max(cols[-1][1], x1)
+        else:
+            cols.append([x0, x1])
+    return cols
+
+
+def _aligned_rows_below(cap: Line, rows: list[list[Line]]) -> list[list[Line]] | None:
+    """The rows under a caption that keep >= 2 consistent columns, or None."""
+    start = next((i for i, r in enumerate(rows) if r[0].cy > cap.y1 and r[0].y0 >= cap.y1 - 1), None)
+    if start is None:
+        return None
+    size = max(cap.size, 4.0)
+    body: list[list[Line]] = []
+    segs_so_far: list[list[tuple[float, float, str]]] = []
+    n_cols = 0
+    prev_y1 = cap.y1
+    pitches: list[float] = []
+    for r in rows[start:]:
+        texts = [ln.text for ln in r]
+        if any(CAPTION_RE.match(t) or SOURCE_RE.match(t) or _LEADER_RE.search(t) for t in texts):
+            break
+        top = min(ln.y0 for ln in r)
+        height = max(ln.height for ln in r)
+        gap = top - prev_y1
+        # a paragraph break: much more space than the rows so far (or than a line) leave
+        limit = max(1.2 * height, 2.0 * max(pitches)) if pitches else 2.5 * height
+        if gap > limit:
+            break
+        segs = [s for ln in r for s in _segments(ln)]
+        if not segs:
+            break
+        cols = _columns(segs_so_far + [segs], min_gap=size * 0.8)
+        if body and (len(cols) < n_cols or len(cols) < 2):
+            break  # this line runs across the columns found so far: prose, not a row
+        if not body and len(segs) < 2:
+            return None  # the first row under the caption must already be split into cells
+        if body:
+            pitches.append(max(gap, 0.0))
+        body.append(r)
+        segs_so_far.append(segs)
+        n_cols = len(cols)
+        prev_y1 = max(ln.y1 for ln in r)
+    if sum(1 for segs in segs_so_far if len(segs) >= 2) < _MIN_ROWS or n_cols < 2:
+        return None
+    # the caption must sit over the table, not beside it in another column
+    x0 = min(ln.x0 for r in body for ln in r)
+    x1 = max(ln.x1 for r in body for ln in r)
+    if cap.x1 < x0 or cap.x0 > x1:
+        return None
+    return body
+
+
+def _graphics(page: pymupdf.Page) -> list[BBox]:
+    """Boxes of images and of vector graphics other than rules and row shading."""
+    boxes = [tuple(i["bbox"]) for i in page.get_image_info()]
+    for d in page.get_drawings():
+        r = d["rect"]
+        if r.height < 2 or (r.width > page.rect.width * 0.3 and d.get("fill") is not None
+                            and all(it[0] == "re" for it in d["items"])):
+            continue  # a horizontal rule, or a wide shaded band behind a row
+        boxes.append((r.x0, r.y0, r.x1, r.y1))
+    return boxes
+
+
+def _overlap(a: BBox, b: BBox) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 # --- caption, unit, header, continuation ---------------------------------------------------

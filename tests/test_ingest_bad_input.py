@@ -71,7 +71,7 @@ def test_absurdly_large_file_is_refused_without_reading_it(tmp_path):
     bad = tmp_path / "huge.pdf"
     with open(bad, "wb") as f:
         f.write(b"%PDF-1.7\n")
-        f.truncate(201 * 1024 * 1024)  # sparse: costs no disk
+        f.truncate(200 * 1000 * 1000)  # exactly 200 MB; sparse: costs no disk
     _expect(bad, TooLarge, ["limit"])
 
 

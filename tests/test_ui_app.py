@@ -390,3 +390,24 @@ def test_render_rejects_bad_page():
     from ui.render import PreviewError
     with pytest.raises(PreviewError):
         render_page(CORPUS / DONGWU, 999)
+
+
+class _HugeUpload:
+    """A 200 MB upload that must be refused on its declared size, before a byte is read."""
+    name = "huge.pdf"
+    size = 200 * 1000 * 1000
+
+    def getbuffer(self):
+        raise AssertionError("a file over the limit must not be read")
+
+
+def test_a_200_mb_upload_is_refused(tmp_path):
+    from qa.config import Config
+    from ui.app import ingest_uploads
+    lib = FakeLibrary(tmp_path / "library", Config.load(library=tmp_path / "library"))
+    lib.ingest([CORPUS / DONGWU])
+    lib.ingest_calls.clear()
+    before = lib.documents()
+    results = ingest_uploads(lib, [_HugeUpload()], 200)
+    assert [r["status"] for r in results] == ["rejected"] and "超过上传上限" in results[0]["message"]
+    assert lib.ingest_calls == [] and lib.documents() == before

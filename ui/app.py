@@ -483,7 +483,7 @@ def ingest_uploads(lib, files, max_mb: float) -> list[dict]:
     and ``lib.ingest`` (atomic per call) decides whether it gets in."""
     results: list[dict] = []
     known = {r["file"] for r in doc_rows(lib)}
-    limit = max_mb * 1024 * 1024
+    limit = max_mb * 1000 * 1000  # "under 200 MB" in the stricter, decimal reading (as ingest.parser)
     bar = st.progress(0.0, text="准备中…")
     staging = Path(tempfile.mkdtemp(prefix="yanbao-upload-"))
     try:
@@ -493,9 +493,9 @@ def ingest_uploads(lib, files, max_mb: float) -> list[dict]:
             size = getattr(f, "size", None)
             if size is None:
                 size = len(f.getbuffer())
-            if size > limit:
+            if size >= limit:
                 results.append({"file": name, "status": "rejected",
-                                "message": f"文件 {size / 1024 / 1024:.1f} MB，超过上传上限 {max_mb:g} MB，未加入文库"})
+                                "message": f"文件 {size / 1e6:.1f} MB，超过上传上限 {max_mb:g} MB，未加入文库"})
                 continue
             data = f.getbuffer()
             if b"%PDF-" not in bytes(data[:1024]):
