@@ -56,6 +56,10 @@ RELATIVE_PERIODS: dict[str, tuple[bool, tuple[str, ...]]] = {
         ("上季度", "上一季度", "上个季度", "上季", "前一季度",
          "last quarter", "previous quarter", "prior quarter"),
     ),
+    "next_quarter": (
+        False,
+        ("下一季度", "下一个季度", "下个季度", "下季度", "next quarter", "following quarter"),
+    ),
     "this_year": (False, ("今年", "本年度", "本年", "this year", "current year")),
     "last_year": (False, ("去年", "上年", "上一年", "前一年", "last year", "previous year", "prior year")),
     "next_year": (False, ("明年", "下一年", "来年", "next year")),
@@ -69,7 +73,7 @@ OUTLOOK_MARKERS: dict[str, tuple[str, ...]] = {
         "forecast", "forecasts", "estimate", "estimates", "estimated", "expected", "expects",
         "projected", "projection", "guidance", "outlook", "consensus",
     ),
-    "actual": ("实际", "已实现", "实际值", "actual", "actuals", "reported"),
+    "actual": ("实际", "已实现", "实际值", "actual", "actuals", "actually", "reported"),
 }
 COMPARISON_METRICS = {"growth_yoy": "yoy", "growth_qoq": "qoq"}
 
@@ -141,9 +145,9 @@ class Period:
     def matches(self, text: str) -> bool:
         """Does `text` mention this period, in any notation? A period without a year
         matches that period in any year."""
-        return any(self._covers(found) for found in extract_periods(text))
+        return any(self.covers(found) for found in extract_periods(text))
 
-    def _covers(self, other: Period) -> bool:
+    def covers(self, other: Period) -> bool:
         if self.year is None and self.kind == other.kind != "relative":
             return self == replace(other, year=None, label="")
         return self == other
@@ -441,6 +445,11 @@ def _find_periods(text: str) -> list[_PeriodMatch]:
     return sorted(found, key=lambda f: f.start)
 
 
+def find_periods(text: str) -> list[tuple[int, Period]]:
+    """(position, period) for each period mention in `text` (positions in normalize_text(text))."""
+    return [(f.start, f.period) for f in _find_periods(normalize_text(text))]
+
+
 def extract_periods(text: str) -> list[Period]:
     """Periods mentioned in `text`, in order of appearance, each once."""
     periods = (f.period for f in _find_periods(normalize_text(text)))
@@ -532,6 +541,29 @@ def _matchers(signature: tuple[tuple[str, int], ...]) -> tuple[_TermMatcher, _Te
 
 def _entities(text: str, matcher: _TermMatcher) -> list[Entity]:
     found = [Entity(row.canonical, alias, row.kind) for row, alias in matcher.find(text)]
+    return _unique_by(found, lambda e: e.name)
+
+
+@lru_cache(maxsize=8192)
+def entity_mentions(text: str) -> tuple[tuple[int, Entity], ...]:
+    """(position, entity) for every known company/unit/institution/broker named in `text`
+    (positions in normalize_text(text)). Cached: evidence scoring asks about the same
+    chunks for every sentence in them."""
+    alias_matcher = _matchers(dictionary_signature())[0]
+    if alias_matcher.pattern is None:
+        return ()
+    norm = normalize_text(text)
+    return tuple((m.start(), Entity(row.canonical, m.group(0), row.kind))
+                 for m in alias_matcher.pattern.finditer(norm)
+                 for row in [alias_matcher.rows_by_alias[_lookup_key(m.group(0))]])
+
+
+def find_entities(text: str, kinds: tuple[str, ...] | None = None, last: bool = False) -> list[Entity]:
+    """Known companies/units/institutions/brokers named in `text`, in order of first mention
+    (``last=True``: in order of last mention, latest first)."""
+    found = [e for _, e in entity_mentions(text) if kinds is None or e.kind in kinds]
+    if last:
+        found = found[::-1]
     return _unique_by(found, lambda e: e.name)
 
 

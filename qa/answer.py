@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.query import OUTLOOK_MARKERS, ParsedQuery
+from index.query import OUTLOOK_MARKERS, ParsedQuery, extract_periods, find_periods
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
-from .compute import Computation, asks_difference, asks_sum, compute_difference, compute_sum
+from .compute import (Computation, asks_difference, asks_share, asks_sum, compute_difference, compute_share,
+                      compute_sum, states_share)
 from .evidence import Unit, _mentions, metric_surfaces, required_terms
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
@@ -34,8 +35,9 @@ _MONEY_METRICS = {"revenue", "capex", "backlog", "bookings", "ai_revenue", "arr"
 _MONEY_Q = re.compile(r"(金额|多少钱|对价|融资额|how much (money|did .* (pay|raise|spend)))", re.I)
 
 
-_ESTIMATE = re.compile("|".join(map(re.escape, OUTLOOK_MARKERS["estimate"])) + r"|\b\d{2,4}E\b",
-                       re.I)
+# forecasts, guidance and plans ("规划资本开支指向 1500 亿元" is not an actual)
+_ESTIMATE = re.compile("|".join(map(re.escape, OUTLOOK_MARKERS["estimate"] + ("规划", "计划", "plan", "planned")))
+                       + r"|\b\d{2,4}E\b", re.I)
 
 
 @dataclass
@@ -81,16 +83,49 @@ def pick_figure(q: ParsedQuery, unit: Unit) -> str:
             score -= 0.01 * i
             if score > best_score:
                 best, best_head, best_score = cell.strip(), head, score
+        if q.periods and not any(p.matches(f"{unit.context} {best_head} {unit.cells[0][1]}") for p in q.periods) \
+                and extract_periods(f"{unit.context} {best_head}"):
+            return ""  # the column and caption are about another period ("2026 年指引" for 2027)
         if len(_figures(best)) > 1:  # a sentence inside a cell: pick within it
             return _pick_in_text(q, best, want_pct, want_money)
-        figs = _figures(best)
-        if figs and figs[0][1].is_bare:
-            # a bare cell takes its unit from the column header or the caption: "合同金额（亿元）"
-            unit = unit_hint(best_head) or unit_hint(unit.context)
-            if unit:
-                return f"{best} {unit}" if unit != "%" else f"{best}%"
-        return best
+        return _with_unit(best, _cell_unit(unit, best_head))
     return _pick_in_text(q, unit.text, want_pct, want_money)
+
+
+def _cell_unit(unit: Unit, head: str) -> str:
+    """The unit a bare cell is printed in: its column header's, the caption's ("合同金额（亿元）"),
+    or its row label's ("CAPEX (mn)")."""
+    return unit_hint(head) or unit_hint(unit.context) or _row_label_unit(unit)
+
+
+def _with_unit(cell: str, unit: str) -> str:
+    figs = _figures(cell)
+    if unit and len(figs) == 1 and figs[0][1].is_bare:
+        return f"{cell} {unit}" if unit != "%" else f"{cell}%"
+    return cell
+
+
+def printed_with_units(unit: Unit) -> list[str]:
+    """The unit's cells as the page prints them, with the unit their header or caption
+    gives: what the NumberCheck compares a table answer with."""
+    return [_with_unit(cell.strip(), _cell_unit(unit, head)) for head, cell in unit.cells]
+    return _pick_in_text(q, unit.text, want_pct, want_money)
+
+
+_ROW_SCALE = re.compile(r"[(（]\s*(?:(US\$|\$|USD|RMB|CNY)\s*)?(mn|m|bn|million|billion|百万|亿|万)\s*[)）]", re.I)
+_SCALE_WORDS = {"mn": "百万", "m": "百万", "million": "百万", "bn": "十亿", "billion": "十亿"}
+
+
+def _row_label_unit(unit: Unit) -> str:
+    """"CAPEX (mn)": the row label names the scale; the currency is the one the caption or
+    headings print (美元/$/USD), else none is assumed."""
+    m = _ROW_SCALE.search(unit.cells[0][1]) if unit.cells else None
+    if not m:
+        return ""
+    scale = _SCALE_WORDS.get(m.group(2).lower(), m.group(2))
+    context = unit.context + " " + (m.group(1) or "")
+    currency = "美元" if re.search(r"美元|US\$|USD|\$", context) else "元" if re.search(r"人民币|RMB|CNY|元", context) else ""
+    return scale + currency
 
 
 def _fits(f: num.Quantity, want_pct: bool, want_money: bool) -> bool:
@@ -107,13 +142,24 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
     if not figures:
         return ""
     anchors = [p for p in (_mentions(text, s) for s in metric_surfaces(q)) if p >= 0]
+    mentioned = find_periods(text)
+    asked = [pos for pos, found in mentioned if any(p.covers(found) for p in q.periods)]
     if not anchors:
-        anchors = [m.start() for p in q.periods for v in p.variants() for m in re.finditer(re.escape(v), text)]
+        anchors = asked
     anchor = min(anchors) if anchors else 0
     figures = [(pos, f) for pos, f in figures if _fits(f, want_pct, want_money)]
     if not figures:
         return ""
-    after = [(pos, f) for pos, f in figures if pos >= anchor]
+    if asked and len({found for _, found in mentioned}) > 1:
+        # "从 2024 年初的 1000 亿升至 … 2026 年 3 月突破 140 万亿": the asked period picks the
+        # figure, which must follow one of its mentions before the next period is named
+        # ("并预计 2027 年资本支出将较 2026 年显著增加" gives no figure for 2027)
+        segments = [(a, min([pos for pos, _ in mentioned if pos > a] or [len(text)])) for a in asked]
+        inside = [(a, e) for a, e in segments if any(a <= pos < e for pos, _ in figures)]
+        if not inside:
+            return ""
+        anchor = max(anchor, inside[0][0]) if anchor < inside[0][1] else inside[0][0]
+    after = [(pos, f) for pos, f in figures if anchor <= pos]
     candidates = after or figures
     if want_pct and any(f.unit == "%" for _, f in candidates):
         candidates = [(p, f) for p, f in candidates if f.unit == "%"]
@@ -132,11 +178,13 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         return "metric"  # the evidence is about another figure of the same company
     if "estimate" in q.outlook and not _ESTIMATE.search(u.full):
         return "outlook"  # a forecast was asked for; the evidence reports an actual
+    if "actual" in q.outlook and "estimate" not in q.outlook and _ESTIMATE.search(u.text):
+        return "outlook"  # an actual was asked for; the evidence is a plan or a forecast
     terms = required_terms(q)
     if terms:
         # the subject may be named anywhere in the chunk, its headings or the report's file name
         scope = "\n".join([u.full, u.chunk.text, *u.chunk.heading_path, u.chunk.file])
-        if any(_mentions(scope, [t]) < 0 for t in terms):
+        if any(_mentions(scope, forms) < 0 for forms in terms):
             return "entity"
     if q.comparisons:
         wants = set(q.comparisons)
@@ -163,7 +211,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     best = fitting[0]
     if asks_difference(q.text):
         for u in fitting[:6]:
-            comp = compute_difference(q.text, u.text, u.cells)
+            comp = compute_difference(q.text, u.text, u.cells, context=u.context)
             if comp is not None:
                 return Extraction(u, figure=comp.result, computation=comp)
         return Extraction(best)  # the evidence, but no figure we could compute
@@ -172,6 +220,16 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
             comp = compute_sum(q.text, u.text)
             if comp is not None:
                 return Extraction(u, figure=comp.result, computation=comp)
+    if asks_share(q.text) and not any(states_share(q.text, u.text) for u in fitting[:6]):
+        for u in fitting[:6]:  # a share the reports do not print: part / whole
+            comp = compute_share(q.text, u.text, u.context)
+            if comp is not None:
+                return Extraction(u, figure=comp.result, computation=comp)
+    nth = asks_rank(q.text)
+    if nth and best.cells:
+        ext = _rank_in_table(q, best, ranked, nth)
+        if ext is not None:
+            return ext
     wants_figure = bool(FIGURE_Q.search(q.text)) and not (NAME_Q.search(q.text) and not FIGURE_Q.search(q.text))
     if not wants_figure and NAME_Q.search(q.text):
         return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer
@@ -188,6 +246,37 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     if wants_figure:
         return _refuse(q, top, "no figure")  # the evidence names it but gives no number
     return Extraction(best)
+
+
+_CN_NUM = {c: i for i, c in enumerate("一二三四五六七八九十", 1)}
+_RANK_NTH = re.compile(r"(?:排名|排|位列|位居)?第\s*([一二三四五六七八九十]|\d{1,2})\s*(?:名|位|高|大|多)|"
+                       r"(?:排名|排|位列|位居)第\s*([一二三四五六七八九十]|\d{1,2})|"
+                       r"\b(\d)(?:st|nd|rd|th)[- ](?:highest|largest|biggest)\b", re.I)
+_RANK_TOP = re.compile(r"(最高|最大|最多|排名第一|居首|highest|largest|biggest|fastest)", re.I)
+
+
+def asks_rank(question: str) -> int:
+    """N for "排名第二的是哪个产品" / "2nd-largest"; 1 for "最高/highest"; 0 otherwise."""
+    m = _RANK_NTH.search(question)
+    if m:
+        token = next(g for g in m.groups() if g)
+        return _CN_NUM.get(token) or int(token)
+    return 1 if _RANK_TOP.search(question) and NAME_Q.search(question) else 0
+
+
+def _rank_in_table(q: ParsedQuery, best: Unit, ranked: list[Unit], nth: int) -> Extraction | None:
+    """The row ranked n-th by the asked column among the rows of the best unit's table."""
+    rows = [u for u in ranked if u.chunk.id == best.chunk.id and u.context == best.context and u.cells]
+    valued = []
+    for u in rows:
+        figs = num.extract_quantities(pick_figure(q, u))
+        if figs and figs[0].kind == "figure":
+            valued.append((figs[0].value, u))
+    if len(valued) < max(nth, 2):
+        return None
+    valued.sort(key=lambda vu: -vu[0])
+    u = valued[nth - 1][1]
+    return Extraction(u, figure=pick_figure(q, u))
 
 
 def _conflicts(q: ParsedQuery, best: Unit, figure: str, others: list[Unit]) -> list[tuple[Unit, str]]:

@@ -24,8 +24,8 @@ class Config:
     llm_path: str = ""                    # a GGUF file; empty = the provisioned Qwen2.5-Coder-1.5B
     ocr: bool = True
     top_k: int = 8                        # hits retrieved per question
-    context_chunks: int = 3               # chunks shown to the LLM: small context answers better here
-    fusion: str = "rrf"                   # "rrf" | "weighted"
+    fusion: str = "weighted"              # "weighted" | "rrf": how dense and BM25 hits are fused (weighted
+                                          # scored higher on the gold set: MRR 0.940 vs 0.923, EmbeddingGemma)
     max_upload_mb: int = 200
 
     @classmethod
@@ -47,6 +47,8 @@ class Config:
         if "library" in values:
             values["library"] = Path(values["library"]).expanduser()
         cfg = cls(**values)
+        if cfg.fusion not in ("weighted", "rrf"):
+            raise ValueError(f"fusion must be 'weighted' or 'rrf', not {cfg.fusion!r}")
         if cfg.llm not in ("auto", "local", "none"):
             raise ValueError(f"llm must be 'auto', 'local' or 'none', not {cfg.llm!r}")
         return cfg

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.query import ParsedQuery
+from functools import lru_cache
+
+from index.query import ParsedQuery, _surface_pattern, entity_mentions, find_entities
 from index.text import normalize_text, tokenize
 from ingest.model import Chunk
 
@@ -28,6 +30,7 @@ class Unit:
     cells: list[tuple[str, str]] = field(default_factory=list)  # (column header, cell) for table rows
     score: float = 0.0
     matched: dict = field(default_factory=dict)
+    offset: int = 0            # where the unit starts in its chunk's text
 
     @property
     def full(self) -> str:
@@ -44,9 +47,14 @@ def units_from(chunk: Chunk, rank: int) -> list[Unit]:
             return []
         header, body = rows[0], rows[1:]
         out = []
-        for row in body:
-            cells = list(zip(header + [""] * (len(row) - len(header)), row))
-            out.append(Unit("\t".join(row), f"{heading}\n{caption}\n{' | '.join(header)}", chunk, rank, cells))
+        for lo, hi in _side_by_side(header):
+            head = header[lo:hi]
+            for row in body:
+                part = row[lo:hi] if hi <= len(row) else row[lo:]
+                if not any(c.strip() for c in part):
+                    continue
+                cells = list(zip(head + [""] * (len(part) - len(head)), part))
+                out.append(Unit("\t".join(part), f"{heading}\n{caption}\n{' | '.join(head)}", chunk, rank, cells))
         return out
     out = []
     previous = ""
@@ -54,19 +62,39 @@ def units_from(chunk: Chunk, rank: int) -> list[Unit]:
         sent = m.group(0).strip()
         if len(sent) >= 6:
             # the subject is often named one sentence earlier ("CoreWeave …。其 Backlog …")
-            out.append(Unit(sent, f"{heading}\n{previous}", chunk, rank))
+            out.append(Unit(sent, f"{heading}\n{previous}", chunk, rank, offset=m.start()))
             previous = sent
     return out
 
 
+@lru_cache(maxsize=4096)
+def _surface_regex(surface: str) -> re.Pattern[str]:
+    # the same matching rules as query understanding: free spacing between words and
+    # scripts ("日均Token" = "日均 Token"), Latin names not matched inside longer words
+    return re.compile(_surface_pattern(normalize_text(surface).strip()), re.IGNORECASE)
+
+
+def _side_by_side(header: list[str]) -> list[tuple[int, int]]:
+    """Column ranges of lists printed side by side in one grid ("产品名称 | 月访问量 |
+    产品名称 | 环比增速": each half is its own list, its rows are not the same item)."""
+    n = len(header)
+    key = normalize_text(header[0]).strip().lower() if header else ""
+    for k in range(1, n // 2 + 1):
+        if key and n % k == 0 and all(normalize_text(header[j]).strip().lower() == key for j in range(0, n, k)):
+            return [(j, j + k) for j in range(0, n, k)] if k < n else [(0, n)]
+    return [(0, n)]
+
+
 def _mentions(text: str, surfaces: list[str]) -> int:
     """Position of the first surface form in text, or -1."""
-    low = normalize_text(text).lower()
+    norm = normalize_text(text)
     best = -1
     for s in surfaces:
-        i = low.find(normalize_text(s).lower())
-        if i >= 0 and (best < 0 or i < best):
-            best = i
+        if not s.strip():
+            continue
+        m = _surface_regex(s).search(norm)
+        if m and (best < 0 or m.start() < best):
+            best = m.start()
     return best
 
 
@@ -82,7 +110,13 @@ def _synonyms(table: str, key: str, canonical_is_a_word: bool = True) -> list[st
 
 
 def entity_surfaces(q: ParsedQuery) -> list[list[str]]:
-    return [sorted({e.alias, *_synonyms("aliases.tsv", e.name)}, key=len, reverse=True)
+    return [surfaces for _, surfaces in _wanted_entities(q)]
+
+
+def _wanted_entities(q: ParsedQuery) -> list[tuple[str, list[str]]]:
+    """(canonical name, surface forms) of each entity the question is about; a broker named
+    in the question scopes the search instead (see qa.library)."""
+    return [(e.name, sorted({e.alias, *_synonyms("aliases.tsv", e.name)}, key=len, reverse=True))
             for e in q.entities if e.kind != "broker"]
 
 
@@ -98,28 +132,94 @@ _NOT_NAMES = {"What", "How", "Which", "Who", "When", "Why", "The", "According", 
               "That", "This", "Their", "Capex", "Backlog", "Revenue", "Cloud", "Pass", "Training", "Inference",
               "January", "February", "March", "April", "June", "July", "August", "September", "October",
               "November", "December", "Sept", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Oct",
-              "Nov", "Dec", "Fiscal", "Year", "Quarter", "Report", "Note", "Data", "Center"}
-_COMPANY_SUFFIX = re.compile(r"(?<![年度月季])[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)")
+              "Nov", "Dec", "Fiscal", "Year", "Quarter", "Report", "Note", "Data", "Center",
+              # words about the document, not names: "In Kaiyuan's Table 5"
+              "Table", "Tables", "Figure", "Chart", "Exhibit", "Page", "Section", "Appendix", "Source",
+              "Securities", "Research", "Broker", "Analyst", "Analysts", "Company", "Group", "Holdings",
+              "Guidance", "Estimate", "Forecast", "Consensus", "Total", "Average", "Annual", "Latest"}
+# "全球科技公司" is not a name: a suffix followed by a generic noun is left out
+_COMPANY_SUFFIX = re.compile(r"(?<![年度月季])[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)"
+                             r"(?!公司|企业|厂商|巨头|行业|板块|类)")
 
 
-def required_terms(q: ParsedQuery) -> list[str]:
+_GLOSS = re.compile(r"\s*[(（]([^()（）]{1,20})[)）]")
+
+
+def required_terms(q: ParsedQuery) -> list[list[str]]:
     """Names in the question that the evidence must mention: capitalised Latin names the
-    alias table does not know ("Omniva", "Tavily") and Chinese company names ("宏景科技")."""
+    alias table does not know ("Omniva", "Tavily") and Chinese company names ("宏景科技").
+    Each is a list of surface forms: a gloss in brackets is an alternative ("Bailian (百炼)")."""
     known = {a.lower() for e in q.entities for a in [e.alias, e.name]}
-    names = [w for w in re.findall(r"(?<![A-Za-z0-9-])[A-Z][a-z]*[A-Z]?[a-z]{2,}(?![A-Za-z0-9-])", q.text)
-             if w not in _NOT_NAMES and w.lower() not in known and not any(w.lower() in k for k in known)]
-    names += [m.group(0) for m in _COMPANY_SUFFIX.finditer(q.text) if m.group(0).lower() not in known]
-    return list(dict.fromkeys(names))
+    names: list[list[str]] = []
+    for m in re.finditer(r"(?<![A-Za-z0-9-])[A-Z][a-z]*[A-Z]?[a-z]{2,}(?![A-Za-z0-9-])", q.text):
+        w = m.group(0)
+        if w in _NOT_NAMES or w.lower() in known or any(w.lower() in k for k in known):
+            continue
+        gloss = _GLOSS.match(q.text, m.end())
+        names.append([w] + ([gloss.group(1).strip()] if gloss else []))
+    names += [[m.group(0)] for m in _COMPANY_SUFFIX.finditer(q.text) if m.group(0).lower() not in known]
+    return list({tuple(n): n for n in names}.values())
+
+
+_COMPANIES = ("company", "unit")
+
+
+def _cjk_aliases(name: str) -> list[str]:
+    return [a for a in _synonyms("aliases.tsv", name) if re.match(r"[\u4e00-\u9fff]{2}", a)]
+
+
+@lru_cache(maxsize=1024)
+def _related(a: str, b: str) -> bool:
+    """A company and its own business unit: 阿里巴巴/阿里云, 谷歌/谷歌云, 微软/微软智能云."""
+    if a == b:
+        return True
+    pa, pb = _cjk_aliases(a), _cjk_aliases(b)
+    return any(x.startswith(y) or y.startswith(x) for x in pa for y in pb)
+
+
+def _entity_hit(u: Unit, name: str, surfaces: list[str], wanted: frozenset[str] = frozenset()) -> bool:
+    """Is the unit about this entity? Named in the sentence (or row) itself; or, when the
+    sentence names no other company, named just before it (previous sentence, headings), or
+    the subject it refers back to ("公司同时给出…指引": the last company named in its chunk)."""
+    if _mentions(u.text, surfaces) >= 0:
+        return True
+    # a sentence about another company: named before its first figure, where the subject
+    # stands ("AMD 同时给出…98 亿美元"; customers named after the figure do not count)
+    first_figure = _FIGURE.search(u.text)
+    head = u.text[: first_figure.start()] if first_figure else u.text
+    if any(not _related(e.name, name) and e.name not in wanted for e in find_entities(head, kinds=_COMPANIES)):
+        return False
+    if _mentions(u.context, surfaces) >= 0:
+        return True
+    if u.chunk.kind != "table":  # the last company named before the sentence in its chunk
+        before = [e for pos, e in entity_mentions(u.chunk.text) if pos < u.offset and e.kind in _COMPANIES]
+        if before:
+            return _related(before[-1].name, name)
+    named = find_entities(" / ".join(u.chunk.heading_path), kinds=_COMPANIES, last=True)
+    return bool(named) and _related(named[0].name, name)
+
+
+def _words_in(text: str, surfaces: list[str]) -> bool:
+    """A table splits a metric's name between caption and column header ("…重大合同" over
+    "金额（亿元）" is 合同金额): every word of one surface form is somewhere in the text."""
+    low = normalize_text(text).lower()
+    for s in surfaces:
+        whole = re.sub(r"\s+", "", normalize_text(s)).lower()
+        words = [w for w in tokenize(s) if len(w) > 1 and w.lower() != whole]
+        if len(words) > 1 and all(w.lower() in low for w in words):
+            return True
+    return False
 
 
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     q_tokens = {t for t in tokenize(q.text) if len(t) > 1}
-    ents = entity_surfaces(q)
+    ents = _wanted_entities(q)
+    wanted = frozenset(name for name, _ in ents)
     mets = metric_surfaces(q)
     for u in units:
         full = u.full
-        ent_hit = sum(1 for s in ents if _mentions(full, s) >= 0)
-        met_hit = sum(1 for s in mets if _mentions(full, s) >= 0)
+        ent_hit = sum(1 for name, s in ents if _entity_hit(u, name, s, wanted))
+        met_hit = sum(1 for s in mets if _mentions(full, s) >= 0 or (u.cells and _words_in(full, s)))
         per_hit = sum(1 for p in q.periods if p.matches(full))
         overlap = len(q_tokens & set(tokenize(full))) / max(len(q_tokens), 1)
         figure = bool(_FIGURE.search(u.text))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ingest import IngestError, chunk_document, parse
 
-from .answer import Extraction, answer_by_extraction, unsupported_numbers
+from .answer import Extraction, answer_by_extraction, printed_with_units, unsupported_numbers
 from .config import Config
 from .evidence import Unit, score_units, units_from
 
@@ -162,8 +162,16 @@ class Library:
                 batch, failures = [], []
         if batch or failures:
             self.index.update(add=batch, failed=failures, force=force)
+        elif self._stale_tokens():
+            # an edited alias/metric/user dictionary changes BM25 tokens: re-tokenize (vectors
+            # are cached, nothing is re-parsed or re-embedded)
+            self.index.rebuild()
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _stale_tokens(self) -> bool:
+        from index.library import tokenizer_fingerprint
+        return self.index.current() is not None and self.index.manifest.get("tokenizer") != tokenizer_fingerprint()
 
     def remove(self, file: str) -> bool:
         result = self.index.remove(Path(file).name)
@@ -173,7 +181,8 @@ class Library:
     # -- read ----------------------------------------------------------------------------------
     def search(self, question: str, k: int | None = None, **filters):
         filters = {k2: v for k2, v in filters.items() if v}
-        return self.index.search(question, k=k or self.config.top_k, filters=filters or None)
+        return self.index.search(question, k=k or self.config.top_k, filters=filters or None,
+                                 fusion=self.config.fusion)
 
     def ask(self, question: str, *, broker: str | None = None, since: str | None = None,
             until: str | None = None, file: str | None = None, company: str | None = None,
@@ -259,7 +268,7 @@ class Library:
         except Exception as exc:  # the extracted answer stands; say why in the record
             answer.parsed["llm_error"] = f"{type(exc).__name__}: {exc}"
             return
-        allowed = [evidence] + ([ext.figure] if ext.figure else [])
+        allowed = [evidence, *printed_with_units(ext.unit)]
         if ext.computation:
             allowed.append(ext.computation.result)
         says_figure = not ext.figure or any(num.same_value(a, b) for a in num.extract_quantities(text)
@@ -291,7 +300,7 @@ class Library:
         # checked through its inputs (the formula), which must be printed there
         # (the citation line around the claim is copied from the evidence by construction)
         claim = list(ext.computation.inputs) if ext.computation else ext.figure
-        bad = unsupported_numbers(claim, [ext.unit.full, cite.quote])
+        bad = unsupported_numbers(claim, [ext.unit.full, cite.quote, *printed_with_units(ext.unit)])
         if bad:
             return Answer(question, _refusal(q, [cite], en), True, nearest=[cite], parsed=q.to_dict(), mode="none")
         conflicts = []

@@ -105,3 +105,52 @@ def test_computed_sum_of_two_named_items():
     comp = compute_sum("甲公司与乙公司的融资合计多少？", "甲公司融资 2.5亿美元，乙公司融资 3.5亿美元。")
     assert comp.result == "6亿美元" and comp.formula == "2.5亿美元 + 3.5亿美元"
     assert compute_sum("甲公司与乙公司的融资合计多少？", "甲公司融资 2.5亿美元。") is None
+
+
+def test_the_subject_of_a_sentence_may_be_named_earlier_in_its_chunk():
+    c = _chunk("a.pdf", "英伟达 FY1Q27 实现收入 816 亿美元，同比增长 85%。公司同时给出下一季度约 910 亿美元收入指引。",
+               heading=("AI 基础设施",))
+    ext = _extract("英伟达给出的下一季度收入指引是多少？", c)
+    assert not ext.abstained and ext.figure == "910 亿美元"
+    # ... but a sentence about another company is not evidence for this one
+    other = _chunk("b.pdf", "英伟达 FY1Q27 实现收入 816 亿美元。AMD 同时给出下一季度约 98 亿美元收入指引。",
+                   heading=("AI 基础设施",))
+    assert _extract("英伟达给出的下一季度收入指引是多少？", other).abstained
+
+
+def test_metric_names_match_across_spacing_and_the_asked_period_picks_the_figure():
+    c = _chunk("a.pdf", "中国日均 Token 调用量已从 2024 年初的 1000 亿升至 2025 年底的 100 万亿，并在 2026 年 3 月突破 140 万亿。",
+               heading=("行业",))
+    ext = _extract("中国日均Token调用量在2026年3月突破了多少？", c)
+    assert not ext.abstained and ext.figure == "140 万亿"
+
+
+def test_a_bracketed_gloss_is_an_alternative_name():
+    c = _chunk("a.pdf", "目前百炼平台已提供 135 个可调用模型。", heading=("阿里云",))
+    assert not _extract("How many callable models does the Bailian (百炼) platform offer?", c).abstained
+    assert _extract("How many callable models does the Bailian platform offer?", c).abstained
+
+
+def test_an_actual_is_not_answered_with_a_plan():
+    c = _chunk("a.pdf", "阿里云 2026 年内部规划资本开支指向 1500 亿元量级。", heading=("阿里云",))
+    ext = _extract("阿里云2026年全年实际资本开支是多少？", c)
+    assert ext.abstained and ext.reason == "outlook"
+    assert not _extract("阿里云2026年规划的资本开支是多少？", c).abstained
+
+
+def _table(file: str, caption: str, rows: list[list[str]]) -> Chunk:
+    text = "\n".join([caption] + [" | ".join(r) for r in rows])
+    return Chunk(id=f"{file}#t", file=file, kind="table", text=text, pages=[1],
+                 bboxes=[(1, (0, 0, 100, 100))], heading_path=["行业"], table_id="t1")
+
+
+def test_side_by_side_lists_and_rank_questions():
+    t = _table("a.pdf", "图表1：2026 年 5 月 AI 助手月活及增速", [
+        ["产品", "月活 (万)", "产品", "环比增速 (%)"],
+        ["Alpha", "900", "Gamma", "300%"],
+        ["Beta", "500", "Alpha", "120%"],
+        ["Gamma", "100", "Beta", "15%"]])
+    ext = _extract("2026年5月 Alpha 的环比增速是多少？", t)
+    assert not ext.abstained and ext.figure == "120%"       # its own half of the grid, not Alpha's row
+    ranked = _extract("2026年5月环比增速排名第二的是哪个产品？", t)
+    assert not ranked.abstained and ranked.unit.text.startswith("Alpha")

@@ -64,6 +64,8 @@ def test_fiscal_quarter_notations_stay_fiscal(notation: str) -> None:
         ("本季度", Period("relative", label="this_quarter")),
         ("上一季度", Period("relative", label="last_quarter")),
         ("last quarter", Period("relative", label="last_quarter")),
+        ("下一季度", Period("relative", label="next_quarter")),
+        ("next quarter", Period("relative", label="next_quarter")),
         ("上财年", Period("relative", label="last_fiscal_year", fiscal=True)),
         ("一季度", Period("quarter", None, quarter=1)),
     ],

@@ -1,0 +1,205 @@
+"""Computed answers (qa/compute.py) on small synthetic evidence: each compared term anchors
+its own figure, the result carries its unit, and evidence missing a term computes nothing."""
+from __future__ import annotations
+
+from qa.answer import unsupported_numbers
+from qa.compute import (asks_difference, asks_share, compute_difference, compute_share, compute_sum,
+                        states_share)
+
+# ---------------------------------------------------------------------------------------------
+# 1. a table row of bare cells: the result takes the unit of the header or the caption
+
+ROW = [("营收 (亿美元)", "甲公司"), ("2025Q1", "120"), ("2025Q2", "135"), ("2025Q3", "150"), ("2025Q4", "171"),
+       ("2026Q1", "198")]
+ROW_CONTEXT = "第二章\n表3：营收\n营收 (亿美元) | 2025Q1 | 2025Q2 | 2025Q3 | 2025Q4 | 2026Q1"
+
+
+def test_a_difference_of_bare_cells_carries_the_header_unit():
+    comp = compute_difference("甲公司2026Q1营收比2025Q1增加了多少？", "", ROW, context=ROW_CONTEXT)
+    assert comp.result == "78 亿美元" and comp.formula == "198 − 120"
+    assert set(comp.inputs) == {"198", "120"}
+
+
+def test_the_unit_may_come_from_the_caption():
+    row = [("", "乙公司"), ("2024", "30"), ("2025", "45")]
+    comp = compute_difference("乙公司2025年订单比2024年多多少？", "", row, context="h\n表2：订单（单位：亿元）\n | 2024 | 2025")
+    assert comp.result == "15 亿元"
+
+
+def test_a_bracketed_row_unit_and_a_currency_header():
+    row = [("$", "Bookings (mn)"), ("2025 Q3", "300"), ("2025 Q4", "420"), ("2026Q1", "610")]
+    comp = compute_difference("By how much did bookings (US$ mn) increase from 2025Q4 to 2026Q1?", "", row,
+                              context="h\nTable 2\n$ | 2025 Q3 | 2025 Q4 | 2026Q1")
+    assert comp.result == "$190 mn" and comp.formula == "610 − 420"
+
+
+def test_a_row_without_the_asked_period_computes_nothing():
+    assert compute_difference("甲公司2026Q1营收比2024Q1增加了多少？", "", ROW, context=ROW_CONTEXT) is None
+
+
+def test_percentage_cells_give_percentage_points():
+    row = [("", "客户甲"), ("2023", "30%"), ("2024", "55%")]
+    comp = compute_difference("客户甲的收入占比从2023年到2024年提高了多少个百分点？", "", row)
+    assert comp.result == "25个百分点"
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. the asked periods anchor the figures; money questions take money, pp questions take %
+
+def test_a_sentence_missing_an_asked_period_is_no_evidence():
+    q = "丙公司2025年收入比2024年增加了多少？"
+    assert compute_difference(q, "2021年-2024年丙公司收入从0.5亿美元增长至12.3亿美元。") is None
+
+
+def test_each_period_anchors_its_own_figure():
+    q = "丙公司2025年收入比2024年增加了多少？"
+    comp = compute_difference(q, "丙公司 2024 年收入 12.3 亿美元，2025 年收入提升至 30.5 亿美元，同比增长 148%。")
+    assert comp.result == "18.2 亿美元" and set(comp.inputs) == {"12.3 亿美元", "30.5 亿美元"}
+
+
+def test_the_sentence_before_may_print_the_other_period():
+    q = "丙公司2025年收入比2024年增加了多少？"
+    sentence = "2025 年收入进一步提升至 30.5 亿美元，同比增长 148%；"
+    assert compute_difference(q, sentence) is None
+    comp = compute_difference(q, sentence, context="第三章\n丙公司 2024 年收入 12.3 亿美元，同比增长约 600%；")
+    assert comp.result == "18.2 亿美元"
+    # not when the sentence before speaks of another company
+    other = compute_difference(q, sentence, context="第三章\nCoreWeave 2024 年收入 19.15 亿美元；")
+    assert other is None
+
+
+TEXT = "2023年，丁科技云业务收入为2.10亿元，2024年提升至5.35亿元，同比增长155%，云业务收入占比从20%提升至60%。"
+
+
+def test_a_money_question_takes_money_figures():
+    comp = compute_difference("丁科技2024年云业务收入比2023年增加多少？", TEXT)
+    assert comp.result == "3.25 亿元" and set(comp.inputs) == {"2.10亿元", "5.35亿元"}
+
+
+def test_a_percentage_point_question_takes_percentages_not_growth_rates():
+    comp = compute_difference("丁科技云业务收入占比从2023年到2024年提高了多少个百分点？", TEXT)
+    assert comp.result == "40个百分点" and set(comp.inputs) == {"20%", "60%"}
+
+
+def test_a_relative_period_is_read_against_the_period_beside_it():
+    q = "By how much did Foo's ARR rise from the end of 4Q25 to the end of 1Q26?"
+    comp = compute_difference(q, "1Q26 末，ARR 达到 9.6 亿美元，较上季度末的 7.1 亿美元环比增长超过30%。")
+    assert comp.result == "2.5 亿美元"
+    assert compute_difference(q, "1Q26 末，ARR 达到 9.6 亿美元，环比增长超过30%。") is None
+
+
+def test_a_period_inside_another_is_not_a_second_compared_period():
+    q = "Per the report (Aug 2025), by how much did Foo raise its full-year 2025 capex guidance?"
+    comp = compute_difference(q, "Foo将2025年全年资本支出预期从600亿美元上调至约680亿美元；")
+    assert comp.result == "80 亿美元"
+
+
+def test_the_overall_figure_is_the_headline_one():
+    row = [("公司", "戊"), ("最新披露期", "2026 财年二季度"), ("财务表现", "云收入 300 亿元，同比+21%；外部客户收入增速 26%。")]
+    comp = compute_difference("戊云2026财年二季度外部客户收入增速比整体收入增速高几个百分点？", "", row)
+    assert comp.result == "5个百分点"
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. from … to …: the change, not a figure picked verbatim
+
+def test_a_decline_between_two_months_keeps_the_per_unit():
+    q = "A100服务器的月租金从2023年3月到2025年3月下降了多少？"
+    assert asks_difference(q)
+    comp = compute_difference(q, "A100的租金从2023年3月的约8万元/台/月，下降到2025年3月的约5.5万元/台/月，降幅31%；")
+    assert comp.result == "2.5 万元/台/月" and set(comp.inputs) == {"8万元", "5.5万元"}
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. the highest minus the lowest of a list, under the asked period
+
+LIST = ("2025 年全年研发费用合计 100.0亿元（各季度分别为 20.0 亿、30.5 亿、25.0 亿、24.5 亿），"
+        "2024 年合计 80.0 亿元（各季度分别为 10.0 亿、25.0 亿、20.0 亿、25.0 亿）。")
+
+
+def test_max_minus_min_of_the_list_of_the_asked_year():
+    comp = compute_difference("己公司2025年各季度研发费用中，最高的季度比最低的季度多多少？", LIST)
+    assert comp.result == "10.5 亿元" and set(comp.inputs) == {"30.5 亿", "20.0 亿"}
+    comp = compute_difference("己公司2024年各季度研发费用中，最高的季度比最低的季度多多少？", LIST)
+    assert comp.result == "15 亿元" and set(comp.inputs) == {"25.0 亿", "10.0 亿"}
+
+
+def test_no_list_for_the_asked_year_computes_nothing():
+    assert compute_difference("己公司2023年各季度研发费用中，最高的季度比最低的季度多多少？", LIST) is None
+
+
+def test_max_minus_min_across_period_columns_of_a_row():
+    comp = compute_difference("甲公司2025年各季度营收中最高的季度比最低的季度高多少？", "", ROW, context=ROW_CONTEXT)
+    assert comp.result == "51 亿美元" and comp.formula == "171 − 120"
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. the bounds of a range
+
+def test_the_gap_between_the_bounds_of_a_range():
+    q = "庚公司2026年全年资本开支指引的上下限相差多少？"
+    assert compute_difference(q, "庚公司将全年资本开支指引上调，区间为 450-520 亿美元。").result == "70 亿美元"
+    comp = compute_difference(q, "资本支出范围在450亿美元至520亿美元之间；")
+    assert comp.result == "70 亿美元" and comp.inputs == ("450亿美元至520亿美元",)
+    assert not unsupported_numbers(list(comp.inputs), ["资本支出范围在450亿美元至520亿美元之间；"])
+
+
+def test_a_change_is_not_a_range():
+    q = "庚公司2026年全年资本开支指引的上下限相差多少？"
+    assert compute_difference(q, "庚公司将全年资本开支从450亿美元上调至520亿美元。") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. a share of a whole, when the share is not printed
+
+SHARE_Q = "2024年中国私有云市场规模占云计算市场总规模的比重是多少？"
+
+
+def test_a_share_from_the_part_and_the_whole():
+    assert asks_share(SHARE_Q) and not asks_share("2024年私有云市场规模是多少？")
+    sentence = "其中，公有云市场规模 3000 亿元，同比增长 30%，私有云市场规模 1000 亿元，同比增长 20%。"
+    assert compute_share(SHARE_Q, sentence) is None  # the whole is not in the sentence
+    comp = compute_share(SHARE_Q, sentence, "h\n据统计，2024 年我国云计算市场规模 4000 亿元，同比增长 28%。")
+    assert comp.result == "25%" and comp.inputs == ("1000 亿元", "4000 亿元")
+    assert comp.formula == "1000 亿元 / 4000 亿元"
+
+
+def test_a_printed_share_is_not_computed():
+    text = "2024 年我国云计算市场规模 4000 亿元，其中私有云占比 25%。"
+    assert states_share(SHARE_Q, text)
+    assert compute_share(SHARE_Q, text) is None
+    # a share of something else in another clause does not count
+    assert not states_share(SHARE_Q, "根据 IDC 的中国芯片出货报告，甲公司出货量占比 70%。")
+
+
+def test_an_english_share_question():
+    q = "What share of Foo's FY1Q27 revenue came from data center?"
+    comp = compute_share(q, "FY1Q27, revenue was US$81.0 billion, of which data center revenue was US$70.2 billion.")
+    assert comp.result == "86.7%"
+
+
+def test_a_part_larger_than_the_whole_is_no_share():
+    text = "私有云市场规模 1000 亿元，云计算 IaaS 市场规模 400 亿元。"
+    assert compute_share(SHARE_Q, text) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# the earlier mechanisms still hold
+
+def test_two_named_items_in_one_sentence():
+    comp = compute_difference("2024年中国公有云市场规模比私有云市场规模高出多少？",
+                              "其中，公有云市场规模 6216 亿元，同比增长 36.6%，私有云市场规模 2072 亿元。")
+    assert comp.result == "4144 亿元" and comp.inputs == ("6216 亿元", "2072 亿元")
+
+
+def test_a_sum_of_two_named_items():
+    comp = compute_sum("甲公司与乙公司的融资合计多少？", "甲公司融资 2.5亿美元，乙公司融资 3.5亿美元。")
+    assert comp.result == "6亿美元"
+
+
+def test_a_year_on_year_rate_is_asked_not_computed():
+    assert not asks_difference("甲公司2025Q1收入是多少？同比增长多少？")
+    assert not asks_difference("乙公司毛利率环比提升多少个百分点？")
+    assert asks_difference("甲公司1Q26利息费用较去年同期增加了多少？")
+    comp = compute_difference("甲公司1Q26利息费用较去年同期增加了多少？", "1Q26，公司利息费用 3.05 亿美元，去年同期为 1.20 亿美元。")
+    assert comp.result == "1.85 亿美元"
