@@ -14,6 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "evals" / "corpus"
 GOLD = ROOT / "evals" / "gold" / "gold.jsonl"
+HELDOUT = ROOT / "evals" / "gold" / "heldout.jsonl"   # held-out set: never tuned on
 DEV = ROOT.parent / "shared" / "evals" / "dev.jsonl"
 
 

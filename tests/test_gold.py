@@ -1,4 +1,5 @@
-"""The project gold set (evals/gold/gold.jsonl): schema, coverage, and every quote on its page."""
+"""The project gold set (evals/gold/gold.jsonl) and the held-out set (evals/gold/heldout.jsonl):
+schema, coverage, and every quote on its page."""
 from __future__ import annotations
 
 import json
@@ -8,13 +9,13 @@ from functools import lru_cache
 import pymupdf
 import pytest
 
-from conftest import CORPUS, DEV, GOLD
+from conftest import CORPUS, DEV, GOLD, HELDOUT
 from evals.scoring import NOT_IN_CORPUS, interpret, quote_on_page, support_figures
 from ingest.numbers import number_in_text
 
 KINDS = {"text", "table", "multi", "unanswerable"}
 LANGS = {"zh", "en", "mixed"}
-SOURCES = {"dev", "project"}
+SOURCES = {"dev", "project", "heldout"}
 FIELDS = {"id", "question", "answer", "numbers", "kind", "lang", "quote", "file", "page", "source"}
 
 # Dev items are copied as they are; these defects are theirs (strict: fixing them must be noticed).
@@ -32,8 +33,10 @@ def load(path) -> list[dict]:
 
 
 GOLD_ITEMS = load(GOLD)
-ANSWERABLE = [it for it in GOLD_ITEMS if it["answer"] != NOT_IN_CORPUS]
-UNANSWERABLE = [it for it in GOLD_ITEMS if it["answer"] == NOT_IN_CORPUS]
+HELDOUT_ITEMS = load(HELDOUT)
+ALL_ITEMS = GOLD_ITEMS + HELDOUT_ITEMS      # the consistency checks cover both files
+ANSWERABLE = [it for it in ALL_ITEMS if it["answer"] != NOT_IN_CORPUS]
+UNANSWERABLE = [it for it in ALL_ITEMS if it["answer"] == NOT_IN_CORPUS]
 PROJECT = [it for it in GOLD_ITEMS if it.get("source") == "project"]
 
 
@@ -58,10 +61,10 @@ def page_count(file: str) -> int:
 # schema
 
 def test_ids_are_unique():
-    assert [i for i, n in Counter(it["id"] for it in GOLD_ITEMS).items() if n > 1] == []
+    assert [i for i, n in Counter(it["id"] for it in ALL_ITEMS).items() if n > 1] == []
 
 
-@pytest.mark.parametrize("item", GOLD_ITEMS, ids=[it["id"] for it in GOLD_ITEMS])
+@pytest.mark.parametrize("item", ALL_ITEMS, ids=[it["id"] for it in ALL_ITEMS])
 def test_schema(item):
     assert FIELDS <= set(item), FIELDS - set(item)
     assert item["kind"] in KINDS and item["lang"] in LANGS and item["source"] in SOURCES
@@ -136,6 +139,11 @@ def test_project_items_cover_every_kind_and_language():
     assert {it["file"] for it in PROJECT if it["file"]} == {p.name for p in CORPUS.glob("*.pdf")}
 
 
+def test_heldout_items_are_labelled_and_kept_apart():
+    assert HELDOUT_ITEMS and all(it["source"] == "heldout" and it["id"].startswith("h") for it in HELDOUT_ITEMS)
+    assert all(it["source"] != "heldout" for it in GOLD_ITEMS)
+
+
 def test_no_question_is_asked_twice():
-    questions = Counter(it["question"].strip() for it in GOLD_ITEMS)
+    questions = Counter(it["question"].strip() for it in ALL_ITEMS)
     assert [q for q, n in questions.items() if n > 1] == []
