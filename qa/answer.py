@@ -31,7 +31,7 @@ _PCT_METRICS = {"growth", "growth_yoy", "growth_qoq", "gross_margin", "margin", 
 
 _MONEY_METRICS = {"revenue", "capex", "backlog", "bookings", "ai_revenue", "arr", "ebitda", "gross_profit",
                   "operating_income", "net_income", "valuation", "financing", "debt", "free_cash_flow",
-                  "operating_cash_flow", "market_size"}
+                  "operating_cash_flow"}  # not market_size: a market is also sized in EFlops, GW or units
 _MONEY_Q = re.compile(r"(金额|多少钱|对价|融资额|how much (money|did .* (pay|raise|spend)))", re.I)
 
 
@@ -126,6 +126,23 @@ def _row_label_unit(unit: Unit) -> str:
     context = unit.context + " " + (m.group(1) or "")
     currency = "美元" if re.search(r"美元|US\$|USD|\$", context) else "元" if re.search(r"人民币|RMB|CNY|元", context) else ""
     return scale + currency
+
+
+def sub_questions(q: ParsedQuery) -> list[ParsedQuery]:
+    """The parts of a compound question ("规模是多少？同比增长多少？"), each with its own
+    metrics; the company and period of the whole question carry over to every part."""
+    from dataclasses import replace
+
+    from index.query import parse_query
+    pieces = [p for p in re.split(r"[？?；;]", q.text) if p.strip()]
+    if len(pieces) < 2:
+        return [q]
+    out = []
+    for piece in pieces:
+        own = parse_query(piece)
+        out.append(replace(q, text=piece, metrics=own.metrics or (q.metrics if not out else []),
+                           periods=own.periods or q.periods))
+    return out
 
 
 def _fits(f: num.Quantity, want_pct: bool, want_money: bool) -> bool:
@@ -235,13 +252,17 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer
     if not (q.metrics or q.periods or wants_figure):
         return Extraction(best)
+    parts = sub_questions(q)
     for u in fitting[:4]:
         if u.score < best.score * 0.75:
             break
-        figure = pick_figure(q, u)
+        figure = pick_figure(parts[0], u)
         if figure:
             ext = Extraction(u, figure=figure)
             ext.conflicts = _conflicts(q, u, figure, [o for o in fitting if o is not u])
+            # "…是多少？同比增长多少？": every part asking for a figure gets its own, from the same evidence
+            more = [f for f in (pick_figure(p, u) for p in parts[1:] if FIGURE_Q.search(p.text)) if f]
+            ext.figure = "，".join(dict.fromkeys([figure, *more]))
             return ext
     if wants_figure:
         return _refuse(q, top, "no figure")  # the evidence names it but gives no number

@@ -278,6 +278,10 @@ class Library:
             answer.parsed["llm_rejected"] = text
             return
         c = answer.citations[0]
+        if unsupported_numbers(text, [c.quote]):
+            # the figure the model stated is in the sentence before: quote that one too
+            previous = ext.unit.context.split("\n")[-1].strip()
+            c.quote = f"{previous}{c.quote}" if previous and previous not in c.quote else c.quote
         answer.text = (f"{text}\nSource: {c.broker} ({c.date}), p.{c.page}: “{c.quote}”" if q.lang == "en"
                        else f"{text}\n依据：{c.broker}《{c.title}》（{c.date}）第{c.page}页：“{c.quote}”")
 
@@ -294,6 +298,9 @@ class Library:
             nearest = [self._citation(u) for u in ext.nearest]
             return Answer(question, _refusal(q, nearest, en), True, nearest=nearest, parsed=q.to_dict(), mode="none")
         cite = self._citation(ext.unit)
+        if ext.computation and ext.computation.source.strip():
+            # a computed answer quotes all its inputs, even when one is in the sentence before
+            cite.quote = ext.computation.source.strip().replace("\t", " | ")
         shown = f"{ext.figure}（{ext.computation.formula}）" if ext.computation else ext.figure
         text = _statement(shown, cite, en)
         # NumberCheck: every figure stated must be on the cited evidence; a computed result is

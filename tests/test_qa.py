@@ -154,3 +154,10 @@ def test_side_by_side_lists_and_rank_questions():
     assert not ext.abstained and ext.figure == "120%"       # its own half of the grid, not Alpha's row
     ranked = _extract("2026年5月环比增速排名第二的是哪个产品？", t)
     assert not ranked.abstained and ranked.unit.text.startswith("Alpha")
+
+
+def test_each_part_of_a_compound_question_gets_its_own_figure():
+    c = _chunk("a.pdf", "2025 年公司 AI 云收入 12.5 亿美元，同比增长 320%，经调整 EBITDA 利润率 24%。",
+               heading=("Nebius",))
+    ext = _extract("Nebius 2025年AI云收入是多少？同比增长多少？", c)
+    assert not ext.abstained and ext.figure == "12.5 亿美元，320%"
