@@ -9,9 +9,9 @@ whoever wrote it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from index.query import OUTLOOK_MARKERS, ParsedQuery, extract_periods, find_periods
+from index.query import OUTLOOK_MARKERS, ParsedQuery, extract_periods, find_periods, parse_query
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
@@ -131,9 +131,6 @@ def _row_label_unit(unit: Unit) -> str:
 def sub_questions(q: ParsedQuery) -> list[ParsedQuery]:
     """The parts of a compound question ("规模是多少？同比增长多少？"), each with its own
     metrics; the company and period of the whole question carry over to every part."""
-    from dataclasses import replace
-
-    from index.query import parse_query
     pieces = [p for p in re.split(r"[？?；;]", q.text) if p.strip()]
     if len(pieces) < 2:
         return [q]
