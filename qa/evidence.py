@@ -109,10 +109,6 @@ def _synonyms(table: str, key: str, canonical_is_a_word: bool = True) -> list[st
     return [key] if canonical_is_a_word else []
 
 
-def entity_surfaces(q: ParsedQuery) -> list[list[str]]:
-    return [surfaces for _, surfaces in _wanted_entities(q)]
-
-
 def _wanted_entities(q: ParsedQuery) -> list[tuple[str, list[str]]]:
     """(canonical name, surface forms) of each entity the question is about; a broker named
     in the question scopes the search instead (see qa.library)."""
