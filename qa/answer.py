@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from index.query import OUTLOOK_MARKERS, ParsedQuery, extract_periods, find_periods, parse_query
+from index.query import OUTLOOK_MARKERS, Metric, ParsedQuery, extract_periods, find_periods, parse_query
+from index.text import normalize_text, tokenize
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
@@ -26,7 +27,7 @@ FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|
 NAME_Q = re.compile(r"(哪|什么|谁|何时|为何|为什么|如何|怎样|怎么|\bwho\b|\bwhich\b|\bwhen\b|\bwhy\b|\bhow did\b|what (company|product|name))", re.I)
 
 _PCT_METRICS = {"growth", "growth_yoy", "growth_qoq", "gross_margin", "margin", "net_margin", "market_share",
-                "operating_margin", "ebitda_margin", "share"}
+                "operating_margin", "ebitda_margin", "share", "coupon"}
 
 
 _MONEY_METRICS = {"revenue", "capex", "backlog", "bookings", "ai_revenue", "arr", "ebitda", "gross_profit",
@@ -65,43 +66,65 @@ def _figures(text: str) -> list[tuple[int, num.Quantity]]:
     return out
 
 
-def pick_figure(q: ParsedQuery, unit: Unit) -> str:
+def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> str:
     """The figure the question asks for: in a table row, the cell under the asked period or
-    metric; in a sentence, the first figure after the metric (or period) mention."""
+    metric; in a sentence, the figure next to the metric (or period) mention. ``exclude``:
+    figures already given to another part of the same question."""
     want_pct = any(m.key in _PCT_METRICS for m in q.metrics)
     want_money = any(m.key in _MONEY_METRICS for m in q.metrics) or bool(_MONEY_Q.search(q.text))
     if unit.cells:
         best, best_head, best_score = "", "", -1.0
         mets = metric_surfaces(q)
         for i, (head, cell) in enumerate(unit.cells):
-            if not _figures(cell):
+            if not _figures(cell) or _taken(cell, exclude):
                 continue
             score = 0.0
             score += 2.0 * sum(1 for p in q.periods if p.matches(head))
-            score += 1.0 * sum(1 for s in mets if _mentions(head, s) >= 0)
+            score += 1.0 * sum(max(1.0 if _mentions(head, s) >= 0 else 0.0, 0.75 * _word_share(head, s))
+                               for s in mets)
+            score += 0.75 * sum(1 for s in mets if _mentions(cell, s) >= 0)  # "109美元/股"
             score += 0.5 if want_pct == ("%" in cell) else 0.0
             score -= 0.01 * i
             if score > best_score:
                 best, best_head, best_score = cell.strip(), head, score
+        if not best:
+            return ""
         if q.periods and not any(p.matches(f"{unit.context} {best_head} {unit.cells[0][1]}") for p in q.periods) \
                 and extract_periods(f"{unit.context} {best_head}"):
             return ""  # the column and caption are about another period ("2026 年指引" for 2027)
         if len(_figures(best)) > 1:  # a sentence inside a cell: pick within it
-            return _pick_in_text(q, best, want_pct, want_money)
+            return _pick_in_text(q, best, want_pct, want_money, exclude)
         return _with_unit(best, _cell_unit(unit, best_head))
-    return _pick_in_text(q, unit.text, want_pct, want_money)
+    return _pick_in_text(q, unit.text, want_pct, want_money, exclude)
+
+
+def _taken(text: str, exclude: tuple[str, ...]) -> bool:
+    mine = [f for _, f in _figures(text)]
+    return len(mine) == 1 and any(num.same_value(mine[0], f) for e in exclude for _, f in _figures(e))
+
+
+def _word_share(text: str, surfaces: list[str]) -> float:
+    """How much of a metric's wording a column header has: "FP16算力" under "FP16 (TFLOPS)"."""
+    low = normalize_text(text).lower()
+    best = 0.0
+    for s in surfaces:
+        words = [w for w in tokenize(s) if len(w) > 1]
+        if words:
+            best = max(best, sum(1 for w in words if w.lower() in low) / len(words))
+    return best
 
 
 def _cell_unit(unit: Unit, head: str) -> str:
     """The unit a bare cell is printed in: its column header's, the caption's ("合同金额（亿元）"),
     or its row label's ("CAPEX (mn)")."""
-    return unit_hint(head) or unit_hint(unit.context) or _row_label_unit(unit)
+    caption = unit.context.rsplit("\n", 1)[0]  # not the header line: other columns' units are theirs
+    return unit_hint(head) or unit_hint(caption) or _row_label_unit(unit)
 
 
 def _with_unit(cell: str, unit: str) -> str:
     figs = _figures(cell)
     if unit and len(figs) == 1 and figs[0][1].is_bare:
-        return f"{cell} {unit}" if unit != "%" else f"{cell}%"
+        return f"{cell}{unit}" if re.match(r"[A-Za-z%]", unit) else f"{cell} {unit}"  # "550W", "994 亿美元"
     return cell
 
 
@@ -109,10 +132,10 @@ def printed_with_units(unit: Unit) -> list[str]:
     """The unit's cells as the page prints them, with the unit their header or caption
     gives: what the NumberCheck compares a table answer with."""
     return [_with_unit(cell.strip(), _cell_unit(unit, head)) for head, cell in unit.cells]
-    return _pick_in_text(q, unit.text, want_pct, want_money)
 
 
 _ROW_SCALE = re.compile(r"[(（]\s*(?:(US\$|\$|USD|RMB|CNY)\s*)?(mn|m|bn|million|billion|百万|亿|万)\s*[)）]", re.I)
+_STUB_SCALE = re.compile(r"(US\$|\$|USD|RMB|CNY)?\s*(mn|m|bn|million|billion|百万|亿|万)", re.I)
 _SCALE_WORDS = {"mn": "百万", "m": "百万", "million": "百万", "bn": "十亿", "billion": "十亿"}
 
 
@@ -120,6 +143,7 @@ def _row_label_unit(unit: Unit) -> str:
     """"CAPEX (mn)": the row label names the scale; the currency is the one the caption or
     headings print (美元/$/USD), else none is assumed."""
     m = _ROW_SCALE.search(unit.cells[0][1]) if unit.cells else None
+    m = m or (_STUB_SCALE.fullmatch(unit.cells[0][0].strip()) if unit.cells else None)  # "$ mn" over the row labels
     if not m:
         return ""
     scale = _SCALE_WORDS.get(m.group(2).lower(), m.group(2))
@@ -128,18 +152,60 @@ def _row_label_unit(unit: Unit) -> str:
     return scale + currency
 
 
+_ASK = re.compile(r"(是多少|为多少|有多少|多少个?|几个|几何|\bhow (?:much|many)\b|\bwhat\b)", re.I)
+_BOTH = re.compile(r"(分别|各自|\brespectively\b)", re.I)
+_AND = re.compile(r"\s*(?:以及|和|与|及|、|/)\s*")
+_EN_PAIR = re.compile(r"\b(?:what|how much|how many)\s+(?:(?:was|were|is|are)\s+)?(?:the\s+)?(?:[\w-]+'s\s+)?"
+                      r"([a-z][a-z -]{1,40}?)\s+and\s+(?:the\s+|its\s+)?([a-z][a-z -]{1,40}?)\s+"
+                      r"(?:did|does|do|was|were|is|are|of|for|in|at|on)\b", re.I)
+
+
+def _coordinated(piece: str) -> list[str]:
+    """The figures one clause asks for side by side: "…增资的规模和每股价格分别是多少" →
+    [规模, 每股价格]; "规划了多少个服务器水槽、总设计功率多少" → [服务器水槽, 总设计功率];
+    "What coupon and initial conversion price did …" → [coupon, initial conversion price]."""
+    m = _BOTH.search(piece)
+    if m:
+        tail = re.split(r"[的，,]", piece[: m.start()])[-1]
+        items = [s for s in _AND.split(tail) if s.strip()]
+        if len(items) >= 2 and all(len(s) <= 12 for s in items):
+            return items
+    items = piece.split("、")
+    if len(items) >= 2 and all(_ASK.search(s) for s in items):
+        return [_asked_term(s) for s in items]
+    m = _EN_PAIR.search(piece)
+    if m:
+        return [m.group(1).strip(), m.group(2).strip()]
+    return []
+
+
+def _asked_term(clause: str) -> str:
+    """The noun a "多少" clause asks about: after the question word ("多少个服务器水槽"), else
+    before it ("总设计功率多少")."""
+    m = _ASK.search(clause)
+    after = re.split(r"[，,。？?]", clause[m.end():])[0].strip()
+    before = re.split(r"[，,的了]", clause[: m.start()])[-1].strip()
+    return after or before
+
+
 def sub_questions(q: ParsedQuery) -> list[ParsedQuery]:
-    """The parts of a compound question ("规模是多少？同比增长多少？"), each with its own
-    metrics; the company and period of the whole question carry over to every part."""
-    pieces = [p for p in re.split(r"[？?；;]", q.text) if p.strip()]
-    if len(pieces) < 2:
-        return [q]
+    """The parts of a compound question, each with its own metrics: "规模是多少？同比增长多少？",
+    "规模和每股价格分别是多少", "多少个水槽、总功率多少". The company and period of the whole
+    question carry over to every part; a part naming no known metric is anchored on its
+    own words (a Metric with no key)."""
     out = []
-    for piece in pieces:
-        own = parse_query(piece)
-        out.append(replace(q, text=piece, metrics=own.metrics or (q.metrics if not out else []),
-                           periods=own.periods or q.periods))
-    return out
+    for piece in (p for p in re.split(r"[？?；;]", q.text) if p.strip()):
+        items = _coordinated(piece)
+        for item in items or [piece]:
+            own = parse_query(item)
+            metrics = own.metrics or ([Metric("", item.strip())] if items else [])
+            if not metrics and not out:
+                metrics = q.metrics
+            # "预计" in one part is about that part and those after it, not the ones before
+            outlook = own.outlook or (out[-1].outlook if out else [])
+            out.append(replace(q, text=item if items else piece, metrics=metrics, periods=own.periods or q.periods,
+                               outlook=outlook))
+    return out if len(out) > 1 else [q]
 
 
 def _fits(f: num.Quantity, want_pct: bool, want_money: bool) -> bool:
@@ -151,13 +217,19 @@ def _fits(f: num.Quantity, want_pct: bool, want_money: bool) -> bool:
     return True
 
 
-def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = False) -> str:
-    figures = _figures(text)
+_CLAUSE = re.compile(r"[，,；;。：:]")
+_MEASURE = re.compile(r"\s*[个家台张座名款项条颗块片套只]?\s*")
+
+
+def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = False,
+                  exclude: tuple[str, ...] = ()) -> str:
+    figures = [(pos, f) for pos, f in _figures(text) if not _taken(f.raw, exclude)]
     if not figures:
         return ""
     anchors = [p for p in (_mentions(text, s) for s in metric_surfaces(q)) if p >= 0]
     mentioned = find_periods(text)
     asked = [pos for pos, found in mentioned if any(p.covers(found) for p in q.periods)]
+    by_metric = bool(anchors)
     if not anchors:
         anchors = asked
     anchor = min(anchors) if anchors else 0
@@ -173,6 +245,16 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
         if not inside:
             return ""
         anchor = max(anchor, inside[0][0]) if anchor < inside[0][1] else inside[0][0]
+    if by_metric:
+        # "1,650个服务器水槽" / "109美元/股": the figure printed right before (or around) the
+        # metric's name, when none follows it in the same clause
+        boundary = _CLAUSE.search(text, anchor)
+        clause_end = boundary.start() if boundary else len(text)
+        follows = any(anchor <= pos < clause_end for pos, _ in figures)
+        for pos, f in figures:
+            end = pos + len(f.raw)
+            if not follows and pos < anchor and (end >= anchor or _MEASURE.fullmatch(text[end:anchor])):
+                return f.raw.strip()
     after = [(pos, f) for pos, f in figures if anchor <= pos]
     candidates = after or figures
     if want_pct and any(f.unit == "%" for _, f in candidates):
@@ -219,16 +301,21 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     if not ranked:
         return Extraction(None, abstained=True, reason="no evidence")
     top = ranked[:12]
-    fitting = [u for u in top if not _mismatch(q, u)]
+    parts = sub_questions(q)
+    # "合同金额是多少？预计每年增加多少收入？": the evidence must fit what is asked first; the
+    # forecast wording of a later part is that part's, not the whole question's
+    main = replace(q, outlook=parts[0].outlook) if len(parts) > 1 else q
+    fitting = [u for u in top if not _mismatch(main, u)]
     if not fitting:
-        return _refuse(q, top, _mismatch(q, top[0]))
+        return _refuse(q, top, _mismatch(main, top[0]))
     best = fitting[0]
     if asks_difference(q.text):
         for u in fitting[:6]:
             comp = compute_difference(q.text, u.text, u.cells, context=u.context)
             if comp is not None:
                 return Extraction(u, figure=comp.result, computation=comp)
-        return Extraction(best)  # the evidence, but no figure we could compute
+        if len(parts) == 1:
+            return Extraction(best)  # the evidence, but no figure we could compute
     if asks_sum(q.text):
         for u in fitting[:6]:
             comp = compute_sum(q.text, u.text)
@@ -249,7 +336,6 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer
     if not (q.metrics or q.periods or wants_figure):
         return Extraction(best)
-    parts = sub_questions(q)
     for u in fitting[:4]:
         if u.score < best.score * 0.75:
             break
@@ -257,9 +343,15 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         if figure:
             ext = Extraction(u, figure=figure)
             ext.conflicts = _conflicts(q, u, figure, [o for o in fitting if o is not u])
-            # "…是多少？同比增长多少？": every part asking for a figure gets its own, from the same evidence
-            more = [f for f in (pick_figure(p, u) for p in parts[1:] if FIGURE_Q.search(p.text)) if f]
-            ext.figure = "，".join(dict.fromkeys([figure, *more]))
+            # "…是多少？同比增长多少？", "规模和每股价格分别是多少": every part asking for a
+            # figure gets its own, from the same evidence, none taken twice
+            figures = [figure]
+            for p in parts[1:]:
+                if p.metrics and p.metrics[0].key == "" or FIGURE_Q.search(p.text):
+                    more = pick_figure(p, u, exclude=tuple(figures))
+                    if more:
+                        figures.append(more)
+            ext.figure = "，".join(dict.fromkeys(figures))
             return ext
     if wants_figure:
         return _refuse(q, top, "no figure")  # the evidence names it but gives no number

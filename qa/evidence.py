@@ -46,6 +46,8 @@ def units_from(chunk: Chunk, rank: int) -> list[Unit]:
         if not rows:
             return []
         header, body = rows[0], rows[1:]
+        if body and _is_sub_header(body[0]):
+            header, body = _two_level(header, body[0]), body[1:]
         out = []
         for lo, hi in _side_by_side(header):
             head = header[lo:hi]
@@ -64,6 +66,29 @@ def units_from(chunk: Chunk, rank: int) -> list[Unit]:
             # the subject is often named one sentence earlier ("CoreWeave …。其 Backlog …")
             out.append(Unit(sent, f"{heading}\n{previous}", chunk, rank, offset=m.start()))
             previous = sent
+    return out
+
+
+def _is_sub_header(row: list[str]) -> bool:
+    """The second level of a two-level header ("收入(亿)" over "2026E | 2027E | CAGR"): no
+    row label, no figures, mostly period labels."""
+    from ingest.numbers import extract_quantities
+    cells = [c.strip() for c in row]
+    filled = [c for c in cells if c]
+    if cells[0] or len(filled) < 2:
+        return False
+    quantities = [q for c in filled for q in extract_quantities(c)]
+    return not any(q.kind == "figure" for q in quantities) and \
+        sum(1 for q in quantities if q.kind in ("year", "period")) >= len(filled) / 2
+
+
+def _two_level(top: list[str], sub: list[str]) -> list[str]:
+    """One header from two levels: the top label spans the empty cells after it."""
+    out, span = [], ""
+    for i, s in enumerate(sub):
+        t = top[i].strip() if i < len(top) else ""
+        span = t or (span if s.strip() else "")
+        out.append(f"{span} {s.strip()}".strip() if s.strip() else t)
     return out
 
 
@@ -139,12 +164,14 @@ _COMPANY_SUFFIX = re.compile(r"(?<![年度月季])[\u4e00-\u9fa5]{2,4}(科技|�
 
 
 _GLOSS = re.compile(r"\s*[(（]([^()（）]{1,20})[)）]")
+_GLOSSED = re.compile(r"(?:的|之)?([\u4e00-\u9fff]{2,6})\s*[(（]\s*$")  # "雅典娜（Athena）": the name it glosses
 
 
 def required_terms(q: ParsedQuery) -> list[list[str]]:
     """Names in the question that the evidence must mention: capitalised Latin names the
     alias table does not know ("Omniva", "Tavily") and Chinese company names ("宏景科技").
-    Each is a list of surface forms: a gloss in brackets is an alternative ("Bailian (百炼)")."""
+    Each is a list of surface forms: a gloss in brackets is an alternative ("Bailian (百炼)",
+    "雅典娜（Athena）")."""
     known = {a.lower() for e in q.entities for a in [e.alias, e.name]}
     names: list[list[str]] = []
     for m in re.finditer(r"(?<![A-Za-z0-9-])[A-Z][a-z]*[A-Z]?[a-z]{2,}(?![A-Za-z0-9-])", q.text):
@@ -152,7 +179,10 @@ def required_terms(q: ParsedQuery) -> list[list[str]]:
         if w in _NOT_NAMES or w.lower() in known or any(w.lower() in k for k in known):
             continue
         gloss = _GLOSS.match(q.text, m.end())
-        names.append([w] + ([gloss.group(1).strip()] if gloss else []))
+        glossed = _GLOSSED.search(q.text[: m.start()]) if q.text[m.end():m.end() + 1] in ")）" else None
+        names.append([w] + ([gloss.group(1).strip()] if gloss else [])
+                     # "阿里云百炼(Bailian)": any tail of the Chinese run may be the glossed name
+                     + ([glossed.group(1)[i:] for i in range(len(glossed.group(1)) - 1)] if glossed else []))
     names += [[m.group(0)] for m in _COMPANY_SUFFIX.finditer(q.text) if m.group(0).lower() not in known]
     return list({tuple(n): n for n in names}.values())
 

@@ -161,3 +161,50 @@ def test_each_part_of_a_compound_question_gets_its_own_figure():
                heading=("Nebius",))
     ext = _extract("Nebius 2025年AI云收入是多少？同比增长多少？", c)
     assert not ext.abstained and ext.figure == "12.5 亿美元，320%"
+
+
+def test_figures_asked_side_by_side_each_get_their_own():
+    row = _table("a.pdf", "图1：Zeta 融资梳理", [
+        ["时间", "融资类型", "规模", "备注"],
+        ["2026年4月", "增资", "12亿美元", "88美元/股, 配套30亿美元合约"],
+        ["2026年4月", "可转债", "25 亿美元", "票息2.25%, 初始转股价约140.5美元"]])
+    both = _extract("Zeta 2026年4月增资的规模和每股价格分别是多少？", row)
+    assert not both.abstained and both.figure == "12亿美元，88美元"
+    en = _extract("What coupon and initial conversion price did Zeta's April 2026 convertible notes carry?", row)
+    assert not en.abstained and en.figure == "2.25%，140.5美元"
+    text = _chunk("b.pdf", "Zeta 的北极星冷却系统规划含2,400个服务器水槽，总设计功率950MW，占地面积30,000平方米。",
+                  heading=("Zeta",))
+    listed = _extract("Zeta 北极星冷却系统规划了多少个服务器水槽、总设计功率多少？", text)
+    assert not listed.abstained and listed.figure == "2,400，950MW"   # the count printed before its noun
+
+
+def test_a_later_part_asking_for_a_forecast_does_not_refuse_the_first():
+    c = _chunk("a.pdf", "2025年3月，Zeta与Omega达成80亿美元的五年合同，这将帮助其每年增加约15亿美元收入。",
+               heading=("Zeta",))
+    ext = _extract("2025年3月Zeta与Omega达成的五年合同金额是多少？预计每年增加多少收入？", c)
+    assert not ext.abstained and ext.figure == "80亿美元，15亿美元"
+
+
+def test_two_level_headers_and_table_wide_units():
+    valuation = _table("a.pdf", "表5：盈利预测与估值（单位：亿）", [
+        ["代码", "公司名称", "收入(亿)", "", "", "利润率"],
+        ["", "", "2026E", "2027E", "2028E", ""],
+        ["0001.HK", "Zeta", "5,120", "6,001", "7,333", "9.5%"]])
+    ext = _extract("Zeta 2027年收入的预测值是多少？", valuation)
+    assert not ext.abstained and ext.figure == "6,001 亿"  # the 2027E column under 收入, not the margin
+    quarterly = _table("b.pdf", "表2：Zeta 季度财务", [
+        ["$ mn", "2025Q3", "2025Q4"],
+        ["经调整经营利润", "217", "88"]])
+    ext = _extract("Zeta 2025Q4 的经调整经营利润是多少？", quarterly)
+    assert not ext.abstained and ext.figure == "88 百万美元"
+    chips = _table("c.pdf", "表：芯片对比", [
+        ["厂商", "芯片", "FP16 (TFLOPS)", "功耗 (W)"],
+        ["Zeta", "Z1", "314.6", "550"]])
+    ext = _extract("Zeta Z1 的 FP16 算力和功耗分别是多少？", chips)
+    assert not ext.abstained and ext.figure == "314.6，550W"  # each column its own unit
+
+
+def test_a_chinese_name_glossed_in_latin_may_be_named_either_way():
+    c = _chunk("a.pdf", "雅典娜系统规划含1,650个服务器水槽。", heading=("Omniva 数据中心",))
+    assert not _extract("Omniva的雅典娜（Athena）系统规划了多少个服务器水槽？", c).abstained
+    assert _extract("Omniva的雅典娜（Hermes）系统规划了多少个服务器水槽？", _chunk("b.pdf", "赫尔墨斯系统规划含1,650个服务器水槽。", heading=("Omniva",))).abstained
