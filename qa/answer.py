@@ -297,6 +297,14 @@ def _refuse(q: ParsedQuery, top: list[Unit], reason: str) -> Extraction:
     return Extraction(None, abstained=True, reason=reason, nearest=near[:2])
 
 
+def _prefer_qualified(fitting: list[Unit], margin: float = 0.8) -> list[Unit]:
+    """Among close candidates, the one naming the metric's qualifiers ("GPU 相关收入", not
+    "AI 相关收入"; "公有云 IaaS", not "公有云") comes first."""
+    k = sum(1 for u in fitting if u.score >= fitting[0].score * margin)  # a prefix: sorted by score
+    close = sorted(fitting[:k], key=lambda u: -u.matched.get("qualified", 0.0))  # stable otherwise
+    return close + fitting[k:]
+
+
 def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     if not ranked:
         return Extraction(None, abstained=True, reason="no evidence")
@@ -308,6 +316,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     fitting = [u for u in top if not _mismatch(main, u)]
     if not fitting:
         return _refuse(q, top, _mismatch(main, top[0]))
+    fitting = _prefer_qualified(fitting)
     best = fitting[0]
     if asks_difference(q.text):
         for u in fitting[:6]:

@@ -218,7 +218,10 @@ def _entity_hit(u: Unit, name: str, surfaces: list[str], wanted: frozenset[str] 
     if _mentions(u.context, surfaces) >= 0:
         return True
     if u.chunk.kind != "table":  # the last company named before the sentence in its chunk
-        before = [e for pos, e in entity_mentions(u.chunk.text) if pos < u.offset and e.kind in _COMPANIES]
+        earlier = [e for pos, e in entity_mentions(u.chunk.text) if pos < u.offset]
+        if any(e.kind == "institution" and e.name == name for e in earlier):
+            return True  # "据中国信通院统计，…。其中，公有云…": the source stands for the paragraph
+        before = [e for e in earlier if e.kind in _COMPANIES]
         if before:
             return _related(before[-1].name, name)
     named = find_entities(" / ".join(u.chunk.heading_path), kinds=_COMPANIES, last=True)
@@ -237,11 +240,48 @@ def _words_in(text: str, surfaces: list[str]) -> bool:
     return False
 
 
+_SCOPE_WORDS = {"中国", "国内", "我国", "全球", "海外", "国外", "全国"}  # the report's scope, not a qualifier
+_QUALIFIER_STOP = re.compile(r"[，,。？?！!：:；;、（）()的及和与在了是为]|中(?![国文美])|\d{2,4}\s*年|截至|据|根据"
+                             r"|[上下]半年|全年|[一二三四]季度|单季|\b[1-4]Q|\bQ[1-4]|\bH[12]\b|\bFY")  # periods are not qualifiers
+
+
+def metric_qualifiers(q: ParsedQuery) -> list[str]:
+    """The words that narrow an asked metric, just before its last mention in the question:
+    "GPU相关" in "外部收入中GPU相关收入", "公有云 IaaS" in "国内公有云 IaaS 市场规模". Among
+    sentences giving the same metric, the one naming these words is the one asked about."""
+    text = normalize_text(q.text)
+    names = {t.lower() for e in q.entities for a in (e.alias, e.name) for t in tokenize(a)}
+    out: list[str] = []
+    for m in q.metrics:
+        found = list(_surface_regex(m.alias).finditer(text))
+        if not found:
+            continue
+        window = re.sub(r"^[A-Za-z-]+", "", text[max(0, found[-1].start() - 24): found[-1].start()]) \
+            if found[-1].start() > 24 else text[: found[-1].start()]  # no word cut in half
+        before = _QUALIFIER_STOP.split(window)[-1]
+        words = [t.lower() for t in tokenize(before) if not t.isdigit() and t.lower() not in names
+                 and t not in _SCOPE_WORDS]
+        words = [w for w in words if not any(w != o and w in o for o in words)]  # "公有" is in "公有云"
+        out += words[-3:]
+    return list(dict.fromkeys(out))
+
+
+def _qualified(u: Unit, qualifiers: list[str], mets: list[list[str]]) -> float:
+    """Share of the question's metric qualifiers the unit names before the figure it gives
+    for the metric (a note after the figure naming "GenAI IaaS" does not count)."""
+    text = u.text
+    at = min([p for p in (_mentions(text, s) for s in mets) if p >= 0] or [0])
+    figure = _FIGURE.search(text, at)
+    words = {t.lower() for t in tokenize(text[: figure.end()] if figure else text)}
+    return sum(1 for w in qualifiers if w in words) / len(qualifiers)
+
+
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     q_tokens = {t for t in tokenize(q.text) if len(t) > 1}
     ents = _wanted_entities(q)
     wanted = frozenset(name for name, _ in ents)
     mets = metric_surfaces(q)
+    qualifiers = metric_qualifiers(q)
     for u in units:
         full = u.full
         ent_hit = sum(1 for name, s in ents if _entity_hit(u, name, s, wanted))
@@ -249,10 +289,12 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
         per_hit = sum(1 for p in q.periods if p.matches(full))
         overlap = len(q_tokens & set(tokenize(full))) / max(len(q_tokens), 1)
         figure = bool(_FIGURE.search(u.text))
+        qualified = _qualified(u, qualifiers, mets) if qualifiers else 0.0
         u.matched = {"entities": ent_hit, "entities_wanted": len(ents), "metrics": met_hit,
-                     "periods": per_hit, "periods_wanted": len(q.periods), "figure": figure}
+                     "periods": per_hit, "periods_wanted": len(q.periods), "figure": figure,
+                     "qualified": round(qualified, 2)}
         u.score = (1.0 / (1 + u.rank) + 2.0 * (ent_hit / len(ents) if ents else 0)
-                   + 1.5 * (met_hit / len(mets) if mets else 0)
+                   + 1.5 * (met_hit / len(mets) if mets else 0) + 0.5 * qualified
                    + 2.0 * (per_hit / len(q.periods) if q.periods else 0)
                    + 3.0 * overlap + (0.5 if figure else 0))
     return sorted(units, key=lambda u: -u.score)

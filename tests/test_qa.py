@@ -208,3 +208,14 @@ def test_a_chinese_name_glossed_in_latin_may_be_named_either_way():
     c = _chunk("a.pdf", "雅典娜系统规划含1,650个服务器水槽。", heading=("Omniva 数据中心",))
     assert not _extract("Omniva的雅典娜（Athena）系统规划了多少个服务器水槽？", c).abstained
     assert _extract("Omniva的雅典娜（Hermes）系统规划了多少个服务器水槽？", _chunk("b.pdf", "赫尔墨斯系统规划含1,650个服务器水槽。", heading=("Omniva",))).abstained
+
+
+def test_the_metric_qualifier_picks_between_close_sentences():
+    c = _chunk("a.pdf", "截至 2025 年 Q3，外部收入中 AI 相关收入约 80 亿元。其中，GPU 相关收入约 55 亿元，"
+               "MaaS 相关业务收入约 25 亿元。", heading=("Zeta 云",))
+    assert _extract("截至2025年Q3，Zeta外部收入中GPU相关收入约多少？", c).figure == "55 亿元"
+    assert _extract("截至2025年Q3，Zeta外部收入中AI相关收入约多少？", c).figure == "80 亿元"
+    market = _chunk("b.pdf", "根据 IDC 数据，2025 上半年中国 AI IaaS 市场规模达到 300 亿元（注：包括 GenAI IaaS 与"
+                    "Other AI IaaS）。其中，GenAI IaaS 市场规模达 200 亿元。", heading=("行业",))
+    # a note after the figure naming the qualifier does not count; the source stands for the paragraph
+    assert _extract("IDC 数据显示，2025 上半年中国 GenAI IaaS 市场规模达到多少？", market).figure == "200 亿元"
