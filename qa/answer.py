@@ -18,7 +18,7 @@ from ingest.tables import unit_hint
 
 from .compute import (Computation, asks_difference, asks_share, asks_sum, compute_difference, compute_share,
                       compute_sum, states_share)
-from .evidence import Unit, _mentions, metric_surfaces, required_terms
+from .evidence import Unit, _mentions, _wanted_entities, metric_surfaces, required_terms
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
 FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
@@ -75,6 +75,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
     if unit.cells:
         best, best_head, best_score = "", "", -1.0
         mets = metric_surfaces(q)
+        names = [forms for _, forms in _wanted_entities(q)]
         for i, (head, cell) in enumerate(unit.cells):
             if not _figures(cell) or _taken(cell, exclude):
                 continue
@@ -83,6 +84,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
             score += 1.0 * sum(max(1.0 if _mentions(head, s) >= 0 else 0.0, 0.75 * _word_share(head, s))
                                for s in mets)
             score += 0.75 * sum(1 for s in mets if _mentions(cell, s) >= 0)  # "109美元/股"
+            score += 1.5 * sum(1 for forms in names if _mentions(head, forms) >= 0)  # " | CoreWeave | Nebius"
             score += 0.5 if want_pct == ("%" in cell) else 0.0
             score -= 0.01 * i
             if score > best_score:
@@ -92,9 +94,11 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
         if q.periods and not any(p.matches(f"{unit.context} {best_head} {unit.cells[0][1]}") for p in q.periods) \
                 and extract_periods(f"{unit.context} {best_head}"):
             return ""  # the column and caption are about another period ("2026 年指引" for 2027)
-        if len(_figures(best)) > 1:  # a sentence inside a cell: pick within it
+        figures = _figures(best)
+        if len(figures) > 1:  # a sentence inside a cell: pick within it
             return _pick_in_text(q, best, want_pct, want_money, exclude)
-        return _with_unit(best, _cell_unit(unit, best_head))
+        # "2026 年指引 30-34 亿美元": the figure, not the words around it (the quote has them)
+        return _with_unit(figures[0][1].raw.strip(), _cell_unit(unit, best_head))
     return _pick_in_text(q, unit.text, want_pct, want_money, exclude)
 
 
@@ -276,6 +280,8 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         return "outlook"  # a forecast was asked for; the evidence reports an actual
     if "actual" in q.outlook and "estimate" not in q.outlook and _ESTIMATE.search(u.text):
         return "outlook"  # an actual was asked for; the evidence is a plan or a forecast
+    if _refers_to_another(q, u):
+        return "entity"
     terms = required_terms(q)
     if terms:
         # the subject may be named anywhere in the chunk, its headings or the report's file name
@@ -289,6 +295,26 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         if says and not (wants & says):
             return "comparison"
     return ""
+
+
+_FORMER_LATTER = re.compile(r"^\s*(前者|后者|the former|the latter)", re.I)
+_NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9]*(?:\s+[A-Z][A-Za-z0-9]*)*")
+
+
+def _refers_to_another(q: ParsedQuery, u: Unit) -> bool:
+    """"公司先后宣布收购 Tavily 和 Eigen AI：前者…；后者以约 6.43 亿美元…": a sentence opening
+    with 前者/后者 is about one of the two names its predecessor lists, not the other."""
+    m = _FORMER_LATTER.match(u.text)
+    if not m:
+        return False
+    previous = re.split(r"[：:]|前者|the former", u.context.split("\n")[-1], flags=re.I)[0]
+    pair = [n.strip() for n in _NAME.findall(previous)][-2:]
+    if len(pair) < 2:
+        return False
+    meant = pair[0] if m.group(1).lower() in ("前者", "the former") else pair[1]
+    asked = [forms for forms in required_terms(q)] + [[e.alias, e.name] for e in q.entities]
+    other = pair[1] if meant == pair[0] else pair[0]
+    return any(_mentions(other, forms) >= 0 for forms in asked) and not any(_mentions(meant, forms) >= 0 for forms in asked)
 
 
 def _refuse(q: ParsedQuery, top: list[Unit], reason: str) -> Extraction:
@@ -340,7 +366,9 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         ext = _rank_in_table(q, best, ranked, nth)
         if ext is not None:
             return ext
-    wants_figure = bool(FIGURE_Q.search(q.text)) and not (NAME_Q.search(q.text) and not FIGURE_Q.search(q.text))
+    # a figure is wanted when asked for ("多少", "how much") or when a metric is named and
+    # no name, date or reason is asked ("What is Google's 2027 capex guidance?")
+    wants_figure = bool(FIGURE_Q.search(q.text)) or (bool(q.metrics) and not NAME_Q.search(q.text))
     if not wants_figure and NAME_Q.search(q.text):
         return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer
     if not (q.metrics or q.periods or wants_figure):

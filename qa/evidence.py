@@ -157,7 +157,10 @@ _NOT_NAMES = {"What", "How", "Which", "Who", "When", "Why", "The", "According", 
               # words about the document, not names: "In Kaiyuan's Table 5"
               "Table", "Tables", "Figure", "Chart", "Exhibit", "Page", "Section", "Appendix", "Source",
               "Securities", "Research", "Broker", "Analyst", "Analysts", "Company", "Group", "Holdings",
-              "Guidance", "Estimate", "Forecast", "Consensus", "Total", "Average", "Annual", "Latest"}
+              "Guidance", "Estimate", "Forecast", "Consensus", "Total", "Average", "Annual", "Latest",
+              # segment words, not names: "Tencent's FinTech and Business Services revenue"
+              "FinTech", "Fintech", "Business", "Services", "Enterprise", "Advertising", "Gaming", "Games",
+              "Intelligent", "Platform", "Platforms", "Solutions", "Segment", "Devices", "Consumer"}
 # "全球科技公司" is not a name: a suffix followed by a generic noun is left out
 _COMPANY_SUFFIX = re.compile(r"(?<![年度月季])[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)"
                              r"(?!公司|企业|厂商|巨头|行业|板块|类)")
@@ -203,11 +206,22 @@ def _related(a: str, b: str) -> bool:
     return any(x.startswith(y) or y.startswith(x) for x in pa for y in pb)
 
 
+@lru_cache(maxsize=1024)
+def _business_pattern(surface: str) -> re.Pattern[str] | None:
+    # "谷歌云" is also written "谷歌 2025 年云业务": the parent, a few words, then its business
+    m = re.fullmatch(r"([\u4e00-\u9fff]{2,4})(云|智能云)", surface)
+    return re.compile(re.escape(m.group(1)) + r"[^，。；,;！？、]{0,12}?" + m.group(2) + "(?:业务|服务|收入|计算)") if m else None
+
+
+def _parent_then_business(text: str, surfaces: list[str]) -> bool:
+    return any(p.search(text) for p in filter(None, map(_business_pattern, surfaces)))
+
+
 def _entity_hit(u: Unit, name: str, surfaces: list[str], wanted: frozenset[str] = frozenset()) -> bool:
     """Is the unit about this entity? Named in the sentence (or row) itself; or, when the
     sentence names no other company, named just before it (previous sentence, headings), or
     the subject it refers back to ("公司同时给出…指引": the last company named in its chunk)."""
-    if _mentions(u.text, surfaces) >= 0:
+    if _mentions(u.text, surfaces) >= 0 or _parent_then_business(u.text, surfaces):
         return True
     # a sentence about another company: named before its first figure, where the subject
     # stands ("AMD 同时给出…98 亿美元"; customers named after the figure do not count)
@@ -276,8 +290,18 @@ def _qualified(u: Unit, qualifiers: list[str], mets: list[list[str]]) -> float:
     return sum(1 for w in qualifiers if w in words) / len(qualifiers)
 
 
+_TABLE_REF = re.compile(r"(?:图表|表|图|Table|Figure|Exhibit|Chart)\s*(\d{1,3})(?!\d)", re.I)
+
+
+def table_refs(text: str) -> set[tuple[str, str]]:
+    """("表", "3") for "开源证券表3中" / "Table 3": a table or chart the question names."""
+    kind = {"图表": "表", "表": "表", "table": "表", "exhibit": "表", "图": "图", "figure": "图", "chart": "图"}
+    return {(kind[m.group(0)[: -len(m.group(1))].strip().lower()], m.group(1)) for m in _TABLE_REF.finditer(text)}
+
+
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     q_tokens = {t for t in tokenize(q.text) if len(t) > 1}
+    refs = table_refs(q.text)
     ents = _wanted_entities(q)
     wanted = frozenset(name for name, _ in ents)
     mets = metric_surfaces(q)
@@ -295,6 +319,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
                      "qualified": round(qualified, 2)}
         u.score = (1.0 / (1 + u.rank) + 2.0 * (ent_hit / len(ents) if ents else 0)
                    + 1.5 * (met_hit / len(mets) if mets else 0) + 0.5 * qualified
+                   + (2.0 if refs and refs & table_refs(u.context) else 0.0)
                    + 2.0 * (per_hit / len(q.periods) if q.periods else 0)
                    + 3.0 * overlap + (0.5 if figure else 0))
     return sorted(units, key=lambda u: -u.score)

@@ -321,8 +321,10 @@ class Library:
 
 
 def _describe(q) -> str:
+    from .evidence import required_terms
     periods = [p.variants()[0] if p.kind == "relative" else p.label for p in q.periods]
-    parts = [e.alias for e in q.entities] + periods + [m.alias for m in q.metrics]
+    names = [e.alias for e in q.entities] + [forms[0] for forms in required_terms(q)]
+    parts = names + periods + [m.alias for m in q.metrics]
     return " ".join(parts) or q.text
 
 

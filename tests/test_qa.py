@@ -219,3 +219,28 @@ def test_the_metric_qualifier_picks_between_close_sentences():
                     "Other AI IaaS）。其中，GenAI IaaS 市场规模达 200 亿元。", heading=("行业",))
     # a note after the figure naming the qualifier does not count; the source stands for the paragraph
     assert _extract("IDC 数据显示，2025 上半年中国 GenAI IaaS 市场规模达到多少？", market).figure == "200 亿元"
+
+
+def test_the_former_and_the_latter_are_told_apart():
+    c = _chunk("a.pdf", "公司先后宣布收购 Alpha 和 Beta Labs：前者提供搜索能力；后者以约 6.43 亿美元交易对价收购。",
+               heading=("Zeta",))
+    assert _extract("Zeta收购Alpha的交易金额是多少？", c).abstained
+    assert _extract("Zeta收购Beta Labs的交易金额是多少？", c).figure == "6.43 亿美元"
+
+
+def test_a_named_table_and_the_asked_company_column_are_preferred():
+    text = _chunk("a.pdf", "(1) 2026Q1 Nebius 收入 3.99 亿美元, 高于一致预期。", heading=("Nebius 2026 年展望",))
+    table = _table("b.pdf", "表3: CoreWeave 与 Nebius 对比", [
+        ["", "CoreWeave", "Nebius"],
+        ["收入", "2026 年指引 120-130 亿美元", "2026 年指引 30-34 亿美元"]])
+    # a known company (the alias table) heads its column
+    ext = _extract("表3中，Nebius 的 2026 年收入指引是多少？", text, table)
+    assert not ext.abstained and ext.figure == "30-34 亿美元"
+
+
+def test_a_metric_question_without_a_figure_in_the_evidence_refuses():
+    t = _table("a.pdf", "图2：2026 年资本开支指引", [
+        ["公司", "最新指引", "此前指引"],
+        ["Zeta", "1800-1900 亿美元", "1750-1850 亿美元"]])
+    ext = _extract("What is Zeta's 2027 capital expenditure guidance in US dollars?", t)
+    assert ext.abstained   # the 2026 guidance is not an answer for 2027, not even as a quote
