@@ -8,9 +8,11 @@
 """
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ingest import IngestError, chunk_document, parse
@@ -287,9 +289,10 @@ class Library:
 
     def _citation(self, u: Unit) -> Citation:
         meta = self._meta(u.chunk.file)
-        bbox = next((b for p, b in u.chunk.bboxes if p == u.chunk.page), None)
+        page = _quote_page(self.pdf_path(u.chunk.file), u) if len(u.chunk.pages) > 1 else u.chunk.page
+        bbox = next((b for p, b in u.chunk.bboxes if p == page), None)
         quote = u.text.replace("\t", " | ")
-        return Citation(u.chunk.file, u.chunk.page, quote, tuple(bbox) if bbox else None,
+        return Citation(u.chunk.file, page, quote, tuple(bbox) if bbox else None,
                         meta.get("broker", ""), meta.get("date", ""), meta.get("title", ""), list(u.chunk.pages))
 
     def _compose(self, question: str, q, ext: Extraction) -> Answer:
@@ -318,6 +321,31 @@ class Library:
                      f"\n注意：{other.broker}（{other.date}，第{other.page}页）给出的数值为 {fig}。")
         return Answer(question, text, False, citations=[cite], conflicts=conflicts, mode="none",
                       figure=ext.figure, parsed=q.to_dict())
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@lru_cache(maxsize=256)
+def _page_text(pdf: str, mtime: float, page: int) -> str:
+    import pymupdf
+    with pymupdf.open(pdf) as doc:
+        return _squashed(doc.load_page(page - 1).get_text()) if 0 < page <= doc.page_count else ""
+
+
+def _quote_page(pdf: Path, u: Unit) -> int:
+    """The page a unit's text is printed on, when its chunk runs over a page break (the
+    chunk's first page is not always the quote's). A table row is found by its longest cell."""
+    probe = max((c for _, c in u.cells), key=len) if u.cells else u.text[:24]
+    probe = _squashed(probe)
+    if not probe or not pdf.exists():
+        return u.chunk.page
+    mtime = pdf.stat().st_mtime
+    for page in u.chunk.pages:
+        if probe in _page_text(str(pdf), mtime, page):
+            return page
+    return u.chunk.page
 
 
 def _describe(q) -> str:

@@ -244,3 +244,20 @@ def test_a_metric_question_without_a_figure_in_the_evidence_refuses():
         ["Zeta", "1800-1900 亿美元", "1750-1850 亿美元"]])
     ext = _extract("What is Zeta's 2027 capital expenditure guidance in US dollars?", t)
     assert ext.abstained   # the 2026 guidance is not an answer for 2027, not even as a quote
+
+
+def test_a_quote_is_cited_on_the_page_it_is_printed_on(tmp_path):
+    import pymupdf
+
+    from qa.library import _quote_page
+    pdf = tmp_path / "a.pdf"
+    doc = pymupdf.open()
+    for text in ("Zeta 收入同比增长 50%。", "Zeta Backlog 达到 994 亿美元。"):
+        doc.new_page().insert_text((72, 72), text, fontname="china-s")
+    doc.save(pdf)
+    c = Chunk(id="a.pdf#0", file="a.pdf", kind="text", text="Zeta 收入同比增长 50%。Zeta Backlog 达到 994 亿美元。",
+              pages=[1, 2], bboxes=[(1, (0, 0, 1, 1)), (2, (0, 0, 1, 1))])
+    second = [u for u in units_from(c, 0) if "Backlog" in u.text][0]
+    assert _quote_page(pdf, second) == 2          # the chunk starts on page 1; the sentence is on 2
+    first = [u for u in units_from(c, 0) if "收入" in u.text][0]
+    assert _quote_page(pdf, first) == 1
