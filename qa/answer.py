@@ -91,8 +91,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
                 best, best_head, best_score = cell.strip(), head, score
         if not best:
             return ""
-        if q.periods and not any(p.matches(f"{unit.context} {best_head} {unit.cells[0][1]}") for p in q.periods) \
-                and extract_periods(f"{unit.context} {best_head}"):
+        if _other_period_column(q, unit, best_head):
             return ""  # the column and caption are about another period ("2026 年指引" for 2027)
         figures = _figures(best)
         if len(figures) > 1:  # a sentence inside a cell: pick within it
@@ -100,6 +99,14 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
         # "2026 年指引 30-34 亿美元": the figure, not the words around it (the quote has them)
         return _with_unit(figures[0][1].raw.strip(), _cell_unit(unit, best_head))
     return _pick_in_text(q, unit.text, want_pct, want_money, exclude)
+
+
+def _other_period_column(q: ParsedQuery, unit: Unit, head: str = "") -> bool:
+    """A table row whose caption (or the column read) names a period, none of them the asked one."""
+    if not (q.periods and unit.cells):
+        return False
+    return not any(p.matches(f"{unit.context} {head} {unit.cells[0][1]}") for p in q.periods) \
+        and bool(extract_periods(f"{unit.context} {head}"))
 
 
 def _taken(text: str, exclude: tuple[str, ...]) -> bool:
@@ -366,9 +373,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         ext = _rank_in_table(q, best, ranked, nth)
         if ext is not None:
             return ext
-    # a figure is wanted when asked for ("多少", "how much") or when a metric is named and
-    # no name, date or reason is asked ("What is Google's 2027 capex guidance?")
-    wants_figure = bool(FIGURE_Q.search(q.text)) or (bool(q.metrics) and not NAME_Q.search(q.text))
+    wants_figure = bool(FIGURE_Q.search(q.text))
     if not wants_figure and NAME_Q.search(q.text):
         return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer
     if not (q.metrics or q.periods or wants_figure):
@@ -392,6 +397,10 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
             return ext
     if wants_figure:
         return _refuse(q, top, "no figure")  # the evidence names it but gives no number
+    if q.metrics and _other_period_column(q, best):
+        # "What is Google's 2027 capex guidance?" over a table of 2026 guidance: quoting the
+        # row would state another period's figure
+        return _refuse(q, top, "period")
     return Extraction(best)
 
 
