@@ -7,6 +7,7 @@ for the extracted statement if a number is not on the cited evidence.
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -44,8 +45,18 @@ def _resolve(model_path: str | Path | None) -> Path:
     return QWEN_CODER_1_5B.path
 
 
-def load_llm(model_path: str | Path | None = None, n_threads: int = 2):
+def _cores() -> int:
+    # the cores this process may use (a CI container may get fewer than the host has);
+    # llama.cpp gains little past 8 threads on CPU
+    try:
+        return max(1, min(8, len(os.sched_getaffinity(0))))
+    except AttributeError:  # not Linux
+        return max(1, min(8, os.cpu_count() or 2))
+
+
+def load_llm(model_path: str | Path | None = None, n_threads: int | None = None):
     """The llama.cpp model, loaded once per process (3 s, ~1.3 GB)."""
+    n_threads = n_threads or _cores()
     path = _resolve(model_path)
     with _lock:
         if str(path) not in _models:
