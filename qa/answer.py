@@ -16,9 +16,9 @@ from index.text import normalize_text, tokenize
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
-from .compute import (Computation, asks_difference, asks_share, asks_sum, compute_difference, compute_share,
-                      compute_sum, states_share)
-from .evidence import Unit, _mentions, _wanted_entities, metric_surfaces, required_terms
+from .compute import (Computation, _asked_periods, _comparable, _difference, asks_difference, asks_share, asks_sum,
+                      compute_difference, compute_share, compute_sum, states_share)
+from .evidence import Unit, _mentions, _wanted_entities, metric_surfaces, required_terms, score_units
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
 FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
@@ -50,6 +50,7 @@ class Extraction:
     nearest: list[Unit] = field(default_factory=list)
     conflicts: list[tuple[Unit, str]] = field(default_factory=list)
     computation: Computation | None = None
+    also: list[Unit] = field(default_factory=list)   # further evidence a computed answer rests on
 
 
 def _figures(text: str) -> list[tuple[int, num.Quantity]]:
@@ -330,6 +331,41 @@ def _refuse(q: ParsedQuery, top: list[Unit], reason: str) -> Extraction:
     return Extraction(None, abstained=True, reason=reason, nearest=near[:2])
 
 
+def _side_figure(side: ParsedQuery, ranked: list[Unit]) -> tuple[Unit, num.Quantity] | None:
+    """The best unit and figure for one side of a comparison, scored for that side alone."""
+    copies = score_units(side, [replace(u, matched={}) for u in ranked[:30]])
+    for u in copies[:8]:
+        own = extract_periods(u.text)
+        if _mismatch(side, u) or (own and not any(p.matches(u.text) for p in side.periods)):
+            continue  # a sentence naming its own periods must name this side's
+        figs = [f for _, f in _figures(pick_figure(side, u))]
+        if figs:
+            return u, figs[0]
+    return None
+
+
+def _difference_across(q: ParsedQuery, ranked: list[Unit]) -> Extraction | None:
+    """"2026年一季度单季收入比2024年全年收入多多少？" when no one sentence prints both: each
+    period (or company) gets its own figure from its own evidence, and the difference is
+    computed from the two, both quoted."""
+    periods = _asked_periods(q.text)
+    if len(periods) == 2:
+        sides = [replace(q, periods=[p]) for p in periods]
+    elif len([e for e in q.entities if e.kind != "broker"]) == 2:
+        sides = [replace(q, entities=[e]) for e in q.entities if e.kind != "broker"]
+    else:
+        return None
+    found = [_side_figure(side, ranked) for side in sides]
+    if any(f is None for f in found) or found[0][0].text == found[1][0].text:
+        return None
+    (ua, a), (ub, b) = found
+    if not _comparable(a, b):
+        return None
+    source = f"{ua.text}\n{ub.text}"
+    comp = _difference(a, b, q.text, source)
+    return Extraction(ua, figure=comp.result, computation=comp, also=[ub])
+
+
 def _prefer_qualified(fitting: list[Unit], margin: float = 0.8) -> list[Unit]:
     """Among close candidates, the one naming the metric's qualifiers ("GPU 相关收入", not
     "AI 相关收入"; "公有云 IaaS", not "公有云") comes first."""
@@ -356,6 +392,9 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
             comp = compute_difference(q.text, u.text, u.cells, context=u.context)
             if comp is not None:
                 return Extraction(u, figure=comp.result, computation=comp)
+        across = _difference_across(q, ranked)
+        if across is not None:
+            return across
         if len(parts) == 1:
             return Extraction(best)  # the evidence, but no figure we could compute
     if asks_sum(q.text):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from functools import lru_cache
 
-from index.query import ParsedQuery, _surface_pattern, entity_mentions, find_entities
+from index.query import ParsedQuery, _surface_pattern, entity_mentions, extract_periods, find_entities, find_periods
 from index.text import normalize_text, tokenize
 from ingest.model import Chunk
 
@@ -299,6 +299,22 @@ def table_refs(text: str) -> set[tuple[str, str]]:
     return {(kind[m.group(0)[: -len(m.group(1))].strip().lower()], m.group(1)) for m in _TABLE_REF.finditer(text)}
 
 
+_BARE_YEAR = re.compile(r"全年|本年|当年|年内|full[- ]year", re.I)
+
+
+def _year_named_before(u: Unit, p) -> bool:
+    """"谷歌将2025年全年资本支出…，并预计2026年将进一步增加；Meta将全年资本支出…": a bare
+    "全年" is the year the paragraph is about — the year named most often before the sentence
+    in its chunk (the earliest of equals), not the last one, which is often a forecast."""
+    if p.kind != "year" or u.chunk.kind == "table" or not _BARE_YEAR.search(u.text) or extract_periods(u.text):
+        return False
+    years = [found for _, found in find_periods(u.chunk.text[: u.offset]) if found.kind == "year"]
+    if not years:
+        return False
+    dominant = max(dict.fromkeys(years), key=years.count)  # first-seen order breaks ties
+    return p.covers(dominant)
+
+
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     q_tokens = {t for t in tokenize(q.text) if len(t) > 1}
     refs = table_refs(q.text)
@@ -310,7 +326,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
         full = u.full
         ent_hit = sum(1 for name, s in ents if _entity_hit(u, name, s, wanted))
         met_hit = sum(1 for s in mets if _mentions(full, s) >= 0 or (u.cells and _words_in(full, s)))
-        per_hit = sum(1 for p in q.periods if p.matches(full))
+        per_hit = sum(1 for p in q.periods if p.matches(full) or _year_named_before(u, p))
         overlap = len(q_tokens & set(tokenize(full))) / max(len(q_tokens), 1)
         figure = bool(_FIGURE.search(u.text))
         qualified = _qualified(u, qualifiers, mets) if qualifiers else 0.0

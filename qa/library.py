@@ -273,8 +273,10 @@ class Library:
         allowed = [evidence, *printed_with_units(ext.unit)]
         if ext.computation:
             allowed.append(ext.computation.result)
-        says_figure = not ext.figure or any(num.same_value(a, b) for a in num.extract_quantities(text)
-                                            for b in num.extract_quantities(ext.figure))
+        stated = [a for a in num.extract_quantities(text) if a.kind == "figure"]
+        # with no extracted figure the model may state none: code, not the LLM, finds numbers
+        says_figure = (any(num.same_value(a, b) for a in stated for b in num.extract_quantities(ext.figure))
+                       if ext.figure else not stated)
         if (not text or any(m in text for m in REFUSAL_MARKERS) or unsupported_numbers(text, allowed)
                 or not says_figure):
             answer.parsed["llm_rejected"] = text
@@ -301,16 +303,21 @@ class Library:
             nearest = [self._citation(u) for u in ext.nearest]
             return Answer(question, _refusal(q, nearest, en), True, nearest=nearest, parsed=q.to_dict(), mode="none")
         cite = self._citation(ext.unit)
-        if ext.computation and ext.computation.source.strip():
+        also = [self._citation(u) for u in ext.also]  # the other input's own sentence and page
+        if ext.computation and ext.computation.source.strip() and not also:
             # a computed answer quotes all its inputs, even when one is in the sentence before
             cite.quote = ext.computation.source.strip().replace("\t", " | ")
         shown = f"{ext.figure}（{ext.computation.formula}）" if ext.computation else ext.figure
         text = _statement(shown, cite, en)
+        for c in also:
+            text += (f"\nAnd: {c.broker} ({c.date}), p.{c.page}: “{c.quote}”" if en else
+                     f"\n及：{c.broker}（{c.date}）第{c.page}页：“{c.quote}”")
         # NumberCheck: every figure stated must be on the cited evidence; a computed result is
         # checked through its inputs (the formula), which must be printed there
         # (the citation line around the claim is copied from the evidence by construction)
         claim = list(ext.computation.inputs) if ext.computation else ext.figure
-        bad = unsupported_numbers(claim, [ext.unit.full, cite.quote, *printed_with_units(ext.unit)])
+        bad = unsupported_numbers(claim, [ext.unit.full, cite.quote, *printed_with_units(ext.unit),
+                                          *(t for u in ext.also for t in (u.full, *printed_with_units(u)))])
         if bad:
             return Answer(question, _refusal(q, [cite], en), True, nearest=[cite], parsed=q.to_dict(), mode="none")
         conflicts = []
@@ -319,7 +326,7 @@ class Library:
             conflicts.append([cite, other])
             text += (f"\nNote: {other.broker} ({other.date}, p.{other.page}) gives {fig}." if en else
                      f"\n注意：{other.broker}（{other.date}，第{other.page}页）给出的数值为 {fig}。")
-        return Answer(question, text, False, citations=[cite], conflicts=conflicts, mode="none",
+        return Answer(question, text, False, citations=[cite, *also], conflicts=conflicts, mode="none",
                       figure=ext.figure, parsed=q.to_dict())
 
 

@@ -261,3 +261,49 @@ def test_a_quote_is_cited_on_the_page_it_is_printed_on(tmp_path):
     assert _quote_page(pdf, second) == 2          # the chunk starts on page 1; the sentence is on 2
     first = [u for u in units_from(c, 0) if "收入" in u.text][0]
     assert _quote_page(pdf, first) == 1
+
+
+def test_a_difference_between_two_periods_printed_in_two_sentences():
+    c = _chunk("a.pdf", "Zeta 收入规模快速放大，2024 年收入 19.15 亿美元，同比增长约 700%；2025 年收入进一步提升至 "
+               "51.31 亿美元；1Q26 实现收入 20.78 亿美元，同比增长 112%，单季收入已接近 2024 年全年水平。",
+               heading=("Zeta 财务分析",))
+    ext = _extract("Zeta 2026年一季度单季收入比2024年全年收入多多少？", c)
+    assert not ext.abstained and ext.figure == "1.63 亿美元"
+    assert ext.computation and set(ext.computation.inputs) == {"20.78 亿美元", "19.15 亿美元"}
+    assert ext.also and "19.15" in ext.also[0].text      # both inputs are quoted
+
+
+def test_a_bare_full_year_is_the_year_its_paragraph_is_about():
+    c = _chunk("a.pdf", "谷歌将2025年全年资本支出预期上调至约850亿美元，并预计2026年将进一步增加；"
+               "微软预计资本开支上提至300亿美元以上；Meta将全年资本支出的最低水平上调至660亿美元，资本支出范围在660亿美元至720亿美元之间。",
+               heading=("海外云厂商",))
+    assert not _extract("Meta 2025年全年资本支出范围是多少？", c).abstained
+    assert _extract("Meta 2026年全年资本支出范围是多少？", c).abstained
+
+
+@pytest.mark.parametrize("worded, kept", [
+    ("CoreWeave 1Q26 的 Backlog 为 994 亿美元。", True),
+    ("CoreWeave 1Q26 的 Backlog 为 995 亿美元。", False),          # a planted wrong number
+    ("CoreWeave 1Q26 的 Backlog 为 994 亿美元，收入 88 亿美元。", False),  # a number not on the evidence
+    ("资料中未提及", False),
+])
+def test_llm_wording_is_kept_only_when_its_numbers_check_out(lib, monkeypatch, worded, kept):
+    import qa.llm
+    monkeypatch.setattr(qa.llm, "phrase", lambda *a, **k: worded)
+    ans = lib.ask("CoreWeave 1Q26 的 Backlog 是多少？", llm="local")
+    assert not ans.abstained and "994" in ans.text
+    assert (worded in ans.text) == kept
+    assert ("llm_rejected" in ans.parsed) == (not kept)
+
+
+def test_llm_may_not_add_a_figure_code_did_not_find(lib, monkeypatch):
+    import qa.llm
+    from qa.answer import Extraction
+    question = "CoreWeave 2026年一季度单季收入比2024年全年收入多多少？"
+    c = _chunk("a.pdf", "1Q26 实现收入 20.78 亿美元，同比增长 112%，单季收入已接近 2024 年全年水平。")
+    unit = units_from(c, 0)[0]
+    ext = Extraction(unit)               # the evidence, but no figure code could compute
+    answer = lib._compose(question, parse_query(question), ext)
+    monkeypatch.setattr(qa.llm, "phrase", lambda *a, **k: "2026年一季度收入比2024年全年多112%。")
+    lib._phrase_with_llm(answer, parse_query(question), ext)
+    assert "多112%" not in answer.text and answer.parsed.get("llm_rejected")
