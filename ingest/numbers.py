@@ -99,7 +99,7 @@ _UNITS: list[tuple[str, str, float]] = [
     (r"TWh|太瓦时", "Wh", 1e12), (r"GWh", "Wh", 1e9), (r"MWh|兆瓦时", "Wh", 1e6),
     (r"[kK]Wh|千瓦时", "Wh", 1e3),
     (r"GW(?![A-Za-z])|吉瓦|千兆瓦", "W", 1e9), (r"MW(?![A-Za-z])|兆瓦", "W", 1e6),
-    (r"[kK]W(?![A-Za-z])|千瓦", "W", 1e3), (r"(?<=\d)W(?![A-Za-z])|瓦", "W", 1.0),
+    (r"[kK]W(?![A-Za-z])|千瓦", "W", 1e3), (r"(?:(?<=\d)|(?<=\d[ \n]))W(?![A-Za-z])|瓦", "W", 1.0),
 ]
 
 

@@ -50,6 +50,7 @@ def one(text: str) -> Quantity:
     ("18.3x", 18.3, "x", ""),
     ("360兆瓦", 3.6e8, "W", ""),
     ("1.2GW", 1.2e9, "W", ""),
+    ("550 W", 550.0, "W", ""),          # a spaced unit, as an LLM writes it
     ("950TWh", 9.5e14, "Wh", ""),
 ])
 def test_scale_unit_and_currency_are_canonical(text, value, unit, currency):
