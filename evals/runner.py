@@ -2,9 +2,16 @@
 
 The eval library is built from ``evals/corpus`` into a per-user cache (incremental: vectors
 are cached), so repeated runs and CI only pay for what changed.
+
+``--corpus DIR`` evaluates against other PDFs of the same reports, e.g. a relaid copy from
+``python -m evals.relayout DIR``: their library is cached apart (the name carries a hash of
+DIR), pages are read from DIR, and each gold item's page becomes the page of DIR that prints
+its quote (page numbers differ in a copy laid out anew; citations and retrieval are then also
+credited by page content, as always).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import statistics
@@ -13,7 +20,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-from .scoring import aggregate, score_item
+from .scoring import _squash, aggregate, is_answerable, quote_on_page, score_item
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -26,31 +33,97 @@ def load_gold(path: str | Path | None = None) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def corpus_dir(corpus: str | Path | None = None) -> Path:
+    return Path(corpus).resolve() if corpus else CORPUS
+
+
+def _corpus_tag(corpus: str | Path | None) -> str:
+    """"" for evals/corpus, else a short hash of the folder: its library is kept apart."""
+    path = corpus_dir(corpus)
+    return "" if path == CORPUS else "-corpus-" + hashlib.sha1(str(path).encode()).hexdigest()[:10]
+
+
 @lru_cache(maxsize=None)
-def _page_text(file: str, page: int) -> str:
+def _pages(corpus: str, file: str) -> tuple[str, ...]:
     import pymupdf
-    path = CORPUS / file
+    path = Path(corpus) / file
     if not path.exists():
-        return ""
+        return ()
     with pymupdf.open(path) as doc:
-        return doc[page - 1].get_text() if 1 <= page <= doc.page_count else ""
+        return tuple(page.get_text() for page in doc)
 
 
-def eval_library_path(embedder: str) -> Path:
+def _page_text(file: str, page: int, corpus: str | Path | None = None) -> str:
+    pages = _pages(str(corpus_dir(corpus)), file)
+    return pages[page - 1] if 1 <= page <= len(pages) else ""
+
+
+def page_texts(corpus: str | Path | None = None):
+    """``(file, page) -> text`` of the PDFs in ``corpus`` (default evals/corpus)."""
+    path = corpus_dir(corpus)
+    return _page_text if path == CORPUS else lambda file, page: _page_text(file, page, path)
+
+
+def _runs_over(quote: str, page: str, next_page: str) -> bool:
+    """The quote begins on ``page`` and ends on ``next_page`` (a footer may sit between)."""
+    k = next((k for k in range(len(quote) - 1, 0, -1) if quote[:k] in page), 0)
+    return k > 0 and quote[k:] in next_page
+
+
+def quote_page(item: dict, corpus: str | Path | None) -> int | None:
+    """The page of ``corpus``'s copy of the item's report that prints its gold quote.
+
+    Of several such pages, the one at about the same place in the report as the gold page.
+    A quote a page break cuts counts for the page it starts on; a table row split by one, for
+    the page with most of its cells. None if no page has it."""
+    pages = _pages(str(corpus_dir(corpus)), item["file"])
+    hits = [i for i, text in enumerate(pages, start=1) if quote_on_page(item["quote"], text)]
+    if not hits and pages:
+        squashed = [_squash(t) for t in pages]
+        cells = [_squash(c) for c in item["quote"].split("\t") if c.strip()]
+        if len(cells) == 1:
+            hits = [i for i in range(1, len(pages)) if _runs_over(cells[0], squashed[i - 1], squashed[i])]
+        else:
+            found = [sum(c in t for c in cells) for t in squashed]
+            hits = [i for i, n in enumerate(found, start=1) if n and n == max(found)]
+    if not hits:
+        return None
+    original = len(_pages(str(CORPUS), item["file"])) or len(pages)
+    where = item["page"] / original * len(pages)
+    return min(hits, key=lambda p: (abs(p - where), p))
+
+
+def relocate_gold(gold: list[dict], corpus: str | Path | None) -> list[dict]:
+    """Gold items with their pages in ``corpus`` (unchanged for evals/corpus); the page in
+    evals/corpus is kept as ``corpus_page``. An item whose quote is on no page gets page None:
+    only a page showing its figures credits a citation then."""
+    if corpus_dir(corpus) == CORPUS:
+        return gold
+    out = []
+    for g in gold:
+        if is_answerable(g) and g.get("file") and g.get("quote"):
+            g = {**g, "page": quote_page(g, corpus), "corpus_page": g["page"]}
+        out.append(g)
+    return out
+
+
+def eval_library_path(embedder: str, corpus: str | Path | None = None) -> Path:
+    tag = _corpus_tag(corpus)
     base = os.environ.get("YANBAO_EVAL_LIBRARY")
     if base:
-        return Path(base)
+        return Path(base + tag)
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "yanbao" / f"eval-library-{Path(embedder).name}"
+    return Path(cache) / "yanbao" / f"eval-library-{Path(embedder).name}{tag}"
 
 
-def open_library(library: str | None, embedder: str, quiet: bool = False, llm: str = "none"):
+def open_library(library: str | None, embedder: str, quiet: bool = False, llm: str = "none",
+                 corpus: str | Path | None = None):
     """The library to evaluate; the eval library is (re)built from the corpus if needed."""
     from qa import Config, Library
-    path = Path(library) if library else eval_library_path(embedder)
+    path = Path(library) if library else eval_library_path(embedder, corpus)
     lib = Library(path, Config.load(library=path, embedder=embedder, llm=llm))
     if not library:
-        report = lib.ingest([CORPUS])
+        report = lib.ingest([corpus_dir(corpus)])
         if not quiet:
             print(f"eval library {path}: {report}", file=sys.stderr)
     return lib
@@ -65,7 +138,7 @@ def ranked_pages(hits) -> list[tuple[str, int]]:
     return out
 
 
-def run_retrieval(lib, gold: list[dict], mode: str) -> dict:
+def run_retrieval(lib, gold: list[dict], mode: str, texts=_page_text) -> dict:
     from .scoring import page_hits
     rows, latencies = [], []
     for g in gold:
@@ -74,7 +147,7 @@ def run_retrieval(lib, gold: list[dict], mode: str) -> dict:
         t = time.perf_counter()
         hits = lib.index.search(g["question"], k=8, mode=mode)
         latencies.append(time.perf_counter() - t)
-        r = page_hits(g, ranked_pages(hits), _page_text)
+        r = page_hits(g, ranked_pages(hits), texts)
         rows.append({"id": g["id"], "kind": g["kind"], "lang": g["lang"], **r})
 
     def summary(items):
@@ -92,14 +165,15 @@ def _latency(values: list[float]) -> dict:
     return {"p50": round(1000 * statistics.median(v), 1), "p95": round(1000 * v[int(0.95 * (len(v) - 1))], 1)}
 
 
-def run_answers(answer_fn, gold: list[dict]) -> dict:
-    """``answer_fn(question) -> (text, abstained, citations[dict], ranked_pages)``."""
+def run_answers(answer_fn, gold: list[dict], texts=_page_text) -> dict:
+    """``answer_fn(question) -> (text, abstained, citations[dict], ranked_pages)``; ``texts``
+    reads the pages that citations and retrieved pages name."""
     scores, items, latencies = [], [], []
     for g in gold:
         t = time.perf_counter()
         text, abstained, citations, ranked = answer_fn(g["question"])
         latencies.append(time.perf_counter() - t)
-        s = score_item(g, text, abstained, citations, _page_text, ranked)
+        s = score_item(g, text, abstained, citations, texts, ranked)
         scores.append(s)
         items.append({"id": g["id"], "kind": g["kind"], "question": g["question"], "gold": g["answer"],
                       "answer": text, "abstained": abstained, "citations": citations,
@@ -163,11 +237,17 @@ def main(args) -> int:
     if args.limit:
         gold = gold[: args.limit]
     embedder = args.embedder or "embeddinggemma"
-    lib = open_library(args.library, embedder, llm=getattr(args, "llm", None) or "none")
+    corpus = corpus_dir(getattr(args, "corpus", None))
+    texts = page_texts(corpus)
+    gold = relocate_gold(gold, corpus)
+    lib = open_library(args.library, embedder, llm=getattr(args, "llm", None) or "none", corpus=corpus)
     report: dict = {"gold": str(args.gold or DEFAULT_GOLD), "n_items": len(gold), "embedder": lib.index.embedder.name,
-                    "config": lib.config.to_dict(), "retrieval": {}}
+                    "corpus": str(corpus), "config": lib.config.to_dict(), "retrieval": {}}
+    if corpus != CORPUS:
+        lost = [g["id"] for g in gold if "corpus_page" in g and g["page"] is None]
+        print(f"corpus {corpus}" + (f" (gold quotes on no page: {', '.join(lost)})" if lost else ""))
     for mode in args.modes.split(","):
-        r = run_retrieval(lib, gold, mode.strip())
+        r = run_retrieval(lib, gold, mode.strip(), texts)
         report["retrieval"][mode] = r
         o = r["overall"]
         print(f"retrieval {mode:<7} hit@1 {o['hit@1']:.3f}  hit@3 {o['hit@3']:.3f}  hit@5 {o['hit@5']:.3f}  "
@@ -177,14 +257,14 @@ def main(args) -> int:
         for k, v in r["by_lang"].items():
             print(f"    {k:<8} n={v['n']:<3} hit@5 {v['hit@5']:.3f}  MRR {v['rr']:.3f}")
     if not args.retrieval_only:
-        report["yanbao"] = run_answers(yanbao_answer_fn(lib), gold)
+        report["yanbao"] = run_answers(yanbao_answer_fn(lib), gold, texts)
         print_summary(f"yanbao (mode {lib.config.llm}, latency p50 {report['yanbao']['latency_ms'].get('p50')} ms)",
                       report["yanbao"]["summary"])
         print_sources(report["yanbao"]["by_source"])
         if args.baseline:
             from .baseline import NaiveRag
-            base = NaiveRag(CORPUS, lib.index.embedder)
-            report["baseline"] = run_answers(base.answer, gold)
+            base = NaiveRag(corpus, lib.index.embedder)
+            report["baseline"] = run_answers(base.answer, gold, texts)
             print_summary("baseline: naive LangChain RAG (page text, RecursiveCharacterTextSplitter, FAISS)",
                           report["baseline"]["summary"])
             print_sources(report["baseline"]["by_source"])

@@ -108,6 +108,8 @@ def register(sub, add_common) -> None:
     p = sub.add_parser("eval", help="score the system on a gold set of known figures")
     add_common(p)
     p.add_argument("--gold", help="gold JSONL (default: evals/gold/gold.jsonl)")
+    p.add_argument("--corpus", help="evaluate on the PDFs in this folder instead of evals/corpus, e.g. a copy "
+                                    "laid out anew by `python -m evals.relayout DIR` (a library of its own)")
     p.add_argument("--retrieval-only", action="store_true")
     p.add_argument("--baseline", action="store_true", help="also run the naive LangChain RAG baseline")
     p.add_argument("--limit", type=int)
