@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -75,12 +76,14 @@ def quote_page(item: dict, corpus: str | Path | None) -> int | None:
 
     Of several such pages, the one at about the same place in the report as the gold page.
     A quote a page break cuts counts for the page it starts on; a table row split by one, for
-    the page with most of its cells. None if no page has it."""
+    the page with most of its cells. A markdown escape in a quote ("\\$6.155") is not printed.
+    None if no page has it."""
     pages = _pages(str(corpus_dir(corpus)), item["file"])
-    hits = [i for i, text in enumerate(pages, start=1) if quote_on_page(item["quote"], text)]
+    quote = re.sub(r"\\(?=[^\w\s])", "", item["quote"])
+    hits = [i for i, text in enumerate(pages, start=1) if quote_on_page(quote, text)]
     if not hits and pages:
         squashed = [_squash(t) for t in pages]
-        cells = [_squash(c) for c in item["quote"].split("\t") if c.strip()]
+        cells = [_squash(c) for c in quote.split("\t") if c.strip()]
         if len(cells) == 1:
             hits = [i for i in range(1, len(pages)) if _runs_over(cells[0], squashed[i - 1], squashed[i])]
         else:

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import CORPUS, gold_items
 from evals import relayout as rl
-from evals.runner import eval_library_path, page_texts, relocate_gold
+from evals.runner import eval_library_path, page_texts, quote_page, relocate_gold
 from evals.scoring import quote_on_page
 from qa.cli import main as cli
 
@@ -124,6 +124,20 @@ def test_gold_pages_are_found_again_in_the_relaid_copy(relaid):
     for m, g in zip(moved, items):
         assert m["corpus_page"] == g["page"]
         assert m["page"] is not None and quote_on_page(m["quote"], texts(SMALL, m["page"])), m["id"]
+
+
+def test_quote_page_finds_escaped_and_page_broken_quotes(tmp_path):
+    doc = pymupdf.open()
+    for lines in [["封面 第一页"], ["H100 按需定价为 $6.155/小时，高于同业"],
+                  ["2024 年收入 19.15 亿美元，同比增长约", "页脚 · 3"], ["700%；2025 年收入进一步提升至 51.31 亿美元"]]:
+        page = doc.new_page()
+        for i, text in enumerate(lines):
+            page.insert_text((72, 72 + 20 * i), text, fontname="china-s")
+    doc.save(tmp_path / "x.pdf")
+    item = {"file": "x.pdf", "page": 1, "answer": "1", "kind": "text"}
+    assert quote_page({**item, "quote": "按需定价为 \\$6.155/小时"}, tmp_path) == 2
+    assert quote_page({**item, "quote": "2024 年收入 19.15 亿美元，同比增长约 700%；2025 年收入"}, tmp_path) == 3
+    assert quote_page({**item, "quote": "不在这份报告里"}, tmp_path) is None
 
 
 def test_yanbao_eval_corpus_scores_against_the_relaid_pdfs(relaid, tmp_path, monkeypatch, capsys):
