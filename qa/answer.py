@@ -320,7 +320,7 @@ def _refers_to_another(q: ParsedQuery, u: Unit) -> bool:
     if len(pair) < 2:
         return False
     meant = pair[0] if m.group(1).lower() in ("前者", "the former") else pair[1]
-    asked = [forms for forms in required_terms(q)] + [[e.alias, e.name] for e in q.entities]
+    asked = required_terms(q) + [[e.alias, e.name] for e in q.entities]
     other = pair[1] if meant == pair[0] else pair[0]
     return any(_mentions(other, forms) >= 0 for forms in asked) and not any(_mentions(meant, forms) >= 0 for forms in asked)
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from index.query import ParsedQuery, _surface_pattern, entity_mentions, extract_periods, find_entities, find_periods
 from index.text import normalize_text, tokenize
 from ingest.model import Chunk
+from ingest.numbers import extract_quantities
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 _FIGURE = re.compile(r"\d")

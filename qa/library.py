@@ -19,7 +19,7 @@ from ingest import IngestError, chunk_document, parse
 
 from .answer import Extraction, answer_by_extraction, printed_with_units, unsupported_numbers
 from .config import Config
-from .evidence import Unit, score_units, units_from
+from .evidence import Unit, required_terms, score_units, units_from
 
 
 @dataclass
@@ -356,7 +356,6 @@ def _quote_page(pdf: Path, u: Unit) -> int:
 
 
 def _describe(q) -> str:
-    from .evidence import required_terms
     periods = [p.variants()[0] if p.kind == "relative" else p.label for p in q.periods]
     names = [e.alias for e in q.entities] + [forms[0] for forms in required_terms(q)]
     parts = names + periods + [m.alias for m in q.metrics]
