@@ -45,7 +45,7 @@ class NaiveRag:
         ext = answer_by_extraction(q, score_units(q, units))
         ranked = list(dict.fromkeys((c.file, c.page) for c in chunks))
         if ext.abstained or ext.unit is None:
-            return "资料中未提及", True, [], ranked
+            return "资料中未提及", True, [], ranked, "资料中未提及"
         u = ext.unit
         text = f"{ext.figure} — {u.text}" if ext.figure else u.text
-        return text, False, [{"file": u.chunk.file, "page": u.chunk.page, "quote": u.text}], ranked
+        return text, False, [{"file": u.chunk.file, "page": u.chunk.page, "quote": u.text}], ranked, ext.figure

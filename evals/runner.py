@@ -1,4 +1,14 @@
-"""``yanbao eval``: run the gold set through retrieval and answering, score it, report it.
+"""``yanbao eval``: run gold sets through retrieval and answering, score them, report them.
+
+Named sets (``--sets``): ``gold`` (tuned on: not a measure of generalisation), ``heldout`` and
+``paraphrase`` (rewordings of the gold questions, written without reading the answering code),
+``realworld-dev`` (real broker PDFs, kept out of git: their folder is ``YANBAO_REALWORLD_DIR`` or
+``~/.cache/yanbao/realworld-dev``; the set is skipped when it is absent). Scoring is strict: the
+figure the answer *states* (``Answer.statement``), with misstated answers counted.
+
+``--neutral-names`` asks everything again over a copy of each corpus whose files are named
+``report-01.pdf`` …: broker, title, date and entities must come from the content, never the file
+name. The CI gate runs that way.
 
 The eval library is built from ``evals/corpus`` into a per-user cache (incremental: vectors
 are cached), so repeated runs and CI only pay for what changed.
@@ -15,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -27,6 +38,22 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 DEFAULT_GOLD = HERE / "gold" / "gold.jsonl"
 THRESHOLDS = HERE / "thresholds.json"
+GOLD_SETS = {
+    "gold": HERE / "gold" / "gold.jsonl",
+    "heldout": HERE / "gold" / "heldout.jsonl",
+    "paraphrase": HERE / "gold" / "paraphrase.jsonl",
+    "realworld-dev": HERE / "gold" / "realworld_dev.jsonl",
+}
+REAL_PDF_SETS = {"realworld-dev"}   # over PDFs that may not be committed: see realworld_dir()
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "yanbao"
+
+
+def realworld_dir() -> Path:
+    """Where the real broker PDFs of the realworld-dev set are kept (never in git)."""
+    return Path(os.environ.get("YANBAO_REALWORLD_DIR") or cache_root() / "realworld-dev")
 
 
 def load_gold(path: str | Path | None = None) -> list[dict]:
@@ -110,13 +137,39 @@ def relocate_gold(gold: list[dict], corpus: str | Path | None) -> list[dict]:
     return out
 
 
+def neutral_copy(corpus: str | Path | None) -> tuple[Path, dict[str, str]]:
+    """A copy of the corpus's PDFs named ``report-01.pdf`` … in the order of their content
+    hashes, so a name says nothing about broker, date or subject; and the renaming map.
+    Kept in the per-user cache (its library and vectors are reused by later runs)."""
+    from ingest.parser import file_sha256
+    src = corpus_dir(corpus)
+    pdfs = sorted(src.glob("*.pdf"), key=file_sha256)
+    out = cache_root() / f"neutral-{hashlib.sha1(str(src).encode()).hexdigest()[:10]}"
+    out.mkdir(parents=True, exist_ok=True)
+    mapping = {p.name: f"report-{i:02d}.pdf" for i, p in enumerate(pdfs, start=1)}
+    wanted = set(mapping.values())
+    for stale in out.glob("*.pdf"):
+        if stale.name not in wanted:
+            stale.unlink()
+    for p in pdfs:
+        target = out / mapping[p.name]
+        if not target.exists() or target.stat().st_size != p.stat().st_size:
+            tmp = target.with_suffix(".part")
+            shutil.copyfile(p, tmp)
+            tmp.replace(target)
+    return out, mapping
+
+
+def rename_gold(gold: list[dict], mapping: dict[str, str]) -> list[dict]:
+    return [{**g, "file": mapping.get(g["file"], g["file"])} if g.get("file") else g for g in gold]
+
+
 def eval_library_path(embedder: str, corpus: str | Path | None = None) -> Path:
     tag = _corpus_tag(corpus)
     base = os.environ.get("YANBAO_EVAL_LIBRARY")
     if base:
         return Path(base + tag)
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "yanbao" / f"eval-library-{Path(embedder).name}{tag}"
+    return cache_root() / f"eval-library-{Path(embedder).name}{tag}"
 
 
 def open_library(library: str | None, embedder: str, quiet: bool = False, llm: str = "none",
@@ -169,19 +222,22 @@ def _latency(values: list[float]) -> dict:
 
 
 def run_answers(answer_fn, gold: list[dict], texts=_page_text) -> dict:
-    """``answer_fn(question) -> (text, abstained, citations[dict], ranked_pages)``; ``texts``
-    reads the pages that citations and retrieved pages name."""
+    """``answer_fn(question) -> (text, abstained, citations[dict], ranked_pages[, statement])``;
+    ``texts`` reads the pages that citations and retrieved pages name. A system that returns
+    no statement is scored on its whole text (as strictly as the text allows)."""
     scores, items, latencies = [], [], []
     for g in gold:
         t = time.perf_counter()
-        text, abstained, citations, ranked = answer_fn(g["question"])
+        text, abstained, citations, ranked, *rest = answer_fn(g["question"])
+        statement = rest[0] if rest else None
         latencies.append(time.perf_counter() - t)
-        s = score_item(g, text, abstained, citations, texts, ranked)
+        s = score_item(g, text, abstained, citations, texts, ranked, statement=statement)
         scores.append(s)
-        items.append({"id": g["id"], "kind": g["kind"], "question": g["question"], "gold": g["answer"],
-                      "answer": text, "abstained": abstained, "citations": citations,
-                      "outcome": s.outcome, "cited_correct": s.cited_correct, "hallucinated": s.hallucinated,
-                      "seconds": round(latencies[-1], 3)})
+        items.append({"id": g["id"], "kind": g["kind"], "lang": g["lang"], "question": g["question"],
+                      "gold": g["answer"], "statement": statement, "answer": text, "abstained": abstained,
+                      "citations": citations, "outcome": s.outcome, "misstated": s.misstated,
+                      "lenient_correct": s.lenient_correct, "cited_correct": s.cited_correct,
+                      "hallucinated": s.hallucinated, "seconds": round(latencies[-1], 3)})
     # dev items were looked at while building; project items ("y…") were not: report both
     by_source = {}
     for source in sorted({g.get("source", "dev") for g in gold}):
@@ -195,7 +251,7 @@ def yanbao_answer_fn(lib):
         ans = lib.ask(question)
         cites = [{"file": c.file, "page": c.page, "quote": c.quote} for c in ans.citations]
         ranked = [(e["file"], p) for e in ans.evidence for p in e["pages"]]
-        return ans.text, ans.abstained, cites, list(dict.fromkeys(ranked))
+        return ans.text, ans.abstained, cites, list(dict.fromkeys(ranked)), ans.statement
     return fn
 
 
@@ -203,81 +259,161 @@ def _fmt(x) -> str:
     return "  -  " if x is None else f"{x:5.3f}"
 
 
+SUMMARY_KEYS = ["n", "answerable_accuracy", "misstated_rate", "cited_and_correct", "unanswerable_refusal_rate",
+                "hallucination_rate", "lenient_accuracy", "hit@5", "mrr"]
+SUMMARY_HEAD = ["n", "strict acc", "misstated", "cited&corr", "refused-U", "halluc-U", "(lenient)", "hit@5", "MRR"]
+
+
 def print_summary(title: str, summary: dict) -> None:
-    keys = ["n", "answerable_accuracy", "cited_and_correct", "unanswerable_refusal_rate", "hallucination_rate",
-            "hit@1", "hit@5", "mrr"]
     print(f"\n{title}")
-    print(f"  {'group':<14}" + "".join(f"{k[:12]:>13}" for k in keys))
+    print(f"  {'group':<14}" + "".join(f"{k:>11}" for k in SUMMARY_HEAD))
     rows = [("overall", summary["overall"])] + [(f"kind:{k}", v) for k, v in summary["by_kind"].items()] + \
            [(f"lang:{k}", v) for k, v in summary["by_lang"].items()]
     for name, m in rows:
-        print(f"  {name:<14}" + "".join(f"{m[k]:>13}" if k == "n" else f"{_fmt(m[k]):>13}" for k in keys))
+        print(f"  {name:<14}" + "".join(f"{m[k]:>11}" if k == "n" else f"{_fmt(m[k]):>11}" for k in SUMMARY_KEYS))
 
 
 def print_sources(by_source: dict) -> None:
     for source, m in by_source.items():
-        print(f"  source:{source:<7} n={m['n']:<4} answerable {_fmt(m['answerable_accuracy'])}  cited&correct "
-              f"{_fmt(m['cited_and_correct'])}  refused-unanswerable {_fmt(m['unanswerable_refusal_rate'])}  "
-              f"hallucination {_fmt(m['hallucination_rate'])}")
+        print(f"  source:{source:<10} n={m['n']:<4} strict {_fmt(m['answerable_accuracy'])}  misstated "
+              f"{_fmt(m['misstated_rate'])}  cited&correct {_fmt(m['cited_and_correct'])}  refused-unanswerable "
+              f"{_fmt(m['unanswerable_refusal_rate'])}  hallucination {_fmt(m['hallucination_rate'])}")
+
+
+def print_scoreboard(report: dict) -> None:
+    """One line per set and system: the headline of the whole run."""
+    print(f"\nscoreboard (strict: the figure the answer states; neutral names: {report['neutral_names']})")
+    print(f"  {'set':<14}{'system':<10}" + "".join(f"{k:>11}" for k in SUMMARY_HEAD))
+    for name, r in report["sets"].items():
+        if "skipped" in r:
+            print(f"  {name:<14}skipped: {r['skipped']}")
+            continue
+        for system in ("yanbao", "baseline"):
+            if system in r:
+                m = r[system]["summary"]["overall"]
+                print(f"  {name:<14}{system:<10}" + "".join(
+                    f"{m[k]:>11}" if k == "n" else f"{_fmt(m[k]):>11}" for k in SUMMARY_KEYS))
+
+
+CEILINGS = ("hallucination_rate", "misstated_rate")   # lower is better: the floor is a ceiling
 
 
 def check_gate(report: dict, thresholds: dict) -> list[str]:
-    """Ratchet: every checked-in floor must still be met."""
+    """Ratchet: every checked-in floor (or ceiling, for error rates) must still be met."""
     failures = []
     for dotted, floor in thresholds.items():
         node = report
         for part in dotted.split("."):
             node = node.get(part, {}) if isinstance(node, dict) else {}
         value = node if isinstance(node, (int, float)) else None
-        ceiling = dotted.endswith("hallucination_rate")
+        ceiling = dotted.endswith(CEILINGS)
         if value is None or (value > floor if ceiling else value < floor):
             failures.append(f"{dotted}: {value} {'>' if ceiling else '<'} {floor}")
     return failures
 
 
-def main(args) -> int:
-    gold = load_gold(args.gold)
+def gate_floors() -> dict:
+    """``{"neutral_names": bool, "sets": {set: {metric: floor}}}`` from evals/thresholds.json."""
+    return json.loads(THRESHOLDS.read_text())
+
+
+def check_gates(report: dict, floors: dict) -> list[str]:
+    """Every gated set's floors against its part of a multi-set report."""
+    failures = []
+    for name, thresholds in floors["sets"].items():
+        part = report.get("sets", {}).get(name)
+        if part is None or "skipped" in part:
+            failures.append(f"{name}: not evaluated")
+            continue
+        failures += [f"{name}: {f}" for f in check_gate(part, thresholds)]
+    return failures
+
+
+def set_items(name: str, args) -> tuple[list[dict], Path | None, str]:
+    """A named set's items and the corpus it asks about; a reason instead when it cannot run."""
+    path = GOLD_SETS[name]
+    if not path.exists():
+        return [], None, f"{path.name} is missing"
+    corpus = realworld_dir() if name in REAL_PDF_SETS else corpus_dir(getattr(args, "corpus", None))
+    gold = load_gold(path)
+    if name in REAL_PDF_SETS:
+        absent = sorted({g["file"] for g in gold if g.get("file") and not (corpus / g["file"]).exists()})
+        if absent:
+            return [], None, f"{len(absent)} of its PDFs are not in {corpus} (see shared/evals/realworld-dev)"
+    return gold, corpus, ""
+
+
+def evaluate(gold: list[dict], corpus: Path, args, neutral: bool, embedder: str, quiet: bool = False) -> dict:
+    """Retrieval and answers for one set of items over one corpus (and the baseline if asked)."""
     if args.limit:
         gold = gold[: args.limit]
-    embedder = args.embedder or "embeddinggemma"
-    corpus = corpus_dir(getattr(args, "corpus", None))
-    texts = page_texts(corpus)
     gold = relocate_gold(gold, corpus)
-    lib = open_library(args.library, embedder, llm=getattr(args, "llm", None) or "none", corpus=corpus)
-    report: dict = {"gold": str(args.gold or DEFAULT_GOLD), "n_items": len(gold), "embedder": lib.index.embedder.name,
-                    "corpus": str(corpus), "config": lib.config.to_dict(), "retrieval": {}}
-    if corpus != CORPUS:
-        lost = [g["id"] for g in gold if "corpus_page" in g and g["page"] is None]
-        print(f"corpus {corpus}" + (f" (gold quotes on no page: {', '.join(lost)})" if lost else ""))
+    lost = [g["id"] for g in gold if "corpus_page" in g and g["page"] is None]
+    if neutral:
+        corpus, mapping = neutral_copy(corpus)
+        gold = rename_gold(gold, mapping)
+    texts = page_texts(corpus)
+    lib = open_library(getattr(args, "library", None), embedder, llm=getattr(args, "llm", None) or "none",
+                       corpus=corpus, quiet=quiet)
+    out: dict = {"n_items": len(gold), "corpus": str(corpus), "embedder": lib.index.embedder.name,
+                 "config": lib.config.to_dict(), "quotes_on_no_page": lost, "retrieval": {}}
     for mode in args.modes.split(","):
         r = run_retrieval(lib, gold, mode.strip(), texts)
-        report["retrieval"][mode] = r
+        out["retrieval"][mode] = r
         o = r["overall"]
-        print(f"retrieval {mode:<7} hit@1 {o['hit@1']:.3f}  hit@3 {o['hit@3']:.3f}  hit@5 {o['hit@5']:.3f}  "
-              f"MRR {o['rr']:.3f}  p50 {r['latency_ms'].get('p50')} ms  p95 {r['latency_ms'].get('p95')} ms")
-        for k, v in r["by_kind"].items():
-            print(f"    {k:<8} n={v['n']:<3} hit@5 {v['hit@5']:.3f}  MRR {v['rr']:.3f}")
-        for k, v in r["by_lang"].items():
-            print(f"    {k:<8} n={v['n']:<3} hit@5 {v['hit@5']:.3f}  MRR {v['rr']:.3f}")
+        if o and not quiet:
+            print(f"retrieval {mode:<7} hit@1 {o['hit@1']:.3f}  hit@3 {o['hit@3']:.3f}  hit@5 {o['hit@5']:.3f}  "
+                  f"MRR {o['rr']:.3f}  p50 {r['latency_ms'].get('p50')} ms  p95 {r['latency_ms'].get('p95')} ms")
     if not args.retrieval_only:
-        report["yanbao"] = run_answers(yanbao_answer_fn(lib), gold, texts)
-        print_summary(f"yanbao (mode {lib.config.llm}, latency p50 {report['yanbao']['latency_ms'].get('p50')} ms)",
-                      report["yanbao"]["summary"])
-        print_sources(report["yanbao"]["by_source"])
+        out["yanbao"] = run_answers(yanbao_answer_fn(lib), gold, texts)
+        if not quiet:
+            print_summary(f"yanbao (mode {lib.config.llm}, latency p50 {out['yanbao']['latency_ms'].get('p50')} ms)",
+                          out["yanbao"]["summary"])
+            print_sources(out["yanbao"]["by_source"])
         if args.baseline:
             from .baseline import NaiveRag
             base = NaiveRag(corpus, lib.index.embedder)
-            report["baseline"] = run_answers(base.answer, gold, texts)
-            print_summary("baseline: naive LangChain RAG (page text, RecursiveCharacterTextSplitter, FAISS)",
-                          report["baseline"]["summary"])
-            print_sources(report["baseline"]["by_source"])
+            out["baseline"] = run_answers(base.answer, gold, texts)
+            if not quiet:
+                print_summary("baseline: naive LangChain RAG (page text, RecursiveCharacterTextSplitter, FAISS)",
+                              out["baseline"]["summary"])
+    return out
+
+
+def main(args) -> int:
+    floors = gate_floors() if args.gate else None
+    neutral = bool(args.neutral_names or (floors and floors.get("neutral_names")))
+    if args.gold:
+        named = {Path(args.gold).stem: None}
+    else:
+        names = args.sets.split(",") if args.sets else list(floors["sets"]) if floors else ["gold"]
+        unknown = [n for n in names if n not in GOLD_SETS]
+        if unknown:
+            print(f"error: unknown set(s) {', '.join(unknown)}; known: {', '.join(GOLD_SETS)}", file=sys.stderr)
+            return 2
+        named = dict.fromkeys(names)
+    embedder = args.embedder or "embeddinggemma"
+    report: dict = {"embedder": embedder, "neutral_names": neutral, "llm": getattr(args, "llm", None) or "none",
+                    "sets": {}}
+    for name in named:
+        if args.gold:
+            gold, corpus, why = load_gold(args.gold), corpus_dir(getattr(args, "corpus", None)), ""
+        else:
+            gold, corpus, why = set_items(name, args)
+        if why:
+            print(f"\n=== {name}: skipped ({why})")
+            report["sets"][name] = {"skipped": why}
+            continue
+        print(f"\n=== {name}: {len(gold[: args.limit] if args.limit else gold)} items over {corpus}"
+              + (" (neutral file names)" if neutral else ""))
+        report["sets"][name] = evaluate(gold, corpus, args, neutral, embedder)
+    print_scoreboard(report)
     out = Path(args.report) if args.report else Path("artifacts") / "eval-report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str))
     print(f"\nreport: {out}")
-    if args.gate:
-        floors = json.loads(THRESHOLDS.read_text())
-        failures = check_gate(report, floors)
+    if floors:
+        failures = check_gates(report, floors)
         for f in failures:
             print(f"GATE FAILED {f}", file=sys.stderr)
         return 1 if failures else 0

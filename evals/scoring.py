@@ -1,11 +1,15 @@
 """Deterministic scoring of one answer against one gold item, and the aggregate report.
 
-Three outcomes, as in FinanceBench: "correct", "wrong", "refused". An answerable item is
-correct when every gold figure is in the answer (unit-aware, via ``ingest.numbers``) and, for
-answers that are names, every name part is; abstaining on it is "refused". For an
-unanswerable item (answer "NOT_IN_CORPUS") abstaining is the correct answer; answering is
-wrong, and answering with a figure is also a hallucination — the worst failure the product
-can have.
+Three outcomes, as in FinanceBench: "correct", "wrong", "refused". Scoring is **strict**: an
+answerable item is correct when every gold figure is in the answer's *statement* — the answer in
+its own words, without its citation line or quote (unit-aware, via ``ingest.numbers``) — and,
+for answers that are names, every name part is; abstaining on it is "refused". An answerable
+item answered but not correctly is **misstated**: a confident wrong figure, the worst outcome
+for an analyst. For an unanswerable item (answer "NOT_IN_CORPUS") abstaining is the correct
+answer; answering is wrong, and answering with a figure is also a hallucination.
+
+The old *lenient* figure (the gold number anywhere in the display text, quote included) is kept
+only as a diagnostic: a wrong figure stated beside a quote holding the right one passes it.
 
 Gold ``numbers`` are printed without units; the gold ``answer`` gives them their unit
 ("994" in "994亿美元" means 9.94e10 USD), so "US$99.4 billion" is correct and "994亿元" is not.
@@ -37,12 +41,18 @@ class ItemScore:
     abstained: bool
     cited_correct: bool          # a cited page holds the gold figures (inputs for multi items)
     hallucinated: bool           # unanswerable gold, answered with a figure
-    missing: tuple[str, ...] = ()                          # gold figures/names not in the answer
+    missing: tuple[str, ...] = ()                          # gold figures/names not in the statement
     retrieval: dict[str, float] = field(default_factory=dict)  # page_hits(), if ranked pages given
+    lenient_correct: bool = False   # diagnostic: gold figures anywhere in the display text (quote included)
 
     @property
     def answerable(self) -> bool:
         return self.kind != "unanswerable"
+
+    @property
+    def misstated(self) -> bool:
+        """An answerable item answered (not abstained) without the right figure."""
+        return self.answerable and not self.abstained and self.outcome != "correct"
 
 
 def is_answerable(gold: dict) -> bool:
@@ -184,20 +194,28 @@ def page_hits(gold: dict, ranked: list[tuple[str, int]], page_texts: PageTexts |
 # one item
 
 def score_item(gold: dict, answer_text: str, abstained: bool, citations: list[dict],
-               page_texts: PageTexts | None = None, ranked: list[tuple[str, int]] | None = None) -> ItemScore:
-    """Score one answer; ``citations`` are {file, page, quote} dicts, ``ranked`` retrieved pages."""
+               page_texts: PageTexts | None = None, ranked: list[tuple[str, int]] | None = None,
+               statement: str | None = None) -> ItemScore:
+    """Score one answer; ``citations`` are {file, page, quote} dicts, ``ranked`` retrieved pages.
+
+    ``statement`` is the answer in its own words (``Answer.statement``); the outcome is decided
+    on it alone. Without one (a system that only has a display text) the text is the statement.
+    """
+    said = answer_text if statement is None else statement
     retrieval = page_hits(gold, ranked, page_texts) if ranked is not None else {}
     base = dict(id=gold["id"], kind=gold["kind"], lang=gold["lang"], abstained=abstained, retrieval=retrieval)
     if not is_answerable(gold):
         if abstained:
             return ItemScore(outcome="correct", cited_correct=False, hallucinated=False, **base)
-        return ItemScore(outcome="wrong", cited_correct=False, hallucinated=states_a_figure(answer_text), **base)
+        return ItemScore(outcome="wrong", cited_correct=False, hallucinated=states_a_figure(said or answer_text), **base)
     cited = cited_correctly(gold, citations, page_texts)
     if abstained:
         return ItemScore(outcome="refused", cited_correct=cited, hallucinated=False, **base)
-    missing = missing_in_answer(gold, answer_text)
+    missing = missing_in_answer(gold, said)
+    lenient = not missing_in_answer(gold, f"{said}\n{answer_text}")
     outcome: Outcome = "wrong" if missing else "correct"
-    return ItemScore(outcome=outcome, cited_correct=cited, hallucinated=False, missing=tuple(missing), **base)
+    return ItemScore(outcome=outcome, cited_correct=cited, hallucinated=False, missing=tuple(missing),
+                     lenient_correct=lenient, **base)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,6 +237,8 @@ def _metrics(scores: list[ItemScore]) -> dict[str, float | int | None]:
         "answerable_accuracy": _rate(sum(s.outcome == "correct" for s in answerable), len(answerable)),
         "cited_and_correct": _rate(sum(s.outcome == "correct" and s.cited_correct for s in answerable), len(answerable)),
         "false_refusal_rate": _rate(sum(s.outcome == "refused" for s in answerable), len(answerable)),
+        "misstated_rate": _rate(sum(s.misstated for s in answerable), len(answerable)),
+        "lenient_accuracy": _rate(sum(s.lenient_correct for s in answerable), len(answerable)),
         "unanswerable_refusal_rate": _rate(sum(s.abstained for s in unanswerable), len(unanswerable)),
         "hallucination_rate": _rate(sum(s.hallucinated for s in unanswerable), len(unanswerable)),
     }
@@ -231,8 +251,9 @@ def _metrics(scores: list[ItemScore]) -> dict[str, float | int | None]:
 def aggregate(scores: list[ItemScore]) -> dict:
     """Overall metrics and the same broken down by kind and by lang.
 
-    accuracy counts a correct refusal of an unanswerable as correct; answerable_accuracy,
-    cited_and_correct and false_refusal_rate are over answerable items; refusal and
+    accuracy counts a correct refusal of an unanswerable as correct; answerable_accuracy (strict),
+    cited_and_correct, false_refusal_rate, misstated_rate and the diagnostic lenient_accuracy
+    are over answerable items; refusal and
     hallucination rates over unanswerable ones; hit@k and MRR over items with a gold page
     that were given ranked pages. A rate with nothing to count is None.
     """

@@ -51,7 +51,34 @@ CREATE TABLE chunks (
     tokens       TEXT NOT NULL
 );
 CREATE INDEX chunks_by_file ON chunks(file);
+CREATE TABLE facts (
+    file       TEXT NOT NULL REFERENCES documents(file),
+    page       INTEGER NOT NULL,
+    value      REAL NOT NULL,
+    low        REAL NOT NULL,
+    high       REAL NOT NULL,
+    unit       TEXT NOT NULL,
+    currency   TEXT NOT NULL,
+    printed    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    metric     TEXT NOT NULL,
+    metric_key TEXT NOT NULL DEFAULT '',
+    entity     TEXT NOT NULL DEFAULT '',
+    item       TEXT NOT NULL DEFAULT '',
+    period     TEXT NOT NULL DEFAULT '',
+    status     TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    bbox       TEXT,
+    table_id   TEXT,
+    row        INTEGER,
+    col        INTEGER,
+    estimate   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX facts_by_file ON facts(file);
+CREATE INDEX facts_by_slot ON facts(entity, metric_key, period);
 """
+_FACT_COLUMNS = ("file, page, value, low, high, unit, currency, printed, kind, metric, metric_key, entity, item, "
+                 "period, status, text, bbox, table_id, row, col, estimate")
 _CHUNK_COLUMNS = "id, file, kind, text, pages, bboxes, heading_path, table_id, row_range, ocr"
 _DOCUMENT_COLUMNS = ("file, sha256, status, error, title, broker, date, metadata, ingested_at, "
                      "n_pages, n_tables, n_chunks")
@@ -132,9 +159,23 @@ class Catalog:
             f"SELECT ROW_NUMBER() OVER (ORDER BY row) - 1, {_CHUNK_COLUMNS}, vector_key, tokens "
             "FROM previous.chunks WHERE file NOT IN (SELECT value FROM json_each(?))",
             (excluded,)).rowcount
+        has_facts = self._db.execute("SELECT COUNT(*) FROM previous.sqlite_master WHERE name = 'facts'").fetchone()[0]
+        if has_facts:  # a generation written before the figure store has none to carry over
+            self._db.execute(f"INSERT INTO facts ({_FACT_COLUMNS}) SELECT {_FACT_COLUMNS} FROM previous.facts "
+                             "WHERE file NOT IN (SELECT value FROM json_each(?))", (excluded,))
         self._db.commit()  # DETACH is refused inside a transaction
         self._db.execute("DETACH DATABASE previous")
         return copied
+
+    def append_facts(self, facts: Sequence[dict]) -> None:
+        """Figures with their slots (``ingest.facts.Fact.to_dict()`` plus ``metric_key``)."""
+        self._db.executemany(
+            f"INSERT INTO facts ({_FACT_COLUMNS}) VALUES ({','.join('?' * 21)})",
+            ((f["file"], f["page"], f["value"], f["low"], f["high"], f["unit"], f["currency"], f["printed"],
+              f["kind"], f["metric"], f.get("metric_key", ""), f.get("entity", ""), f.get("item", ""),
+              f.get("period", ""), f["status"], f["text"], json.dumps(f.get("bbox")) if f.get("bbox") else None,
+              f.get("table_id"), f.get("row"), f.get("col"), int(bool(f.get("estimate"))))
+             for f in facts))
 
     def put_document(self, record: DocumentRecord) -> None:
         m = record.metadata
@@ -190,6 +231,39 @@ class Catalog:
             if key in keys:
                 found.setdefault(key, text)
         return list(found.items())
+
+    def has_facts(self) -> bool:
+        """False for a generation written before the figure store existed."""
+        return bool(self._db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'facts'").fetchone()[0])
+
+    def facts(self, *, entities: Sequence[str] = (), metric_keys: Sequence[str] = (), metric_like: str = "",
+              periods: Sequence[str] = (), files: Sequence[str] = (), limit: int = 5000) -> list[dict]:
+        """Facts whose slots match every given filter (each a list of accepted values);
+        ``metric_like``: a substring of the printed metric phrase, when no key is known."""
+        if not self.has_facts():
+            return []
+        where, args = [], []
+        for column, values in (("entity", entities), ("metric_key", metric_keys), ("period", periods),
+                               ("file", files)):
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                args += list(values)
+        if metric_like:
+            where.append("(metric LIKE ? OR item LIKE ?)")
+            args += [f"%{metric_like}%"] * 2
+        sql = f"SELECT {_FACT_COLUMNS} FROM facts" + (f" WHERE {' AND '.join(where)}" if where else "") + \
+            " ORDER BY file, page, rowid LIMIT ?"
+        names = [c.strip() for c in _FACT_COLUMNS.split(",")]
+        out = []
+        for r in self._db.execute(sql, [*args, limit]):
+            d = dict(zip(names, r))
+            d["bbox"] = tuple(json.loads(d["bbox"])) if d["bbox"] else None
+            d["estimate"] = bool(d["estimate"])
+            out.append(d)
+        return out
+
+    def count_facts(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM facts").fetchone()[0] if self.has_facts() else 0
 
     def document_counts(self) -> dict[str, int]:
         counts = dict(self._db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status"))

@@ -58,7 +58,9 @@ BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene"}
 EMBED_BATCH = 64        # chunks per embedding call, and per vector-cache commit
 VECTOR_LOAD_BATCH = 20_000  # vectors per FAISS add: bounds peak memory on large libraries
 
-DocumentInput = tuple[DocumentMeta | Mapping[str, Any], Sequence[Chunk]]
+# (meta, chunks) or (meta, chunks, facts): facts are ``ingest.facts.Fact``s or their dicts
+DocumentInput = tuple[DocumentMeta | Mapping[str, Any], Sequence[Chunk]] | \
+    tuple[DocumentMeta | Mapping[str, Any], Sequence[Chunk], Sequence[Any]]
 
 
 class EmbedderMismatch(RuntimeError):
@@ -114,9 +116,24 @@ def _now() -> str:
 class _PreparedDocument:
     record: DocumentRecord
     chunks: Sequence[Chunk]
+    facts: list[dict] = field(default_factory=list)
 
 
-def _prepare(meta: DocumentMeta | Mapping[str, Any], chunks: Sequence[Chunk]) -> _PreparedDocument:
+def _fact_rows(file: str, facts: Sequence[Any]) -> list[dict]:
+    """Facts as catalog rows, each with its metric's normalised key where one is known."""
+    from .query import metric_key_of
+    rows = []
+    for f in facts:
+        d = f.to_dict() if hasattr(f, "to_dict") else dict(f)
+        if d.get("file") != file:
+            raise ValueError(f"a fact of {file!r} claims another file: {d.get('file')!r}")
+        d.setdefault("metric_key", metric_key_of(f"{d.get('metric', '')} {d.get('item', '')}"))
+        rows.append(d)
+    return rows
+
+
+def _prepare(meta: DocumentMeta | Mapping[str, Any], chunks: Sequence[Chunk],
+             facts: Sequence[Any] = ()) -> _PreparedDocument:
     """Validate one input document before taking the lock, so bad input fails fast."""
     data = metadata_dict(meta)
     file = data["file"]
@@ -132,7 +149,7 @@ def _prepare(meta: DocumentMeta | Mapping[str, Any], chunks: Sequence[Chunk]) ->
         file=file, sha256=data["sha256"], status=DocumentStatus.INDEXED, metadata=data,
         ingested_at=_now(), n_pages=int(data.get("page_count") or max(pages, default=0)),
         n_tables=len({c.table_id for c in chunks if c.table_id}), n_chunks=len(chunks))
-    return _PreparedDocument(record, chunks)
+    return _PreparedDocument(record, chunks, _fact_rows(file, facts))
 
 
 class Library:
@@ -257,7 +274,7 @@ class Library:
     def update(self, add: Iterable[DocumentInput] = (), remove: Iterable[str] = (),
                failed: Iterable[tuple[str, str, str]] = (), *, force: bool = False) -> UpdateReport:
         """One atomic change: add/replace, remove and record failures together."""
-        prepared = [_prepare(meta, chunks) for meta, chunks in add]
+        prepared = [_prepare(*item) for item in add]
         files = [p.record.file for p in prepared]
         repeated = sorted({f for f in files if files.count(f) > 1})
         if repeated:
@@ -273,7 +290,7 @@ class Library:
             previous = Generation.open_current(self.layout)
             if previous is not None and not rebuild:
                 self._check_embedder(previous)
-            report, records, new_chunks, dropped = self._plan(previous, add, remove, failed, force)
+            report, records, new_chunks, dropped, new_facts = self._plan(previous, add, remove, failed, force)
             if not report.changed and not rebuild:
                 report.generation = previous.name if previous else None
                 report.chunks_total = previous.n_chunks if previous else 0
@@ -283,7 +300,7 @@ class Library:
             target = self.layout.new_generation()
             try:
                 report.chunks_total, report.chunks_embedded = self._build(
-                    target, previous, records, new_chunks, dropped, rebuild)
+                    target, previous, records, new_chunks, dropped, rebuild, new_facts)
                 pause_point("before-publish")
                 self.layout.publish(target)
             except BaseException:
@@ -302,6 +319,7 @@ class Library:
         report = UpdateReport(generation=None)
         records: list[DocumentRecord] = []
         new_chunks: list[Chunk] = []
+        new_facts: list[dict] = []
         dropped: set[str] = set()  # files whose previous rows are not carried over
         for doc in add:
             old = existing.get(doc.record.file)
@@ -313,6 +331,7 @@ class Library:
             dropped.add(doc.record.file)
             records.append(doc.record)
             new_chunks.extend(doc.chunks)
+            new_facts.extend(doc.facts)
         for file, sha256, error in failed:
             old = existing.get(file)
             # An unchanged file that was indexed before keeps that content: a parse failure
@@ -331,10 +350,11 @@ class Library:
                 dropped.add(file)
             elif file not in dropped:
                 report.not_found.append(file)
-        return report, records, new_chunks, dropped
+        return report, records, new_chunks, dropped, new_facts
 
     def _build(self, target: Path, previous: Generation | None, records: list[DocumentRecord],
-               new_chunks: list[Chunk], dropped: set[str], rebuild: bool) -> tuple[int, int]:
+               new_chunks: list[Chunk], dropped: set[str], rebuild: bool,
+               new_facts: Sequence[dict] = ()) -> tuple[int, int]:
         """Write a complete generation into ``target``; returns (chunks, newly embedded)."""
         name = self.embedder.name
         fingerprint = tokenizer_fingerprint()
@@ -352,13 +372,14 @@ class Library:
                                   [tokenize(c.text) for c in new_chunks])
         except sqlite3.IntegrityError as exc:
             raise ValueError(f"two chunks share an id ({exc}); chunk ids must be unique") from None
+        catalog.append_facts(new_facts)
 
         cache = VectorCache(self.layout.cache_path)
         try:
             embedded = self._embed_missing(catalog, cache)
             keys = catalog.vector_keys()
             bm25 = build_bm25_index(catalog.iter_tokens(), BM25_PARAMS)
-            counts = catalog.document_counts()
+            counts = {**catalog.document_counts(), "facts": catalog.count_facts()}
             catalog.commit()
             pause_point("catalog-written")
             dim = self.embedder.dim

@@ -567,6 +567,26 @@ def find_entities(text: str, kinds: tuple[str, ...] | None = None, last: bool = 
     return _unique_by(found, lambda e: e.name)
 
 
+FACT_ENTITY_KINDS = ("company", "unit")   # a data source or a broker is not whose figure it is
+
+
+def fact_entities(text: str) -> list[tuple[int, str]]:
+    """(position, canonical name) of the companies and business units named in ``text``: the
+    entity finder the figure store binds facts with."""
+    return [(pos, e.name) for pos, e in entity_mentions(text) if e.kind in FACT_ENTITY_KINDS]
+
+
+@lru_cache(maxsize=16384)
+def metric_key_of(phrase: str) -> str:
+    """The key of the known metric a fact's metric phrase names — the mention nearest its end
+    (the words next to the figure), so "收入 同比增长" is growth, not revenue — or ""."""
+    matcher = _matchers(dictionary_signature())[1]
+    if matcher.pattern is None or not phrase.strip():
+        return ""
+    found = list(matcher.pattern.finditer(normalize_text(phrase)))
+    return matcher.rows_by_alias[_lookup_key(found[-1].group(0))].canonical if found else ""
+
+
 def _metrics(text: str, matcher: _TermMatcher) -> list[Metric]:
     found = [Metric(row.canonical, alias) for row, alias in matcher.find(text)]
     return _unique_by(found, lambda m: m.key)

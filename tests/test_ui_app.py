@@ -60,6 +60,7 @@ class Answer:
     conflicts: list = field(default_factory=list)
     mode: str = "none"
     timings: dict = field(default_factory=dict)
+    statement: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -119,7 +120,7 @@ class FakeLibrary:
         cite = Citation(DONGWU, 9, BACKLOG_QUOTE, None, "东吴证券", "2026-05-31", "NeoCloud 龙头", [9])
         if "backlog" in question.lower():
             return Answer("994亿美元。依据：东吴证券（2026-05-31）第9页", False, [cite],
-                          timings={"retrieve": 0.12, "extract": 0.01})
+                          timings={"retrieve": 0.12, "extract": 0.01}, statement="994亿美元")
         if "收入" in question:
             other = Citation(GUOXIN, 3, "阿里云收入 100 亿元", None, "国信证券", "2026-03-20", "阿里云 AI", [3])
             return Answer("100亿元（两份报告数值不同）", False, [cite], conflicts=[[cite, other]])
@@ -173,7 +174,8 @@ def test_ask_shows_answer_and_citation_chips(fake):
     at = app().run()
     at.chat_input(key="question").set_value("CoreWeave Q1 2026 backlog").run()
     assert not at.exception
-    assert "994" in _markdown(at)
+    assert "**994亿美元**" in _markdown(at)   # the statement leads, in bold
+    assert "依据：东吴证券" in _markdown(at)     # then the source line
     chip = at.button(key="chips-1-0")
     assert chip.label == "东吴证券 · 2026-05-31 · p.9"
     assert [m.name for m in at.chat_message] == ["user", "assistant"]

@@ -290,10 +290,12 @@ def render_answer(i: int, ans, stream: bool = False) -> None:
                     st.markdown(f"<span class='yb-muted'>{html_escape(quote[:90])}{'…' if len(quote) > 90 else ''}</span>",
                                 unsafe_allow_html=True)
     else:
+        # the statement (the answer in its own words) leads in bold; the source and quote follow
+        statement = (getattr(ans, "statement", "") or getattr(ans, "figure", "") or "").strip()
         body = md_escape(text)
-        figure = getattr(ans, "figure", "") or ""
-        if figure and md_escape(figure) in body:
-            body = body.replace(md_escape(figure), f"**{md_escape(figure)}**", 1)
+        if statement:
+            rest = text[len(statement):].lstrip("。. \n") if text.startswith(statement) else text
+            body = f"**{md_escape(statement)}**\n\n{md_escape(rest)}"
         if stream:
             st.write_stream(_stream(body))
         else:

@@ -1,0 +1,416 @@
+"""Facts: every printed figure of a report with the slots an analyst reads around it.
+
+A ``Fact`` is one figure (value, unit, currency, as printed) and what it is *about*: its
+**metric** phrase (the words it measures), its **entity** (whose figure), its **period**
+(normalised: ``2026Q1``, ``FY2026Q3``, ``2026``, ``2026H1``), its **status** (actual, forecast,
+guidance, target, or a ``previous`` value that a later one in the same sentence replaces), and
+where it is printed (file, page, bbox; the table cell or the sentence).
+
+Two readers, both general properties of broker reports rather than of any one report:
+
+- **Tables** from the cell grid: a cell's metric is its row label, unless its column header
+  is not a period (then the header is the metric and the row label the item); its period comes
+  from the column header, else the row label, else the caption; its unit from the cell, the
+  column header, the row label, the caption or the table's unit line, in that order.
+- **Sentences** split into clauses: a figure's metric is the phrase between the previous figure
+  (or the clause start) and itself, without connective verbs; a bare change ("同比增长 284%",
+  "up 30% YoY") belongs to the figure before it; its period is the nearest period before it in
+  the sentence, else the one after it in its clause, else the paragraph's or the heading's;
+  "由 A 上调至 B" / "raised from A to B" makes A ``previous`` and B the current value.
+
+Which words name an entity or a known metric is a dictionary question, answered by the index
+stage (aliases and metric synonyms); this module takes those finders as callbacks so ingest
+stays free of that data.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+from .model import BBox, BlockKind, Document, Table
+from .numbers import Quantity, extract_quantities, parse_quantity
+from .tables import unit_hint
+
+# (position, canonical name) of every entity mention in a text, in order
+EntityFinder = Callable[[str], list[tuple[int, str]]]
+
+STATUSES = ("actual", "forecast", "guidance", "target", "previous")
+
+
+@dataclass
+class Fact:
+    value: float                   # scale applied: 994亿美元 -> 9.94e10
+    low: float
+    high: float
+    unit: str                      # "" (a plain amount or count), "%", "pp", "x", "W", …
+    currency: str                  # "USD", "CNY", … or ""
+    printed: str                   # the figure exactly as printed, with the unit it was read with
+    kind: str                      # amount | percent | pp | multiple | count | other
+    metric: str                    # the metric phrase as printed ("Backlog", "收入 同比增长")
+    period: str                    # "2026Q1", "FY2026Q3", "2026", "2026H1", "" if none is printed
+    status: str                    # one of STATUSES
+    file: str
+    page: int
+    text: str                      # the sentence, or the table row (cells joined by tabs)
+    entity: str = ""               # canonical entity, when an EntityFinder was given
+    item: str = ""                 # for table cells: the other axis (row label or column header)
+    bbox: BBox | None = None
+    table_id: str | None = None
+    row: int | None = None         # data-row index in the table
+    col: int | None = None
+    estimate: bool = False         # the period is marked as an estimate (2026E) or forecast wording
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+def period_label(q: Quantity) -> str:
+    """The normalised label of a period or year quantity ("" for a period without a year)."""
+    if q.kind == "year":
+        return f"{int(q.low)}-{int(q.high)}" if q.is_range else str(int(q.value))
+    if q.kind != "period" or not q.value:
+        return ""
+    fiscal = q.unit.startswith("FY")
+    part = q.unit[2:] if fiscal else q.unit
+    year = int(q.value)
+    if q.is_range:
+        return f"FY{int(q.low)}-FY{int(q.high)}"
+    return f"{'FY' if fiscal else ''}{year}{part}"
+
+
+_YEAR_SPAN = re.compile(r"^\s*(?:年)?\s*(?:-|–|—|~|至|到)\s*$")
+
+
+def _sentence_periods(text: str, quantities: list[Quantity]) -> list[tuple[int, str, bool]]:
+    """(position, label, marked as an estimate) of every dated period; two years joined by a
+    dash or 至 are one span ("2024-2027 年": ``2024-2027``)."""
+    out: list[tuple[int, str, bool]] = []
+    last: Quantity | None = None
+    for q in quantities:
+        label = period_label(q)
+        if not label:
+            continue
+        est = q.kind == "year" and q.unit in ("E", "F")
+        if last is not None and q.kind == last.kind == "year" and _YEAR_SPAN.match(text[last.span[1]:q.span[0]]):
+            pos, first, first_est = out.pop()
+            out.append((pos, f"{first}-{label}", first_est or est))
+        else:
+            out.append((q.span[0], label, est))
+        last = q
+    return out
+
+
+def periods_in(text: str) -> list[tuple[int, str, bool]]:
+    """(position, normalised label, marked as an estimate) of the periods ``text`` names."""
+    return _sentence_periods(text, extract_quantities(text))
+
+
+# --- status words ------------------------------------------------------------------------------
+
+_FORECAST = re.compile(r"预计|预测|预期|有望|将达|将实现|将超|将突破|展望|估计|测算|"
+                       r"\b(?:expect\w*|forecast\w*|estimat\w*|project\w*|anticipat\w*|will)\b", re.I)
+_GUIDANCE = re.compile(r"指引|guidance|guided|\bguide\b|outlook", re.I)
+_TARGET = re.compile(r"目标|\btarget\w*\b|\baims?\b|\bgoal\b", re.I)
+_REVISED_TO = re.compile(r"^\s*(?:上调|下调|上修|下修|提高|提升|调高|调低|调整|修正|raised|lowered|cut|revised|increased|"
+                         r"reduced|upgraded|downgraded)?\s*(?:至|到|为|to)\s*$", re.I)
+_REVISED_FROM = re.compile(r"(?:由|从|from)\s*$", re.I)
+
+
+def _status(before: str, estimate: bool) -> str:
+    if _GUIDANCE.search(before):
+        return "guidance"
+    if _TARGET.search(before):
+        return "target"
+    if estimate or _FORECAST.search(before):
+        return "forecast"
+    return "actual"
+
+
+# --- metric phrases ----------------------------------------------------------------------------
+
+_CONNECTIVES = re.compile(
+    r"(?:^|\s)(?:was|were|is|are|of|at|to|reached|hit|totalled|totaled|came in at|stood at|rose to|grew to|"
+    r"increased to|fell to|declined to|amounted to|about|approximately|around|nearly|over|roughly|"
+    r"more than|less than|up to|by|and|with|from|its|their|a|an|the)\s*$", re.I)
+_CN_TAIL = re.compile(r"(?:由|从|分别|合计|累计|共计|总计|已经|已|达到了|达到|达|为|是|约为|约|超过|超|突破|实现|录得|"
+                      r"增长至|提升至|下降至|升至|降至|增至|减至|上调至|下调至|至|到|了|的|在|有|近|逾|仅|高达|"
+                      r"大约|左右|接近|将|预计|预期|有望)+\s*$")
+_CN_HEAD = re.compile(r"^\s*(?:其中|此外|同时|另外|以及|并且|而|且|和|与|及|将|预计|预期|预测|有望|、|，|,|；|;|：|:)+\s*")
+_CHANGE = re.compile(r"^(?:同比|环比|较上年同期|较去年同期|较上季度)?\s*(?:增长|增加|提升|上升|下降|下滑|减少|增速|增幅|降幅|变化|提高)?"
+                     r"(?:了)?$|^(?:up|down|growth|grew|rose|fell|increase|decrease)\b.*$", re.I)
+_CHANGE_WORD = re.compile(r"同比|环比|增长|增速|增幅|下降|下滑|减少|提升|\bYoY\b|\bQoQ\b|\bup\b|\bdown\b|growth", re.I)
+_AFTER_CHANGE = re.compile(r"^\s*(?:[)）])?\s*(?:YoY|QoQ|y/y|q/q|year[- ]over[- ]year|yoy|qoq)", re.I)
+MAX_METRIC_CHARS = 24
+
+
+def _clean_metric(phrase: str) -> str:
+    phrase = re.sub(r"[（(][^）)]*$", "", phrase)          # an unclosed parenthesis before the figure
+    phrase = re.sub(r"\s+", " ", phrase).strip(" ，,；;：:、（(")
+    for _ in range(3):
+        phrase = _CN_TAIL.sub("", phrase)
+        phrase = _CONNECTIVES.sub("", phrase).strip(" ，,；;：:、")
+    phrase = _CN_HEAD.sub("", phrase)
+    if len(phrase) > MAX_METRIC_CHARS:
+        # the words nearest the figure; cut at a word or CJK boundary
+        tail = phrase[-MAX_METRIC_CHARS:]
+        phrase = tail.split(" ", 1)[1] if " " in tail[:8] else tail
+    return phrase.strip()
+
+
+def _kind(q: Quantity) -> str:
+    if q.unit == "%":
+        return "percent"
+    if q.unit == "pp":
+        return "pp"
+    if q.unit == "x":
+        return "multiple"
+    if q.currency or q.scale != 1.0:
+        return "amount"
+    if q.unit:
+        return "other"
+    return "count" if float(q.value).is_integer() else "other"
+
+
+def _remove_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    out, last = [], 0
+    for s, e in sorted(spans):
+        if s >= last:
+            out.append(text[last:s])
+            last = e
+    out.append(text[last:])
+    return " ".join(p for p in (x.strip() for x in out) if p)
+
+
+# --- sentences -------------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]?")
+_CLAUSE_BREAK = re.compile(r"[，,；;：:]")
+
+
+@dataclass
+class _Scope:
+    """What a sentence inherits when it does not say it: the paragraph's and the heading's period."""
+    period: str = ""
+    estimate: bool = False
+    entity: str = ""
+
+
+def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | None = None,
+                   scope: _Scope | None = None, find_entities: EntityFinder | None = None) -> list[Fact]:
+    """Facts of one paragraph (one or more sentences)."""
+    scope = scope or _Scope()
+    out: list[Fact] = []
+    para_period, para_est = scope.period, scope.estimate
+    para_entity = scope.entity
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0).strip()
+        if not sentence:
+            continue
+        quantities = extract_quantities(sentence)
+        figures = [q for q in quantities if q.kind == "figure"]
+        periods = _sentence_periods(sentence, quantities)
+        entities = find_entities(sentence) if find_entities else []
+        prev_end, prev_fact, base_fact = 0, None, None   # base: the last figure that is not a change
+        for i, q in enumerate(figures):
+            s, e = q.span
+            clause_start = max((b.end() for b in _CLAUSE_BREAK.finditer(sentence, 0, s)), default=0)
+            window_start = max(prev_end, clause_start) if prev_fact is not None else clause_start
+            raw_window = sentence[window_start:s]
+            metric = _clean_metric(_strip_periods(raw_window))   # period words are not metric words
+            after = sentence[e:e + 24]
+            is_change = bool(prev_fact is not None and (not metric or _CHANGE.match(metric)) and
+                             (q.unit in ("%", "pp") or _CHANGE_WORD.search(raw_window)))
+            if not is_change and prev_fact is not None and q.unit in ("%", "pp") and _AFTER_CHANGE.match(after):
+                is_change = True
+            if is_change:
+                tail = _AFTER_CHANGE.match(after)
+                words = _CHANGE_WORD.findall(raw_window) + ([tail.group(0).strip(" )）")] if tail else [])
+                base = base_fact or prev_fact
+                metric = f"{base.metric} {''.join(words) if _is_cjk_text(words) else ' '.join(words)}".strip()
+            elif not metric and prev_fact is not None and _CN_HEAD.match(raw_window + "x") is None:
+                metric = prev_fact.metric
+            # period: nearest before in the sentence, else after it within its clause, else inherited
+            before = [p for p in periods if p[0] < s]
+            clause_end = next((b.start() for b in _CLAUSE_BREAK.finditer(sentence, e)), len(sentence))
+            after_p = [p for p in periods if e <= p[0] < clause_end]
+            if before:
+                _, period, est = before[-1]
+            elif after_p:
+                _, period, est = after_p[0]
+            else:
+                period, est = para_period, para_est
+            # status: the words of this figure's clause, and the sentence head before it
+            status = _status(sentence[clause_start:s] + " " + sentence[:s][:clause_start], est)
+            if _REVISED_FROM.search(sentence[max(0, s - 4):s]) or (
+                    i + 1 < len(figures) and _REVISED_TO.match(sentence[e:figures[i + 1].span[0]])):
+                status = "previous"
+            elif prev_fact is not None and prev_fact.status == "previous" and \
+                    _REVISED_TO.match(sentence[prev_end:s]):
+                metric = metric or prev_fact.metric
+                status = "guidance" if _GUIDANCE.search(sentence[:s]) else ("target" if _TARGET.search(sentence[:s])
+                                                                              else _status(sentence[:s], est))
+            entity = next((name for pos, name in reversed(entities) if pos < s), "") or \
+                next((name for pos, name in entities if pos >= e), "") or para_entity
+            fact = Fact(value=q.value, low=q.low, high=q.high, unit=q.unit, currency=q.currency,
+                        printed=q.raw.strip(), kind=_kind(q), metric=metric, period=period, status=status,
+                        file=file, page=page, text=sentence, entity=entity, bbox=bbox,
+                        estimate=est or status == "forecast")
+            out.append(fact)
+            prev_end, prev_fact = e, fact
+            if not is_change:
+                base_fact = fact
+        # a later sentence without a period or subject of its own inherits this one's
+        if periods:
+            _, para_period, para_est = periods[-1]
+        if entities:
+            para_entity = entities[0][1]
+    return out
+
+
+def _is_cjk_text(words: list[str]) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for w in words for ch in w)
+
+
+def _strip_periods(window: str) -> str:
+    spans = [q.span for q in extract_quantities(window) if q.kind in ("period", "year", "date")]
+    return _remove_spans(window, spans)
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+def _column_heads(table: Table) -> list[str]:
+    n = table.n_cols
+    heads = []
+    for c in range(n):
+        parts = []
+        for row in table.header:
+            cell = row[c].strip() if c < len(row) else ""
+            if cell and cell not in parts:
+                parts.append(cell)
+        heads.append(" ".join(parts))
+    return heads
+
+
+def _has_figure(cell: str) -> list[Quantity]:
+    return [q for q in extract_quantities(cell) if q.kind == "figure"]
+
+
+def _with_unit(cell_q: Quantity, unit: str) -> Quantity:
+    """A bare cell read with the unit its header, row label or caption gives it."""
+    if not unit or not cell_q.is_bare:
+        return cell_q
+    joined = parse_quantity(f"{cell_q.raw.strip()}{unit}")
+    return joined if joined.kind == "figure" and not joined.is_bare else cell_q
+
+
+def table_facts(table: Table, *, file: str = "", heading: str = "",
+                find_entities: EntityFinder | None = None) -> list[Fact]:
+    if table.boilerplate or not table.rows:
+        return []
+    heads = _column_heads(table)
+    caption = table.caption or ""
+    table_unit = table.unit or unit_hint(caption, table.source or "")
+    caption_periods = periods_in(caption) or periods_in(heading)
+    scope_entities = (find_entities(caption) if find_entities else []) or \
+        (find_entities(heading) if find_entities else [])
+    out: list[Fact] = []
+    for r, row in enumerate(table.rows):
+        first_fig = next((c for c, cell in enumerate(row) if _has_figure(cell)), None)
+        if first_fig is None:
+            continue
+        label = " ".join(cell.strip() for cell in row[:first_fig] if cell.strip())
+        page, bbox = _row_page(table, r)
+        row_text = "\t".join(cell.strip() for cell in row)
+        label_periods = periods_in(label)
+        label_entities = find_entities(label) if find_entities else []
+        # a row label that names a company is the item, not the metric ("Acme | 300 | 350")
+        label_is_metric = bool(label) and not label_entities
+        for c in range(first_fig, len(row)):
+            cell = row[c].strip()
+            figs = _has_figure(cell)
+            if len(figs) > 1:   # a sentence in a cell: read as a sentence, kept in its cell
+                for f in sentence_facts(cell, file=file, page=page, bbox=bbox,
+                                        scope=_Scope(period=caption_periods[-1][1] if caption_periods else "",
+                                                     entity=next((n for _, n in label_entities), "")),
+                                        find_entities=find_entities):
+                    f.metric = f.metric or label
+                    f.item, f.table_id, f.row, f.col, f.text = heads[c] if c < len(heads) else "", table.id, r, c, row_text
+                    out.append(f)
+                continue
+            if not figs:
+                continue
+            head = heads[c] if c < len(heads) else ""
+            head_periods = periods_in(head)
+            if head_periods:
+                _, period, est = head_periods[-1]
+                rest = _strip_periods(head)
+                # a period column: the metric is the row label, unless the header names one
+                # above the period ("收入 | 2026"), and the row label is then the item
+                metric, item = (rest, label) if rest and not label_is_metric else (label, rest)
+            elif label_periods:
+                _, period, est = label_periods[-1]
+                metric, item = head, _strip_periods(label)
+            else:
+                period, est = (caption_periods[-1][1], caption_periods[-1][2]) if caption_periods else ("", False)
+                metric, item = (head, label) if head and not _has_figure(head) else (label, head)
+            unit = unit_hint(cell) or unit_hint(head) or unit_hint(label) or table_unit
+            q = _with_unit(figs[0], unit)
+            head_entities = find_entities(head) if find_entities else []
+            entity = next((n for _, n in label_entities), "") or next((n for _, n in head_entities), "") or \
+                next((n for _, n in scope_entities), "")
+            status = _status(" ".join([head, label, caption]), est)
+            out.append(Fact(value=q.value, low=q.low, high=q.high, unit=q.unit, currency=q.currency,
+                            printed=figs[0].raw.strip() if q is figs[0] else f"{figs[0].raw.strip()} {unit}", kind=_kind(q),
+                            metric=_clean_metric(metric) or metric.strip(), period=period, status=status,
+                            file=file, page=page, text=row_text, entity=entity, item=item.strip(),
+                            bbox=bbox, table_id=table.id, row=r, col=c, estimate=est or status == "forecast"))
+    return out
+
+
+def _row_page(table: Table, row: int) -> tuple[int, BBox | None]:
+    for f in table.fragments:
+        if f.row_start <= row < f.row_end:
+            return f.page, f.bbox
+    f = table.fragments[0] if table.fragments else None
+    return (f.page, f.bbox) if f else (0, None)
+
+
+# --- a whole document ------------------------------------------------------------------------
+
+def extract_facts(doc: Document, find_entities: EntityFinder | None = None) -> list[Fact]:
+    """Every figure of the report's content (boilerplate left out), tables from their grids."""
+    out: list[Fact] = []
+    headings: list[tuple[int, str]] = []
+    scope = _Scope()
+    done_tables: set[str] = set()
+    for page in doc.pages:
+        for b in page.blocks:
+            if b.boilerplate:
+                continue
+            if b.kind == BlockKind.HEADING:
+                while headings and headings[-1][0] >= max(b.level, 1):
+                    headings.pop()
+                headings.append((max(b.level, 1), b.text))
+                heading_periods = periods_in(b.text)
+                heading_entities = find_entities(b.text) if find_entities else []
+                scope = _Scope(period=heading_periods[-1][1] if heading_periods else "",
+                               estimate=heading_periods[-1][2] if heading_periods else False,
+                               entity=heading_entities[0][1] if heading_entities else _inherit_entity(scope, headings))
+                continue
+            if b.kind == BlockKind.TABLE and b.table_id:
+                if b.table_id not in done_tables:
+                    done_tables.add(b.table_id)
+                    out += table_facts(doc.table(b.table_id), file=doc.meta.file,
+                                       heading=" ".join(h for _, h in headings), find_entities=find_entities)
+                continue
+            if b.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.CAPTION):
+                out += sentence_facts(b.text, file=doc.meta.file, page=b.page, bbox=b.bbox, scope=scope,
+                                      find_entities=find_entities)
+    return out
+
+
+def _inherit_entity(scope: _Scope, headings: list[tuple[int, str]]) -> str:
+    return scope.entity if len(headings) > 1 else ""

