@@ -85,6 +85,23 @@ class UpdateReport:
         return bool(self.added or self.replaced or self.removed or self.failed)
 
 
+def facts_fingerprint() -> str:
+    """Changes whenever the facts read from a report could: the fact reader's and number
+    parser's code, or the alias and metric tables that bind entities and metric keys. Stored in
+    the manifest; ``qa.Library.ingest`` re-reads the stored reports when it differs."""
+    import ingest.facts
+    import ingest.numbers
+    import index.text as text
+
+    digest = hashlib.sha256()
+    for module in (ingest.facts, ingest.numbers):
+        digest.update(Path(module.__file__).read_bytes())
+    for name in (text.ALIASES_FILE, text.METRICS_FILE):
+        for path in text.dictionary_files(name):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def tokenizer_fingerprint() -> str:
     """Changes whenever BM25 tokens could: the tokenizer's code or a dictionary file's
     content. Stored in the manifest; a mismatch re-tokenizes every chunk on the next write."""
@@ -400,6 +417,7 @@ class Library:
             "faiss_factory": self.faiss_factory,
             "bm25": BM25_PARAMS if bm25 is not None else None,  # None: no token to index
             "tokenizer": fingerprint,
+            "facts": facts_fingerprint(),
             "chunking": self.chunk_settings if self.chunk_settings is not None
             else (previous.manifest.get("chunking", {}) if previous else {}),
             "counts": {**counts, "chunks": len(keys)},

@@ -281,17 +281,46 @@ def _strip_periods(window: str) -> str:
 
 # --- tables ----------------------------------------------------------------------------------
 
-def _column_heads(table: Table) -> list[str]:
-    n = table.n_cols
+def _is_period_row(row: list[str]) -> bool:
+    """A row of period labels only ("", "", "2024A", "2025E", …): the second level of a header
+    the parser left among the data rows."""
+    cells = [c.strip() for c in row if c.strip()]
+    return bool(cells) and all(periods_in(c) and not _has_figure(c) for c in cells)
+
+
+def _header(table: Table) -> tuple[list[list[str]], int]:
+    """Header rows (with period rows moved up from the data) and the first data row's index."""
+    header = [list(r) for r in table.header]
+    start = 0
+    while start < len(table.rows) and _is_period_row(table.rows[start]):
+        header.append(list(table.rows[start]))
+        start += 1
+    return header, start
+
+
+def _column_heads(header: list[list[str]], n: int) -> list[str]:
+    """Each column's header text, upper levels first; an upper-level cell spans the empty cells
+    to its right that have a lower-level cell under them ("净利润" over 2024A | 2025E | 2026E)."""
+    filled = []
+    for level, row in enumerate(header):
+        row = [c.strip() for c in row] + [""] * (n - len(row))
+        below = header[level + 1] if level + 1 < len(header) else None
+        for c in range(1, n):
+            if not row[c] and row[c - 1] and below is not None and c < len(below) and below[c].strip():
+                row[c] = row[c - 1]
+        filled.append(row)
     heads = []
     for c in range(n):
         parts = []
-        for row in table.header:
-            cell = row[c].strip() if c < len(row) else ""
-            if cell and cell not in parts:
-                parts.append(cell)
+        for row in filled:
+            if row[c] and row[c] not in parts:
+                parts.append(row[c])
         heads.append(" ".join(parts))
     return heads
+
+
+# a multiple, price or ratio is never in the table's money unit
+_OWN_UNIT = re.compile(r"\bP/?E\b|\bPEG\b|\bP/?B\b|EV/EBITDA|倍|率|价|\bprice\b|\bratio\b|margin|%", re.I)
 
 
 def _has_figure(cell: str) -> list[Quantity]:
@@ -310,7 +339,8 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
                 find_entities: EntityFinder | None = None) -> list[Fact]:
     if table.boilerplate or not table.rows:
         return []
-    heads = _column_heads(table)
+    header, first_row = _header(table)
+    heads = _column_heads(header, max(table.n_cols, max((len(r) for r in header), default=0)))
     caption = table.caption or ""
     table_unit = table.unit or unit_hint(caption, table.source or "")
     caption_periods = periods_in(caption) or periods_in(heading)
@@ -318,6 +348,8 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
         (find_entities(heading) if find_entities else [])
     out: list[Fact] = []
     for r, row in enumerate(table.rows):
+        if r < first_row:
+            continue
         first_fig = next((c for c, cell in enumerate(row) if _has_figure(cell)), None)
         if first_fig is None:
             continue
@@ -356,7 +388,8 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
             else:
                 period, est = (caption_periods[-1][1], caption_periods[-1][2]) if caption_periods else ("", False)
                 metric, item = (head, label) if head and not _has_figure(head) else (label, head)
-            unit = unit_hint(cell) or unit_hint(head) or unit_hint(label) or table_unit
+            unit = unit_hint(cell) or unit_hint(head) or unit_hint(label) or \
+                ("" if _OWN_UNIT.search(f"{head} {label}") else table_unit)
             q = _with_unit(figs[0], unit)
             head_entities = find_entities(head) if find_entities else []
             entity = next((n for _, n in label_entities), "") or next((n for _, n in head_entities), "") or \

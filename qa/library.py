@@ -146,7 +146,7 @@ class Library:
         batch, failures = [], []
         files = _expand(paths)
         if not force and self._lacks_facts():
-            # written before the figure store: re-read every stored report once (vectors are cached)
+            # facts from an older reader (or none): re-read every stored report once (vectors are cached)
             stored = [self.pdf_path(d["file"]) for d in self.documents() if d["status"] == "indexed"]
             names = {p.name for p in files}
             files += [p for p in stored if p.exists() and p.name not in names]
@@ -183,8 +183,11 @@ class Library:
         return report
 
     def _lacks_facts(self) -> bool:
+        """Written before the figure store, or by another version of the fact reader."""
+        from index.library import facts_fingerprint
         generation = self.index.current()
-        return generation is not None and generation.n_chunks > 0 and not generation.catalog.has_facts()
+        return generation is not None and generation.n_chunks > 0 and \
+            generation.manifest.get("facts") != facts_fingerprint()
 
     def _stale_tokens(self) -> bool:
         from index.library import tokenizer_fingerprint
@@ -237,7 +240,8 @@ class Library:
 
     def chain(self):
         """The answering pipeline as LangChain runnables:
-        retrieve → select evidence → answer (extract, compute) → verify & cite → phrase (local LLM).
+        retrieve → select evidence → answer (extract, compute) → match slots (figure store) →
+        verify & cite → phrase (local LLM).
         ``invoke({"question": …, "filters": {…}, "llm": None, "timings": {}}) -> Answer``."""
         from langchain_core.runnables import RunnableLambda
 
@@ -250,7 +254,8 @@ class Library:
             return RunnableLambda(step, name=name)
 
         return (timed("retrieve", self._step_retrieve) | timed("select", self._step_select)
-                | timed("extract", self._step_extract) | timed("cite", self._step_verify_and_cite)
+                | timed("extract", self._step_extract) | timed("match", self._step_match)
+                | timed("cite", self._step_verify_and_cite)
                 | timed("phrase", self._step_phrase)).with_config(run_name="yanbao.ask")
 
     def _step_retrieve(self, state: dict) -> dict:
@@ -273,6 +278,22 @@ class Library:
 
     def _step_extract(self, state: dict) -> dict:
         state["extraction"] = answer_by_extraction(state["parsed"], state["units"])
+        return state
+
+    def _step_match(self, state: dict) -> dict:
+        """Within the chosen evidence, the figure whose slots (metric, period, status, entity)
+        agree with the question's; a figure whose printed period contradicts it is refused."""
+        from .slots import facts_in, repick
+        ext: Extraction = state["extraction"]
+        generation = self.index.current()
+        if ext.abstained or ext.unit is None or ext.computation or not ext.figure or generation is None:
+            return state
+        facts = facts_in(ext.unit.text, generation.catalog.facts(files=[ext.unit.chunk.file]))
+        better, why = repick(state["parsed"], ext.figure, facts)
+        if why:
+            state["extraction"] = Extraction(None, abstained=True, reason=why, nearest=[ext.unit])
+        elif better is not None:
+            ext.figure = better["printed"]
         return state
 
     def _step_verify_and_cite(self, state: dict) -> dict:

@@ -222,3 +222,24 @@ def test_extract_facts_walks_paragraphs_and_tables_and_skips_boilerplate():
     assert (revenue.period, revenue.entity, revenue.page) == ("2026Q1", "Acme", 1)
     assert not any(f.value == 100.0 for f in facts)
     assert any(f.table_id == "t1" and f.status == "forecast" for f in facts)
+
+
+def test_a_row_of_periods_under_a_spanning_header_is_the_second_header_level():
+    t = table([["代码", "公司", "营业收入", "", "", "PE", "", ""]],
+              [["", "", "2024A", "2025E", "2026E", "2024A", "2025E", "2026E"],
+               ["000001.SZ", "甲公司", "10", "12", "15", "30", "25", "20"]], unit="亿元")
+    facts = table_facts(t, find_entities=finder)
+    revenue = cell(facts, 1, 3)
+    assert (metric_key_of(revenue.metric), revenue.period, revenue.status, revenue.value, revenue.entity) == \
+        ("revenue", "2025", "forecast", 1.2e9, "Jia")
+    pe = cell(facts, 1, 6)
+    assert (metric_key_of(pe.metric), pe.period, pe.value, pe.currency) == ("pe", "2025", 25.0, "")
+    assert not any(f.row == 0 for f in facts)          # the period row holds no facts
+
+
+def test_a_price_or_ratio_column_does_not_take_the_tables_money_unit():
+    t = table([["公司", "收盘价", "市值", "毛利率"]], [["Acme", "50.5", "142", "35.1"]], unit="亿元")
+    facts = table_facts(t)
+    assert cell(facts, 0, 1).currency == "" and cell(facts, 0, 1).value == 50.5
+    assert cell(facts, 0, 2).value == 1.42e10
+    assert cell(facts, 0, 3).currency == ""

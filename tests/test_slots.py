@@ -1,0 +1,75 @@
+"""qa.slots: within the chosen evidence, the figure whose slots agree with the question.
+
+Invented sentences about invented companies (Acme, Globex), registered as aliases for the test."""
+from __future__ import annotations
+
+import pytest
+
+from index.query import fact_entities, metric_key_of, parse_query
+from ingest.facts import sentence_facts
+from qa.slots import period_agreement, repick
+
+
+@pytest.fixture(autouse=True)
+def aliases(tmp_path, monkeypatch):
+    (tmp_path / "aliases.tsv").write_text("Acme\tAcme|艾克美\tcompany\nGlobex\tGlobex|格罗贝\tcompany\n",
+                                          encoding="utf-8")
+    monkeypatch.setenv("YANBAO_DICT_DIR", str(tmp_path))
+
+
+def facts(text: str) -> list[dict]:
+    out = []
+    for f in sentence_facts(text, find_entities=fact_entities):
+        d = f.to_dict()
+        d["metric_key"] = metric_key_of(f"{f.metric} {f.item}")
+        out.append(d)
+    return out
+
+
+def choose(question: str, text: str, picked: str):
+    better, why = repick(parse_query(question), picked, facts(text))
+    return (better["printed"] if better else None), why
+
+
+def test_the_raised_guidance_not_the_previous_one():
+    text = "Acme 将 2027 年资本开支指引由 300-320 亿美元上调至 350-370 亿美元。"
+    assert choose("Acme 2027 年资本开支指引上调到多少？", text, "300-320 亿美元") == ("350-370 亿美元", "")
+    # unless the question asks for the old value
+    assert choose("Acme 上调前的 2027 年资本开支指引是多少？", text, "300-320 亿美元") == (None, "")
+
+
+def test_an_amount_question_is_not_answered_with_its_growth_rate():
+    text = "2026 年一季度 Acme 在手订单 520 亿美元，同比增长 75%。"
+    assert choose("Acme 1Q26 backlog?", text, "75%") == ("520 亿美元", "")
+    assert choose("Acme 一季度在手订单同比增长多少？", text, "75%") == (None, "")
+
+
+def test_the_asked_company_of_two_in_one_sentence():
+    text = "2026 年一季度 Acme 收入 12 亿美元，Globex 收入 9 亿美元。"
+    assert choose("Globex Q1 2026 revenue", text, "12 亿美元") == ("9 亿美元", "")
+
+
+def test_a_figure_of_another_period_is_refused_when_the_evidence_has_no_asked_one():
+    text = "Acme 2025 年收入 40 亿美元。"
+    assert choose("Acme 2026 年收入是多少？", text, "40 亿美元") == (None, "period")
+
+
+def test_the_asked_period_of_two_in_one_sentence():
+    text = "Acme 2025 年收入 40 亿美元，2026 年收入 52 亿美元。"
+    assert choose("Acme 2026 年收入", text, "40 亿美元") == ("52 亿美元", "")
+
+
+def test_a_clear_pick_is_kept():
+    text = "Acme 2026 年一季度毛利率 45%，净利率 12%。"
+    assert choose("Acme 1Q26 毛利率", text, "45%") == (None, "")
+
+
+@pytest.mark.parametrize("question, label, verdict", [
+    ("2026 年一季度收入", "2026Q1", 1), ("Q1 2026 revenue", "2026Q2", -1), ("2026 年收入", "2025", -1),
+    ("2026 年收入", "2026", 1), ("2026 年收入", "2026Q3", 0),          # a year against its quarter: undecided
+    ("2026年3月收入", "2026Q1", 0), ("2026年3月收入", "2026Q2", -1),      # a month against its quarter
+    ("FY2026 Q3 revenue", "2026Q3", 0), ("FY2026 Q3 revenue", "FY2026Q2", -1),  # fiscal vs calendar: undecided
+    ("收入是多少", "2026Q1", 0),                                          # no period asked
+])
+def test_period_agreement(question, label, verdict):
+    assert period_agreement(parse_query(question).periods, label) == verdict
