@@ -283,13 +283,23 @@ class Library:
     def _step_match(self, state: dict) -> dict:
         """Within the chosen evidence, the figure whose slots (metric, period, status, entity)
         agree with the question's; a figure whose printed period contradicts it is refused."""
-        from .slots import facts_in, repick
+        from .slots import best_fact, facts_in, pick_parts, repick
         ext: Extraction = state["extraction"]
         generation = self.index.current()
-        if ext.abstained or ext.unit is None or ext.computation or not ext.figure or generation is None:
+        if ext.abstained or ext.unit is None or ext.computation or generation is None:
             return state
+        q = state["parsed"]
         facts = facts_in(ext.unit.text, generation.catalog.facts(files=[ext.unit.chunk.file]))
-        better, why = repick(state["parsed"], ext.figure, facts)
+        parts = pick_parts(q, facts)
+        if parts:          # several figures asked: one per part, from the same evidence
+            ext.figure = "，".join(f["printed"] for f in parts)
+            return state
+        if not ext.figure:  # code found no figure: the fact whose slots agree, if one clearly does
+            fact = best_fact(q, facts)
+            if fact is not None:
+                ext.figure = fact["printed"]
+            return state
+        better, why = repick(q, ext.figure, facts)
         if why:
             state["extraction"] = Extraction(None, abstained=True, reason=why, nearest=[ext.unit])
         elif better is not None:

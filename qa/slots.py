@@ -62,8 +62,14 @@ def period_agreement(asked: list, label: str) -> int:
     return max(verdicts)
 
 
-def score_fact(q: ParsedQuery, fact: dict) -> SlotScore:
-    """How well a fact's slots agree with the question's (higher is better)."""
+_MONEY_WORDS = re.compile(r"金额|规模|收入|营收|花费|成本|投资|融资|估值|价格|多少钱|资本开支|amount|value|cost|"
+                          r"revenue|price|capex|funding|valuation|spend", re.I)
+_COUNT_WORDS = re.compile(r"多少(?:个|块|家|台|张|颗|座|名|次|人)|几(?:个|块|家|台|张|颗|座|名|次)|how many", re.I)
+
+
+def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
+    """How well a fact's slots agree with the question's (higher is better); ``context`` is the
+    rest of the question when ``q`` is one part of it."""
     score = 0.0
     keys = [m.key for m in q.metrics]
     wants_growth = any(k in GROWTH_KEYS for k in keys)
@@ -99,7 +105,32 @@ def score_fact(q: ParsedQuery, fact: dict) -> SlotScore:
     names = {e.name for e in q.entities if e.kind in ("company", "unit")}
     if names and fact.get("entity"):
         score += 2 if fact["entity"] in names else -2
+    # the words of the fact's metric phrase and row/column label that the question repeats
+    label = f"{fact.get('metric', '')} {fact.get('item', '')}"
+    score += 2 * word_overlap(q.text, label) + (0.5 * word_overlap(context, label) if context else 0)
+    # the kind of figure asked for: money or a count
+    if _COUNT_WORDS.search(q.text):
+        score += 1 if fact.get("kind") == "count" else 0
+    elif _MONEY_WORDS.search(q.text) and fact.get("kind") == "amount":
+        score += 1
     return SlotScore(fact, score, conflict)
+
+
+def _grams(text: str) -> set[str]:
+    """CJK character bigrams and lower-cased Latin words (2+ letters) of a text."""
+    text = text.lower()
+    words = set(re.findall(r"[a-z][a-z0-9.+-]+", text))
+    cjk = "".join(re.findall(r"[\u4e00-\u9fff]", text))
+    return words | {cjk[i:i + 2] for i in range(len(cjk) - 1)}
+
+
+_STOP_GRAMS = {"the", "of", "and", "in", "to", "for", "is", "was", "公司", "多少", "是多", "情况"}
+
+
+def word_overlap(question: str, phrase: str) -> float:
+    """The share of the phrase's bigrams/words that the question repeats (0..1)."""
+    grams = _grams(phrase) - _STOP_GRAMS
+    return len(grams & _grams(question)) / len(grams) if grams else 0.0
 
 
 def facts_in(text: str, facts: list[dict]) -> list[dict]:
@@ -127,6 +158,73 @@ def fact_of(figure: str, facts: list[dict]) -> dict | None:
     return next((f for f in facts if any(same_value(q, _quantity(f)) for q in stated)), None)
 
 
+_ASK = re.compile(r"多少|几[个块家年月天次倍]?|什么时候|何时|哪一?[年天个家些]|怎样|如何|\bhow (?:much|many|long)\b|"
+                  r"\bwhat\b|\bwhen\b|\bwhich\b", re.I)
+_PART_BREAK = re.compile(r"[，,；;？?]|以及|并且|同时|\band\b")
+_BOTH = re.compile(r"分别|各自|\brespectively\b", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate figures a question asks for: one part per clause with its own question word
+    ("收入是多少，同比增长多少" → two), or one per item asked side by side ("A和B分别是多少").
+    A question asking for one figure is one part."""
+    pieces = [p.strip() for p in _PART_BREAK.split(question) if p and p.strip()]
+    parts = [p for p in pieces if _ASK.search(p)]
+    if len(parts) >= 2:
+        return parts
+    m = _BOTH.search(question)
+    if m:
+        head = re.split(r"[，,的]", question[:m.start()])[-1]
+        items = [i for i in re.split(r"和|与|及|、|/|\band\b", head) if i.strip()]
+        if 2 <= len(items) <= 4:
+            return items
+    return [question]
+
+
+def part_query(q: ParsedQuery, part: str) -> ParsedQuery:
+    """A part of a question, read on its own, with the whole question's entities, periods and
+    outlook where the part names none."""
+    from dataclasses import replace
+
+    from index.query import parse_query
+    pq = parse_query(part)
+    return replace(pq, entities=pq.entities or q.entities,
+                   periods=pq.periods or q.periods, outlook=pq.outlook or q.outlook)
+
+
+def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:
+    """One fact per part of a question that asks for several figures, each agreeing with its
+    part and none taken twice; [] unless every part finds one."""
+    parts = question_parts(q.text)
+    if len(parts) < 2 or not facts:
+        return []
+    chosen: list[dict] = []
+    for part in parts:
+        pq = part_query(q, part)
+        # the rest of the question still counts: "同比增长多少" is the growth of what came before
+        ranked = [score_fact(pq, f, context=q.text) for f in facts if f not in chosen]
+        if chosen and any(m.key in GROWTH_KEYS for m in pq.metrics):
+            # a change asked after a figure is that figure's change (its fact's metric extends it)
+            base = chosen[-1].get("metric", "")
+            for r in ranked:
+                if base and r.fact.get("metric", "").startswith(base):
+                    r.score += 2
+        ranked.sort(key=lambda s: -s.score)
+        if not ranked or ranked[0].score <= 0 or ranked[0].period_conflict:
+            return []
+        chosen.append(ranked[0].fact)
+    return chosen
+
+
+def best_fact(q: ParsedQuery, facts: list[dict]) -> dict | None:
+    """The fact of the evidence that agrees with the question, when code picked no figure."""
+    ranked = sorted((score_fact(q, f) for f in facts), key=lambda s: -s.score)
+    if ranked and ranked[0].score >= 2 and not ranked[0].period_conflict and \
+            (len(ranked) == 1 or ranked[0].score > ranked[1].score):
+        return ranked[0].fact
+    return None
+
+
 def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 2.0) -> tuple[dict | None, str]:
     """(a better fact, "") when one of ``facts`` agrees with the question clearly better than the
     figure picked; (None, "period") when the picked figure's period contradicts the question and
@@ -141,6 +239,6 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 2.0) 
     mine = score_fact(q, current)
     if mine.period_conflict and all(s.period_conflict or not s.fact.get("period") for s in ranked):
         return None, "period"
-    if best.fact is not current and best.score >= mine.score + margin and not best.period_conflict:
+    if best.fact is not current and best.score >= max(mine.score + margin, margin) and not best.period_conflict:
         return best.fact, ""
     return None, ""

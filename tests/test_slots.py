@@ -73,3 +73,23 @@ def test_a_clear_pick_is_kept():
 ])
 def test_period_agreement(question, label, verdict):
     assert period_agreement(parse_query(question).periods, label) == verdict
+
+
+def test_each_part_of_a_two_part_question_gets_its_own_figure():
+    from qa.slots import pick_parts
+    text = "2026 年一季度 Acme 云收入 30 亿美元，同比增长 45%，其中 GPU 云收入同比增长 160%。"
+    q = parse_query("Acme 2026Q1 云收入是多少？同比增长多少？")
+    assert [f["printed"] for f in pick_parts(q, facts(text))] == ["30 亿美元", "45%"]
+
+
+def test_items_asked_side_by_side_each_get_theirs():
+    from qa.slots import pick_parts, question_parts
+    assert question_parts("Acme 与 Globex 的合同金额和服务年限分别是多少？")[-2:] == ["合同金额", "服务年限"]
+    text = "Acme 与 Globex 签订合同，合同金额 18 亿元，服务年限 5 年。"
+    q = parse_query("Acme 与 Globex 的合同金额和服务年限分别是多少？")
+    assert [f["printed"] for f in pick_parts(q, facts(text))] == ["18 亿元", "5"]
+
+
+def test_a_one_figure_question_is_one_part():
+    from qa.slots import question_parts
+    assert question_parts("Acme 2026 年一季度收入是多少？") == ["Acme 2026 年一季度收入是多少？"]
