@@ -303,7 +303,7 @@ def _column_heads(header: list[list[str]], n: int) -> list[str]:
     to its right that have a lower-level cell under them ("净利润" over 2024A | 2025E | 2026E)."""
     filled = []
     for level, row in enumerate(header):
-        row = [c.strip() for c in row] + [""] * (n - len(row))
+        row = _split_merged_periods([c.strip() for c in row] + [""] * (n - len(row)))
         below = header[level + 1] if level + 1 < len(header) else None
         for c in range(1, n):
             if not row[c] and row[c - 1] and below is not None and c < len(below) and below[c].strip():
@@ -317,6 +317,25 @@ def _column_heads(header: list[list[str]], n: int) -> list[str]:
                 parts.append(row[c])
         heads.append(" ".join(parts))
     return heads
+
+
+def _split_merged_periods(row: list[str]) -> list[str]:
+    """"EPS(元) 2021 2022E 2023E" over three columns (two header levels merged into one cell,
+    the cells to its right empty): each column gets the label and its own period."""
+    row = list(row)
+    for c, cell in enumerate(row):
+        found = periods_in(cell)
+        k = len(found)
+        if k < 2 or c + k > len(row) or any(row[c + i] for i in range(1, k)):
+            continue
+        label = cell[:found[0][0]].strip()
+        rest = cell[found[0][0]:]
+        tokens = re.findall(r"\S+", rest)
+        if len(tokens) != k:
+            continue
+        for i, token in enumerate(tokens):
+            row[c + i] = f"{label} {token}".strip()
+    return row
 
 
 # a multiple, price or ratio is never in the table's money unit

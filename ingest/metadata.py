@@ -20,14 +20,34 @@ ANALYST_RES = [
 
 
 def extract_meta(file: str, pdf_meta: dict, cover: list[Line], sidebar: list[Line],
-                 running: list[str], page_count: int) -> DocumentMeta:
+                 running: list[str], page_count: int, document_text: str = "") -> DocumentMeta:
+    """Title, broker and date from the report's content; the PDF's own metadata only where the
+    content says nothing (and never a portal, tool or file name). ``meta.sources`` says where
+    each came from. The file name is never read."""
     meta = DocumentMeta(file=file, page_count=page_count)
-    meta.title = (pdf_meta.get("title") or "").strip() or _largest_text(cover)
+    title = _cover_title(cover)
+    pdf_title = (pdf_meta.get("title") or "").strip()
+    printed = re.sub(r"\s+", "", "".join(ln.text for ln in cover))
+    if pdf_title and not _junk_title(pdf_title, file) and re.sub(r"\s+", "", pdf_title) in printed:
+        # the PDF's title field, confirmed by the cover that prints it
+        meta.title, meta.sources["title"] = pdf_title, "cover"
+    elif title:
+        meta.title, meta.sources["title"] = title, "cover"
+    elif pdf_title and not _junk_title(pdf_title, file):
+        meta.title, meta.sources["title"] = pdf_title, "pdf-metadata"
     subject = (pdf_meta.get("subject") or "").split()
-    broker_src = " ".join([pdf_meta.get("author") or "", *running[:3], *(ln.text for ln in cover[:5])])
-    m = BROKER_RE.search(broker_src)
-    meta.broker = m.group(1) if m else ""
-    meta.date = _cover_date(cover + sidebar) or _pdf_date(pdf_meta.get("creationDate") or "")
+    broker = broker_from_text(document_text)
+    if broker:
+        meta.broker, meta.sources["broker"] = broker, "content"
+    else:  # a cover or running line that names a securities firm (PDF author fields can be spoofed)
+        m = BROKER_RE.search(" ".join([*running[:3], *(ln.text for ln in cover[:5])]))
+        if m:
+            meta.broker, meta.sources["broker"] = m.group(1), "cover"
+    meta.date = _cover_date(cover + sidebar)
+    meta.sources["date"] = "cover" if meta.date else ""
+    if not meta.date:
+        meta.date = _pdf_date(pdf_meta.get("creationDate") or "")
+        meta.sources["date"] = "pdf-metadata" if meta.date else ""
     side_text = [ln.text for ln in sidebar] or [ln.text for ln in cover]
     meta.rating = _rating(side_text)
     meta.analysts = _analysts(side_text)
@@ -42,11 +62,54 @@ def extract_meta(file: str, pdf_meta: dict, cover: list[Line], sidebar: list[Lin
     return meta
 
 
-def _largest_text(lines: list[Line]) -> str:
-    if not lines:
+# "金融工程", "行业深度报告", "公司点评": a column or report-type label printed large, not a title
+_GENERIC_TITLE = re.compile(r"^[\u4e00-\u9fa5A-Za-z ]{0,8}(报告|研究|点评|周报|月报|日报|专题|工程|简报|快报|纪要|证券)$")
+_JUNK_TITLE = re.compile(r"www\.|https?:|\.com|\.cn\b|PowerPoint|Microsoft|演示文稿|\bWord\b|\.(pdf|docx?|pptx?)$|"
+                         r"^(untitled|无标题)", re.I)
+
+
+def _junk_title(title: str, file: str) -> bool:
+    stem = file.rsplit(".", 1)[0]
+    return bool(_JUNK_TITLE.search(title)) or title.strip() in (file, stem) or len(title.strip()) < 4
+
+
+def _cover_title(lines: list[Line]) -> str:
+    """The report's title on its first page: the largest text that is not a column label."""
+    sizes = sorted({round(ln.size, 1) for ln in lines}, reverse=True)
+    for size in sizes[:4]:
+        same = sorted((ln for ln in lines if abs(ln.size - size) < 0.5), key=lambda ln: (ln.y0, ln.x0))
+        block = same[:1]   # the first run of lines of that size: a title wraps, a later bullet is not it
+        for ln in same[1:]:
+            if ln.y0 - block[-1].y1 > 1.5 * size:
+                break
+            block.append(ln)
+        text = DATE_RE.sub("", "".join(ln.text for ln in block)).strip(" ：:|")
+        squashed = re.sub(r"\s+", "", text)
+        if len(squashed) >= 5 and not _GENERIC_TITLE.match(squashed) and not DATE_RE.fullmatch(squashed) \
+                and not _junk_title(text, ""):
+            return re.sub(r"\s+", " ", text)[:120]
+    return ""
+
+
+# the firm's own name where a report names it: its legal name, its research institute, its
+# copyright line — counted over the whole report (disclaimers repeat it; other firms are named
+# once or twice)
+_FIRM_RE = re.compile(r"([\u4e00-\u9fa5]{2,4})证券(?:股份|有限|经济研究所|研究所|研究院|研究部|研究中心)")
+
+
+def broker_from_text(text: str) -> str:
+    counts: dict[str, int] = {}
+    for m in _FIRM_RE.finditer(text):
+        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    # "属于安信" / "仅供华泰": a longer capture ending in a name seen on its own is that name
+    for name in sorted(counts, key=len, reverse=True):
+        short = next((s for s in counts if s != name and name.endswith(s)), None)
+        if short:
+            counts[short] += counts.pop(name)
+    if not counts:
         return ""
-    top = max(ln.size for ln in lines)
-    return "".join(ln.text for ln in lines if ln.size >= top - 0.5)
+    name = max(counts, key=lambda n: (counts[n], -text.find(n)))
+    return name if len(name) >= 4 else f"{name}证券"
 
 
 def _cover_date(lines: list[Line]) -> str:

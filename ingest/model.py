@@ -85,6 +85,7 @@ class DocumentMeta:
     industry: str = ""
     page_count: int = 0
     sha256: str = ""
+    sources: dict = field(default_factory=dict)   # where title/broker/date came from: cover, content, pdf-metadata
 
 
 @dataclass

@@ -317,9 +317,16 @@ def _numeric_dates(sc: _Scanner) -> None:
         sc.claim(m.start(), m.end())
 
 
+# index names that end in digits: 沪深300, 中证1000, 上证50, 创业板50, CSI 500, S&P 500, Nasdaq 100
+_INDEX_NAME = (r"(?:沪深|中证|上证|深证|国证|创业板|科创|恒生|标普|纳斯达克|富时|"
+               r"\bCSI|\bSSE|\bSZSE|\bS&P|\bNasdaq|\bNASDAQ|\bFTSE|\bRussell|\bDAX|\bNikkei|\bKOSPI)"
+               r"[ ]?\d{2,4}(?![\d.%])")
+
+
 def _skip_codes(sc: _Scanner) -> None:
-    """Things made of digits that are not numbers: clock times, tickers, phone numbers."""
-    for pattern in (r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])",
+    """Things made of digits that are not numbers: clock times, tickers, phone numbers, the
+    names of stock indexes."""
+    for pattern in (_INDEX_NAME, r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])",
                     r"(?<![\d.])\d{4,6}\.(?:HK|SZ|SH|SS|BJ|HI|GI|GSI|CSI|US|N|O)(?![A-Za-z])",
                     r"(?<![\d-])0\d{2,3}-\d{7,8}(?![\d-])"):
         for m in re.finditer(pattern, sc.current):

@@ -151,7 +151,8 @@ def _assemble(path: Path, work: list[_PageWork], pdf_meta: dict) -> Document:
     pages = [Page(p.number, p.width, p.height, p.blocks, ocr=p.ocr, is_toc=p.is_toc) for p in work]
     cover = [ln for ln in work[0].lines if not bp.is_running(ln, work[0].height, keys)
              and ln not in sidebar]
-    meta = extract_meta(path.name, pdf_meta, cover, sidebar, running_texts, len(work))
+    text = "\n".join(b.text for p in pages for b in p.blocks)
+    meta = extract_meta(path.name, pdf_meta, cover, sidebar, running_texts, len(work), document_text=text)
     meta.sha256 = file_sha256(path)
     return Document(meta=meta, pages=pages, tables=tables)
 

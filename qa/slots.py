@@ -95,8 +95,9 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
     # status
     status = fact.get("status", "actual")
     wants_expected = "estimate" in q.outlook
-    if status == "previous" and not _OLD_VALUE.search(q.text):
-        score -= 2
+    asks_old = bool(_OLD_VALUE.search(q.text))
+    if status == "previous":
+        score += 2 if asks_old else -2
     elif wants_expected and status in EXPECTED:
         score += 1
     elif wants_expected and status == "actual":
@@ -108,6 +109,9 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
     # the words of the fact's metric phrase and row/column label that the question repeats
     label = f"{fact.get('metric', '')} {fact.get('item', '')}"
     score += 2 * word_overlap(q.text, label) + (0.5 * word_overlap(context, label) if context else 0)
+    # a figure the question itself prints is a condition of the question, not its answer
+    if any(q_.kind == "figure" and same_value(q_, _quantity(fact)) for q_ in extract_quantities(q.text)):
+        score -= 3
     # the kind of figure asked for: money or a count
     if _COUNT_WORDS.search(q.text):
         score += 1 if fact.get("kind") == "count" else 0
@@ -225,7 +229,7 @@ def best_fact(q: ParsedQuery, facts: list[dict]) -> dict | None:
     return None
 
 
-def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 2.0) -> tuple[dict | None, str]:
+def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0) -> tuple[dict | None, str]:
     """(a better fact, "") when one of ``facts`` agrees with the question clearly better than the
     figure picked; (None, "period") when the picked figure's period contradicts the question and
     no fact of the evidence has the asked period; (None, "") to keep the pick."""
@@ -242,3 +246,20 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 2.0) 
     if best.fact is not current and best.score >= max(mine.score + margin, margin) and not best.period_conflict:
         return best.fact, ""
     return None, ""
+
+
+def close_candidates(q: ParsedQuery, facts: list[dict], margin: float = 2.0, limit: int = 5) -> list[dict]:
+    """The facts that agree with the question about as well as the best one (none contradicting
+    the asked period), best first; fewer than two means code's choice is clear."""
+    ranked = sorted((s for s in (score_fact(q, f) for f in facts) if not s.period_conflict), key=lambda s: -s.score)
+    if len(ranked) < 2 or ranked[0].score - ranked[1].score >= margin:
+        return []
+    close = [s.fact for s in ranked if ranked[0].score - s.score < margin + 1]
+    return close[:limit]
+
+
+def describe(fact: dict) -> str:
+    """A candidate as the chooser sees it: the figure and its slots."""
+    slots = [x for x in (fact.get("entity"), fact.get("metric"), fact.get("item"), fact.get("period"),
+                         None if fact.get("status") == "actual" else fact.get("status")) if x]
+    return f"{fact['printed']}（{'，'.join(slots)}）" if slots else fact["printed"]

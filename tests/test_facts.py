@@ -243,3 +243,12 @@ def test_a_price_or_ratio_column_does_not_take_the_tables_money_unit():
     assert cell(facts, 0, 1).currency == "" and cell(facts, 0, 1).value == 50.5
     assert cell(facts, 0, 2).value == 1.42e10
     assert cell(facts, 0, 3).currency == ""
+
+
+def test_a_header_cell_holding_a_label_and_its_periods_spans_their_columns():
+    t = table([["公司", "代码", "EPS(元) 2024 2025E 2026E", "", ""]],
+              [["甲公司", "000001.SZ", "0.50", "0.62", "0.80"]], unit="亿元")
+    facts = table_facts(t, find_entities=finder)
+    f = cell(facts, 0, 4)
+    assert (metric_key_of(f.metric + " " + f.item), f.period, f.status, f.printed) == ("eps", "2026", "forecast", "0.80 元")
+    assert cell(facts, 0, 2).period == "2024" and cell(facts, 0, 2).status == "actual"

@@ -302,3 +302,15 @@ def test_formatting_round_trips(text):
     q = one(text)
     for lang in ("zh", "en"):
         assert same_value(one(format_quantity(q, lang)), q)
+
+
+@pytest.mark.parametrize("text, figures", [
+    ("沪深300增强组合年化超额收益 12.3%", ["12.3%"]),
+    ("中证1000中的月均 RankIC 为 5%", ["5%"]),
+    ("The CSI 500 enhanced portfolio returned 18.91%", ["18.91%"]),
+    ("上证50成分股共 30 只", ["30"]),
+    ("沪深 300 指数上涨 2%", ["2%"]),
+    ("公司收入 300 亿元", ["300 亿元"]),          # a plain amount stays an amount
+])
+def test_digits_in_a_stock_index_name_are_not_figures(text, figures):
+    assert [q.raw for q in extract_quantities(text) if q.kind == "figure"] == figures

@@ -93,3 +93,8 @@ def test_items_asked_side_by_side_each_get_theirs():
 def test_a_one_figure_question_is_one_part():
     from qa.slots import question_parts
     assert question_parts("Acme 2026 年一季度收入是多少？") == ["Acme 2026 年一季度收入是多少？"]
+
+
+def test_a_figure_the_question_prints_is_not_its_answer():
+    text = "回测期的 44 个月中，Acme 组合月度超额收益均值 1.76%。"
+    assert choose("Acme 组合在 44 个月回测期内的月度超额收益均值是多少？", text, "44") == ("1.76%", "")
