@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.query import ParsedQuery
+from index.query import ParsedQuery, entity_mentions
 from ingest.numbers import Quantity, extract_quantities, same_value
 
 GROWTH_KEYS = ("growth", "growth_yoy", "growth_qoq")
@@ -25,6 +25,11 @@ class SlotScore:
     fact: dict
     score: float
     period_conflict: bool
+    index_conflict: bool = False
+
+    @property
+    def conflict(self) -> bool:
+        return self.period_conflict or self.index_conflict
 
 
 _LABEL = re.compile(r"^(FY)?(\d{4})(?:([QH])([1-4]))?$")
@@ -106,6 +111,16 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
     names = {e.name for e in q.entities if e.kind in ("company", "unit")}
     if names and fact.get("entity"):
         score += 2 if fact["entity"] in names else -2
+    # the stock index a quant result is about (its universe or benchmark)
+    asked_index = {e.name for e in q.entities if e.kind == "index"}
+    index_conflict = False
+    if asked_index:
+        said = _index_of(fact)
+        if said and not said & asked_index:
+            score -= 3
+            index_conflict = True
+        elif said & asked_index:
+            score += 1
     # the words of the fact's metric phrase and row/column label that the question repeats
     label = f"{fact.get('metric', '')} {fact.get('item', '')}"
     score += 2 * word_overlap(q.text, label) + (0.5 * word_overlap(context, label) if context else 0)
@@ -117,7 +132,7 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
         score += 1 if fact.get("kind") == "count" else 0
     elif _MONEY_WORDS.search(q.text) and fact.get("kind") == "amount":
         score += 1
-    return SlotScore(fact, score, conflict)
+    return SlotScore(fact, score, conflict, index_conflict)
 
 
 def _grams(text: str) -> set[str]:
@@ -214,7 +229,7 @@ def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:
                 if base and r.fact.get("metric", "").startswith(base):
                     r.score += 2
         ranked.sort(key=lambda s: -s.score)
-        if not ranked or ranked[0].score <= 0 or ranked[0].period_conflict:
+        if not ranked or ranked[0].score <= 0 or ranked[0].conflict:
             return []
         chosen.append(ranked[0].fact)
     return chosen
@@ -223,10 +238,34 @@ def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:
 def best_fact(q: ParsedQuery, facts: list[dict]) -> dict | None:
     """The fact of the evidence that agrees with the question, when code picked no figure."""
     ranked = sorted((score_fact(q, f) for f in facts), key=lambda s: -s.score)
-    if ranked and ranked[0].score >= 2 and not ranked[0].period_conflict and \
+    if ranked and ranked[0].score >= 2 and not ranked[0].conflict and \
             (len(ranked) == 1 or ranked[0].score > ranked[1].score):
         return ranked[0].fact
     return None
+
+
+def _index_of(fact: dict) -> set[str]:
+    """The stock index a fact's figure is about: the one named nearest before it in its
+    sentence (else the first one after it)."""
+    from index.text import normalize_text
+    text = normalize_text(fact.get("text", ""))
+    mentions = [(pos, e.name) for pos, e in entity_mentions(fact.get("text", "")) if e.kind == "index"]
+    if not mentions:
+        return set()
+    at = text.find(normalize_text(fact.get("printed", "")).split(" ")[0])
+    before = [name for pos, name in mentions if at < 0 or pos < at]
+    return {before[-1]} if before and at >= 0 else {mentions[0][1]}
+
+
+def _other_metric(q: ParsedQuery, fact: dict) -> bool:
+    """The fact is a known metric other than every one asked (and does not repeat the asked
+    words): "信息比率" asked, "夏普比率" printed."""
+    keys = {m.key for m in q.metrics} - set(GROWTH_KEYS)
+    fkey = fact.get("metric_key", "")
+    if not keys or not fkey or fkey in keys or fkey in GROWTH_KEYS:
+        return False
+    phrase = f"{fact.get('metric', '')} {fact.get('item', '')}".lower()
+    return not any(m.alias.lower() in phrase for m in q.metrics)
 
 
 def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0) -> tuple[dict | None, str]:
@@ -243,7 +282,11 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0) 
     mine = score_fact(q, current)
     if mine.period_conflict and all(s.period_conflict or not s.fact.get("period") for s in ranked):
         return None, "period"
-    if best.fact is not current and best.score >= max(mine.score + margin, margin) and not best.period_conflict:
+    if mine.index_conflict and all(s.index_conflict for s in ranked):
+        return None, "entity"
+    if _other_metric(q, current) and all(_other_metric(q, s.fact) for s in ranked):
+        return None, "metric"
+    if best.fact is not current and best.score >= max(mine.score + margin, margin) and not best.conflict:
         return best.fact, ""
     return None, ""
 
@@ -251,7 +294,7 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0) 
 def close_candidates(q: ParsedQuery, facts: list[dict], margin: float = 2.0, limit: int = 5) -> list[dict]:
     """The facts that agree with the question about as well as the best one (none contradicting
     the asked period), best first; fewer than two means code's choice is clear."""
-    ranked = sorted((s for s in (score_fact(q, f) for f in facts) if not s.period_conflict), key=lambda s: -s.score)
+    ranked = sorted((s for s in (score_fact(q, f) for f in facts) if not s.conflict), key=lambda s: -s.score)
     if len(ranked) < 2 or ranked[0].score - ranked[1].score >= margin:
         return []
     close = [s.fact for s in ranked if ranked[0].score - s.score < margin + 1]

@@ -98,3 +98,20 @@ def test_a_one_figure_question_is_one_part():
 def test_a_figure_the_question_prints_is_not_its_answer():
     text = "回测期的 44 个月中，Acme 组合月度超额收益均值 1.76%。"
     assert choose("Acme 组合在 44 个月回测期内的月度超额收益均值是多少？", text, "44") == ("1.76%", "")
+
+
+def test_another_known_metric_is_refused_when_the_evidence_lacks_the_asked_one():
+    text = "Acme 策略年化收益 25.1%，夏普比率 1.03。"
+    assert choose("Acme 策略的信息比率是多少？", text, "1.03") == (None, "metric")
+    assert choose("Acme 策略的夏普比率是多少？", text, "1.03") == (None, "")
+
+
+def test_a_result_about_another_stock_index_is_refused():
+    text = "中证500 增强组合年化超额收益 20.8%。"
+    assert choose("中证800 增强组合年化超额收益是多少？", text, "20.8%")[0] is None
+    assert choose("中证500 增强组合年化超额收益是多少？", text, "20.8%") == (None, "")
+
+
+def test_the_asked_stock_index_of_two():
+    text = "APB 因子在沪深300 中 RankIC 均值 8.1%，在中证1000 中 RankIC 均值 9.0%。"
+    assert choose("APB 因子在中证1000 内的 RankIC 均值是多少？", text, "8.1%") == ("9.0%", "")
