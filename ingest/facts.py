@@ -114,9 +114,12 @@ _FORECAST = re.compile(r"预计|预测|预期|有望|将达|将实现|将超|将
                        r"\b(?:expect\w*|forecast\w*|estimat\w*|project\w*|anticipat\w*|will)\b", re.I)
 _GUIDANCE = re.compile(r"指引|guidance|guided|\bguide\b|outlook", re.I)
 _TARGET = re.compile(r"目标|\btarget\w*\b|\baims?\b|\bgoal\b", re.I)
-_REVISED_TO = re.compile(r"^\s*(?:上调|下调|上修|下修|提高|提升|调高|调低|调整|修正|raised|lowered|cut|revised|increased|"
-                         r"reduced|upgraded|downgraded)?\s*(?:至|到|为|to)\s*$", re.I)
-_REVISED_FROM = re.compile(r"(?:由|从|from)\s*$", re.I)
+# "由 A 上调至 B", "从年化 A 提高到了年化 B", "raised from A to B": A is replaced by B (a short
+# qualifier may repeat before each figure)
+_REVISED_TO = re.compile(r"^\s*[)）]?\s*(?:(?:上调|下调|上修|下修|提高|提升|调高|调低|调整|修正|增长|增加|下降|降低|减少|扩大|收窄|"
+                         r"raised|lowered|cut|revised|increased|reduced|upgraded|downgraded|rose|fell|grew)\s*(?:了)?)?"
+                         r"\s*(?:至|到|为|to)\s*(?:了)?\s*[\u4e00-\u9fff]{0,4}\s*$", re.I)
+_REVISED_FROM = re.compile(r"(?:由|从|from)\s*[\u4e00-\u9fffA-Za-z ]{0,8}$", re.I)
 
 
 def _status(before: str, estimate: bool) -> str:
@@ -146,8 +149,12 @@ _AFTER_CHANGE = re.compile(r"^\s*(?:[)）])?\s*(?:YoY|QoQ|y/y|q/q|year[- ]over[-
 MAX_METRIC_CHARS = 24
 
 
+_FROM_TAIL = re.compile(r"(?:由|从|\bfrom)\s*[\u4e00-\u9fffA-Za-z ]{0,8}$", re.I)
+
+
 def _clean_metric(phrase: str) -> str:
     phrase = re.sub(r"[（(][^）)]*$", "", phrase)          # an unclosed parenthesis before the figure
+    phrase = _FROM_TAIL.sub("", phrase)                     # "收入从年化" → "收入": the old value follows
     phrase = re.sub(r"\s+", " ", phrase).strip(" ，,；;：:、（(")
     for _ in range(3):
         phrase = _CN_TAIL.sub("", phrase)
@@ -221,9 +228,13 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
             raw_window = sentence[window_start:s]
             metric = _clean_metric(_strip_periods(raw_window))   # period words are not metric words
             after = sentence[e:e + 24]
-            is_change = bool(prev_fact is not None and (not metric or _CHANGE.match(metric)) and
-                             (q.unit in ("%", "pp") or _CHANGE_WORD.search(raw_window)))
-            if not is_change and prev_fact is not None and q.unit in ("%", "pp") and _AFTER_CHANGE.match(after):
+            # "由 A 上调至 B": B replaces A, the same metric (not a change of it)
+            replaces = prev_fact is not None and prev_fact.status == "previous" and \
+                bool(_REVISED_TO.match(sentence[prev_end:s]))
+            is_change = not replaces and bool(prev_fact is not None and (not metric or _CHANGE.match(metric)) and
+                                              (q.unit in ("%", "pp") or _CHANGE_WORD.search(raw_window)))
+            if not is_change and not replaces and prev_fact is not None and q.unit in ("%", "pp") and \
+                    _AFTER_CHANGE.match(after):
                 is_change = True
             if is_change:
                 tail = _AFTER_CHANGE.match(after)
@@ -244,12 +255,11 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
                 period, est = para_period, para_est
             # status: the words of this figure's clause, and the sentence head before it
             status = _status(sentence[clause_start:s] + " " + sentence[:s][:clause_start], est)
-            if _REVISED_FROM.search(sentence[max(0, s - 4):s]) or (
+            if _REVISED_FROM.search(sentence[max(0, s - 12):s]) or (
                     i + 1 < len(figures) and _REVISED_TO.match(sentence[e:figures[i + 1].span[0]])):
                 status = "previous"
-            elif prev_fact is not None and prev_fact.status == "previous" and \
-                    _REVISED_TO.match(sentence[prev_end:s]):
-                metric = metric or prev_fact.metric
+            elif replaces:
+                metric = prev_fact.metric
                 status = "guidance" if _GUIDANCE.search(sentence[:s]) else ("target" if _TARGET.search(sentence[:s])
                                                                               else _status(sentence[:s], est))
             entity = next((name for pos, name in reversed(entities) if pos < s), "") or \

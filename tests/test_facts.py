@@ -252,3 +252,18 @@ def test_a_header_cell_holding_a_label_and_its_periods_spans_their_columns():
     f = cell(facts, 0, 4)
     assert (metric_key_of(f.metric + " " + f.item), f.period, f.status, f.printed) == ("eps", "2026", "forecast", "0.80 元")
     assert cell(facts, 0, 2).period == "2024" and cell(facts, 0, 2).status == "actual"
+
+
+@pytest.mark.parametrize("text, old, new", [
+    ("甲公司组合多空收益从年化 12.5% 提高到了年化 15.0%。", "12.5%", "15.0%"),
+    ("跟踪误差从静态组合的 4.10% 下降到了 3.20%。", "4.10%", "3.20%"),
+    ("Globex revenue rose from $3.0 billion to $3.6 billion.", "$3.0 billion", "$3.6 billion"),
+])
+def test_a_value_replaced_in_the_same_sentence_is_previous_and_keeps_the_metric(text, old, new):
+    before, after = fact(text, old), fact(text, new)
+    assert (before.status, after.status) == ("previous", "actual")
+    assert before.metric == after.metric and before.metric
+
+
+def test_from_at_the_start_of_a_sentence_is_not_a_revision():
+    assert fact("从技术上看，甲公司在 5 个数据集上领先。", "5").status == "actual"
