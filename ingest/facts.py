@@ -138,7 +138,7 @@ _CONNECTIVES = re.compile(
     r"(?:^|\s)(?:was|were|is|are|of|at|to|reached|hit|totalled|totaled|came in at|stood at|rose to|grew to|"
     r"increased to|fell to|declined to|amounted to|about|approximately|around|nearly|over|roughly|"
     r"more than|less than|up to|by|and|with|from|its|their|a|an|the)\s*$", re.I)
-_CN_TAIL = re.compile(r"(?:由|从|分别|合计|累计|共计|总计|已经|已|达到了|达到|达|为|是|约为|约|超过|超|突破|实现|录得|"
+_CN_TAIL = re.compile(r"(?:(?:提升|增长|增加|上升|下降|降低|提高|上调|下调|扩大|缩小|回落|攀升|扩张|收窄)(?:至|到)|由|从|分别|合计|累计|共计|总计|已经|已|达到了|达到|达|为|是|约为|约|超过|超|突破|实现|录得|"
                       r"增长至|提升至|下降至|升至|降至|增至|减至|上调至|下调至|至|到|了|的|在|有|近|逾|仅|高达|"
                       r"大约|左右|接近|将|预计|预期|有望)+\s*$")
 _CN_HEAD = re.compile(r"^\s*(?:其中|此外|同时|另外|以及|并且|而|且|和|与|及|将|预计|预期|预测|有望|、|，|,|；|;|：|:)+\s*")

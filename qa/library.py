@@ -234,7 +234,13 @@ class Library:
         """Answer with citations, or abstain with the nearest evidence.
 
         ``llm``: "none" (extraction), "local" or "auto"; defaults to the config. The local
-        LLM only rephrases; figures and quotes are chosen and verified by code either way."""
+        LLM picks among close candidate figures and words the answer; figures and quotes are
+        found and verified by code either way. A question with no words, or longer than
+        ``MAX_QUESTION_CHARS``, is refused with the reason."""
+        why = _unaskable(question)
+        if why:
+            en = not re.search(r"[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]", question or "")
+            return Answer(question, why[en], True, statement=why[en], mode="none")
         filters = {"broker": broker, "since": since, "until": until, "file": file, "company": company}
         return self.chain().invoke({"question": question, "filters": filters, "llm": llm, "timings": {}})
 
@@ -286,7 +292,7 @@ class Library:
     def _step_match(self, state: dict) -> dict:
         """Within the chosen evidence, the figure whose slots (metric, period, status, entity)
         agree with the question's; a figure whose printed period contradicts it is refused."""
-        from .slots import best_fact, facts_in, pick_parts, repick
+        from .slots import best_fact, fact_of, facts_in, mismatch, pick_parts, repick
         ext: Extraction = state["extraction"]
         generation = self.index.current()
         if ext.abstained or ext.unit is None or ext.computation or generation is None:
@@ -305,6 +311,7 @@ class Library:
         better, why = repick(q, ext.figure, facts)
         if why:
             state["extraction"] = Extraction(None, abstained=True, reason=why, nearest=[ext.unit])
+            state["mismatch"] = mismatch(q, why, fact_of(ext.figure, facts))
             return state
         if better is not None:
             ext.figure = better["printed"]
@@ -331,7 +338,7 @@ class Library:
             ext.figure = candidates[pick]["printed"]
 
     def _step_verify_and_cite(self, state: dict) -> dict:
-        answer = self._compose(state["question"], state["parsed"], state["extraction"])
+        answer = self._compose(state["question"], state["parsed"], state["extraction"], state.get("mismatch"))
         answer.evidence = [{"file": h.chunk.file, "pages": h.chunk.pages, "kind": h.chunk.kind,
                             "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in state["hits"]]
         state["answer"] = answer
@@ -392,12 +399,16 @@ class Library:
         return Citation(u.chunk.file, page, quote, tuple(bbox) if bbox else None,
                         meta.get("broker", ""), meta.get("date", ""), meta.get("title", ""), list(u.chunk.pages))
 
-    def _compose(self, question: str, q, ext: Extraction) -> Answer:
+    def _compose(self, question: str, q, ext: Extraction, mismatch: str | None = None) -> Answer:
         en = q.lang == "en"
+        if not ext.abstained and ext.unit is not None and not ext.figure:
+            # evidence without a figure or name to state is not an answer: offer it as the nearest
+            ext = Extraction(None, abstained=True, reason="no figure", nearest=[ext.unit])
         if ext.abstained or ext.unit is None:
             nearest = [self._citation(u) for u in ext.nearest]
-            return Answer(question, _refusal(q, nearest, en), True, nearest=nearest, parsed=q.to_dict(), mode="none",
-                          statement=_refusal(q, [], en))
+            statement = _refusal(q, [], en) + (f" {mismatch}" if mismatch else "")
+            return Answer(question, _refusal(q, nearest, en, mismatch), True, nearest=nearest, parsed=q.to_dict(),
+                          mode="none", statement=statement)
         cite = self._citation(ext.unit)
         also = [self._citation(u) for u in ext.also]  # the other input's own sentence and page
         if ext.computation and ext.computation.source.strip() and not also:
@@ -425,6 +436,22 @@ class Library:
                      f"\n注意：{other.broker}（{other.date}，第{other.page}页）给出的数值为 {fig}。")
         return Answer(question, text, False, citations=[cite, *also], conflicts=conflicts, mode="none",
                       figure=ext.figure, parsed=q.to_dict(), statement=headline)
+
+
+MAX_QUESTION_CHARS = 1000
+
+
+def _unaskable(question: str) -> tuple[str, str] | None:
+    """(Chinese, English) reason a question cannot be asked at all, or None."""
+    text = question or ""
+    if len(text) > MAX_QUESTION_CHARS:
+        return (f"问题过长（{len(text)} 个字符，上限 {MAX_QUESTION_CHARS}）：请只问一个具体的数字。",
+                f"The question is too long ({len(text)} characters; the limit is {MAX_QUESTION_CHARS}): "
+                "ask for one specific figure.")
+    if not re.search(r"[\u4e00-\u9fff]|[A-Za-z]{2,}", text):
+        return ("问题是空的：请输入要查的公司、指标和期间。",
+                "The question is empty: name a company, a metric and a period.")
+    return None
 
 
 def _squashed(text: str) -> str:
@@ -478,15 +505,15 @@ def _display(headline: str, c: Citation, en: bool) -> str:
     return f"{head}依据：{c.broker}《{c.title}》（{c.date}）第{c.page}页：“{c.quote}”"
 
 
-def _refusal(q, nearest: list[Citation], en: bool) -> str:
+def _refusal(q, nearest: list[Citation], en: bool, mismatch: str | None = None) -> str:
     what = _describe(q)
     if en:
-        text = f"Not found in these reports: {what}."
+        text = f"Not found in these reports: {what}." + (f" {mismatch}" if mismatch else "")
         if nearest:
             c = nearest[0]
             text += f" Closest evidence — {c.broker} ({c.date}), p.{c.page}: “{c.quote}”"
         return text
-    text = f"已收录研报中未找到{what}的相关数据。"
+    text = f"已收录研报中未找到{what}的相关数据。" + (mismatch or "")
     if nearest:
         c = nearest[0]
         text += f"最接近的是：{c.broker}（{c.date}）第{c.page}页：“{c.quote}”"

@@ -15,6 +15,11 @@ from index.query import ParsedQuery, entity_mentions
 from ingest.numbers import Quantity, extract_quantities, same_value
 
 GROWTH_KEYS = ("growth", "growth_yoy", "growth_qoq")
+# metrics printed as percentages; any other known metric is a level (an amount, a count, a price)
+PERCENT_KEYS = set(GROWTH_KEYS) | {"cagr", "gross_margin", "net_margin", "operating_margin", "ebitda_margin",
+                                   "margin", "market_share", "utilization", "win_rate", "annual_return",
+                                   "excess_return", "max_drawdown", "volatility", "tracking_error", "ic", "turnover",
+                                   "coupon"}
 _PERCENT_WORDS = re.compile(r"占比|比例|比重|份额|率|%|百分之|percent|share|margin|ratio|rate", re.I)
 _OLD_VALUE = re.compile(r"此前|之前|原来|原先|原指引|上调前|下调前|previous|prior|original|before", re.I)
 EXPECTED = ("forecast", "guidance", "target")
@@ -91,6 +96,8 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
         score -= 3          # a growth rate answers "how much" only when growth was asked
     if wants_growth and fact.get("unit") in ("%", "pp"):
         score += 1
+    if keys and not set(keys) & PERCENT_KEYS and fact.get("unit") in ("%", "pp"):
+        score -= 2          # a level was asked (a price, revenue); a percentage is a change or a share of it
     if _PERCENT_WORDS.search(q.text) and fact.get("unit") == "%":
         score += 0.5
     # period
@@ -306,3 +313,27 @@ def describe(fact: dict) -> str:
     slots = [x for x in (fact.get("entity"), fact.get("metric"), fact.get("item"), fact.get("period"),
                          None if fact.get("status") == "actual" else fact.get("status")) if x]
     return f"{fact['printed']}（{'，'.join(slots)}）" if slots else fact["printed"]
+
+
+def mismatch(q: ParsedQuery, slot: str, fact: dict | None) -> str:
+    """Which slot of the nearest figure differs from the question's, in the question's language:
+    "found 2026Q1, asked 2026Q2"."""
+    en = q.lang == "en"
+    if fact is None:
+        return ""
+    if slot == "period":
+        asked = "/".join(p.label for p in _asked_periods(q))
+        found = fact.get("period", "")
+        return (f"(The nearest figure is for {found}; the question asks for {asked}.)" if en
+                else f"（最接近的数据是 {found} 的，问的是 {asked}。）")
+    if slot == "metric":
+        asked = "/".join(m.alias for m in q.metrics)
+        found = fact.get("metric") or fact.get("item") or fact.get("metric_key", "")
+        return (f"(The nearest figure is {found}, not {asked}.)" if en
+                else f"（最接近的数据是「{found}」，不是「{asked}」。）")
+    if slot == "entity":
+        asked = "/".join(e.alias for e in q.entities if e.kind == "index")
+        found = "/".join(sorted(_index_of(fact)))
+        return (f"(The nearest figure is about {found}, not {asked}.)" if en
+                else f"（最接近的数据针对的是 {found}，不是 {asked}。）")
+    return ""

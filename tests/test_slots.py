@@ -115,3 +115,17 @@ def test_a_result_about_another_stock_index_is_refused():
 def test_the_asked_stock_index_of_two():
     text = "APB 因子在沪深300 中 RankIC 均值 8.1%，在中证1000 中 RankIC 均值 9.0%。"
     assert choose("APB 因子在中证1000 内的 RankIC 均值是多少？", text, "8.1%") == ("9.0%", "")
+
+
+def test_a_refusal_says_which_slot_differs():
+    from qa.slots import fact_of, mismatch
+    q = parse_query("Acme 2026 年收入是多少？")
+    fs = facts("Acme 2025 年收入 40 亿美元。")
+    assert mismatch(q, "period", fact_of("40 亿美元", fs)) == "（最接近的数据是 2025 的，问的是 2026。）"
+    q = parse_query("What was Acme's 2026 revenue?")
+    assert "for 2025" in mismatch(q, "period", fact_of("40 亿美元", fs))
+
+
+def test_a_level_question_is_not_answered_with_a_percentage_change():
+    text = "5 月 21 日，Acme 将 GPU 租赁价格上调近 30%，至每小时 2.5 美元。"
+    assert choose("Acme 的 GPU 租赁价格是多少？", text, "30%") == ("2.5 美元", "")
