@@ -1,8 +1,7 @@
-"""Parser benchmark: pages/s and peak RSS of ``ingest.parse`` (+ chunking) over the sample
-corpus, side by side with ``pymupdf4llm.to_markdown`` on the same files, in the same run.
-
-Each contender runs in its own child process so peak RSS is its own.
-    python -m evals.bench_parse [--repeat 3] [PDF ...]
+"""Parser benchmark: pages/s and peak RSS of ``ingest.parse`` (+ chunking), of the same plus
+fact extraction (the figure store), and of ``pymupdf4llm.to_markdown``, on the same files in the
+same run. Each contender runs in its own child process so peak RSS is its own.
+    python -m evals.bench_parse [--repeat 3] [--contenders yanbao,yanbao+facts,pymupdf4llm] [PDF ...]
 """
 from __future__ import annotations
 
@@ -21,6 +20,13 @@ files, which, repeat = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 if which == "yanbao":
     from ingest import chunk_document, parse
     run = lambda f: chunk_document(parse(f, ocr=False))
+elif which == "yanbao+facts":
+    from index.query import fact_entities
+    from ingest import chunk_document, parse
+    from ingest.facts import extract_facts
+    def run(f):
+        doc = parse(f, ocr=False)
+        return chunk_document(doc), extract_facts(doc, fact_entities)
 else:
     import pymupdf4llm
     run = lambda f: pymupdf4llm.to_markdown(f, show_progress=False)
@@ -47,10 +53,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("files", nargs="*")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--contenders", default="yanbao,yanbao+facts,pymupdf4llm")
     args = ap.parse_args()
     files = args.files or sorted(str(p) for p in CORPUS.glob("*.pdf"))
     rows = {}
-    for which in ("yanbao", "pymupdf4llm"):
+    for which in args.contenders.split(","):
         try:
             rows[which] = measure(which, files, args.repeat)
         except subprocess.CalledProcessError as exc:
@@ -58,7 +65,9 @@ def main() -> int:
     print(f"{'parser':<14}{'pages':>7}{'seconds':>10}{'pages/s':>10}{'peak RSS MB':>13}")
     for which, r in rows.items():
         print(f"{which:<14}{r['pages']:>7}{r['seconds']:>10.2f}{r['pages'] / r['seconds']:>10.1f}{r['peak_rss_mb']:>13.0f}")
-    if len(rows) == 2:
+    if "yanbao" in rows and "yanbao+facts" in rows:
+        print(f"with facts / without = {rows['yanbao+facts']['seconds'] / rows['yanbao']['seconds']:.2f}")
+    if "yanbao" in rows and "pymupdf4llm" in rows:
         print(f"yanbao time / pymupdf4llm time = {rows['yanbao']['seconds'] / rows['pymupdf4llm']['seconds']:.2f}")
     return 0
 
