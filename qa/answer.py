@@ -2,9 +2,9 @@
 
 ``answer_by_extraction`` picks the best evidence unit for the parsed question, refuses
 when the asked period or entity is not in it (giving the nearest evidence instead), picks
-the figure nearest the asked metric, and reports other reports that give a different
-value (conflicts). ``unsupported_numbers`` is the NumberCheck every answer passes through,
-whoever wrote it.
+the figure nearest the asked metric (``qa.slots`` then checks it against the figure store,
+which also finds what other reports say for the same slot). ``unsupported_numbers`` is the
+NumberCheck every answer passes through, whoever wrote it.
 """
 from __future__ import annotations
 
@@ -48,7 +48,6 @@ class Extraction:
     abstained: bool = False
     reason: str = ""                       # why it refused
     nearest: list[Unit] = field(default_factory=list)
-    conflicts: list[tuple[Unit, str]] = field(default_factory=list)
     computation: Computation | None = None
     also: list[Unit] = field(default_factory=list)   # further evidence a computed answer rests on
 
@@ -424,7 +423,6 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         figure = pick_figure(parts[0], u)
         if figure:
             ext = Extraction(u, figure=figure)
-            ext.conflicts = _conflicts(q, u, figure, [o for o in fitting if o is not u])
             # "…是多少？同比增长多少？", "规模和每股价格分别是多少": every part asking for a
             # figure gets its own, from the same evidence, none taken twice
             figures = [figure]
@@ -473,26 +471,6 @@ def _rank_in_table(q: ParsedQuery, best: Unit, ranked: list[Unit], nth: int) -> 
     valued.sort(key=lambda vu: -vu[0])
     u = valued[nth - 1][1]
     return Extraction(u, figure=pick_figure(q, u))
-
-
-def _conflicts(q: ParsedQuery, best: Unit, figure: str, others: list[Unit]) -> list[tuple[Unit, str]]:
-    """Other reports stating the same entity/metric/period with a different value."""
-    if not figure or not (q.entities and q.metrics and q.periods):
-        return []
-    mine = num.extract_quantities(figure)
-    out = []
-    for u in others:
-        if u.chunk.file == best.chunk.file or u.score < best.score * 0.92:
-            continue
-        m = u.matched
-        if (m["entities"] < m["entities_wanted"] or m["periods"] < m["periods_wanted"]
-                or m["metrics"] < len(q.metrics)):
-            continue
-        theirs = pick_figure(q, u)
-        other = num.extract_quantities(theirs)
-        if mine and other and mine[0].unit == other[0].unit and not num.same_value(mine[0], other[0]):
-            out.append((u, theirs))
-    return out[:3]
 
 
 def unsupported_numbers(claim: str | list[str], evidence_texts: list[str]) -> list[str]:

@@ -46,7 +46,8 @@ class Answer:
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     nearest: list[Citation] = field(default_factory=list)
-    conflicts: list[list[Citation]] = field(default_factory=list)
+    conflicts: list[list[Citation]] = field(default_factory=list)   # same slot, another value: side by side
+    others: list[dict] = field(default_factory=list)   # every same-slot figure of other reports, labelled
     mode: str = "none"
     figure: str = ""
     parsed: dict = field(default_factory=dict)
@@ -205,23 +206,14 @@ class Library:
         report date, each labelled against the earlier values of the same slot (agree /
         revision / conflict). ``query`` is free text ("CoreWeave backlog 1Q26"); explicit
         ``entity``/``metric``/``period`` win over it. An empty query lists nothing."""
-        from .figures import Figure, figure_query, label_figures
+        from .figures import figure_query, label_figures
         fq = figure_query(query, entity=entity, metric=metric, period=period)
         generation = self.index.current()
         if fq.empty or generation is None:
             return []
         rows = generation.catalog.facts(entities=fq.entities, metric_keys=fq.metric_keys,
                                         metric_like=fq.metric_like, periods=fq.periods, limit=limit)
-        out = []
-        for r in rows:
-            meta = self._meta(r["file"])
-            out.append(Figure(entity=r["entity"], metric=r["metric"], metric_key=r["metric_key"],
-                              period=r["period"], status=r["status"], printed=r["printed"], value=r["value"],
-                              unit=r["unit"], currency=r["currency"], file=r["file"], page=r["page"],
-                              quote=r["text"].replace("\t", " | "), broker=meta.get("broker", ""),
-                              date=meta.get("date", ""), title=meta.get("title", ""), item=r["item"],
-                              bbox=r["bbox"], table_id=r["table_id"]))
-        return label_figures(out)
+        return label_figures([self._figure(r) for r in rows])
 
     def search(self, question: str, k: int | None = None, **filters):
         filters = {k2: v for k2, v in filters.items() if v}
@@ -317,6 +309,7 @@ class Library:
             ext.figure = better["printed"]
         if self._mode(state["llm"]) == "local" and self.config.llm_choose:
             self._choose_with_llm(state, facts)
+        state["fact"] = fact_of(ext.figure, facts)
         return state
 
     def _choose_with_llm(self, state: dict, facts: list[dict]) -> None:
@@ -339,6 +332,8 @@ class Library:
 
     def _step_verify_and_cite(self, state: dict) -> dict:
         answer = self._compose(state["question"], state["parsed"], state["extraction"], state.get("mismatch"))
+        if not answer.abstained and state.get("fact"):
+            self._same_slot(answer, state["fact"], state["parsed"].lang == "en")
         answer.evidence = [{"file": h.chunk.file, "pages": h.chunk.pages, "kind": h.chunk.kind,
                             "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in state["hits"]]
         state["answer"] = answer
@@ -428,14 +423,52 @@ class Library:
         if bad:
             return Answer(question, _refusal(q, [cite], en), True, nearest=[cite], parsed=q.to_dict(), mode="none",
                           statement=_refusal(q, [], en))
-        conflicts = []
-        for u, fig in ext.conflicts:
-            other = self._citation(u)
-            conflicts.append([cite, other])
-            text += (f"\nNote: {other.broker} ({other.date}, p.{other.page}) gives {fig}." if en else
-                     f"\n注意：{other.broker}（{other.date}，第{other.page}页）给出的数值为 {fig}。")
-        return Answer(question, text, False, citations=[cite, *also], conflicts=conflicts, mode="none",
+        return Answer(question, text, False, citations=[cite, *also], mode="none",
                       figure=ext.figure, parsed=q.to_dict(), statement=headline)
+
+    def _same_slot(self, answer: Answer, fact: dict, en: bool) -> None:
+        """Every figure other reports give for the answer's slot (entity, metric, period), ordered
+        by report date and labelled against it — agree, revision or conflict — in
+        ``answer.others``; a revision or conflict is also noted in the text and set side by
+        side in ``answer.conflicts``. Figures of other slots are never shown as conflicts."""
+        from .figures import EXPECTATIONS, _comparable, _quantity
+        if not (fact.get("entity") and fact.get("metric_key") and fact.get("period")):
+            return
+        generation = self.index.current()
+        rows = generation.catalog.facts(entities=[fact["entity"]], metric_keys=[fact["metric_key"]],
+                                        periods=[fact["period"]])
+        mine = self._figure(fact)
+        others = [self._figure(r) for r in rows if r["file"] != fact["file"]]
+        others = [f for f in others if _comparable(mine, f) and f.unit == mine.unit and f.currency == mine.currency]
+        by_file: dict[str, object] = {}
+        for f in sorted(others, key=lambda f: (f.date or "9999", f.file, f.page)):
+            by_file.setdefault(f.file, f)        # one figure per report: its first statement
+        from ingest.numbers import same_value
+        for f in by_file.values():
+            if same_value(_quantity(f), _quantity(mine)):
+                f.label = "agree"
+            elif f.status in EXPECTATIONS or mine.status in EXPECTATIONS:
+                f.label = "revision"
+            else:
+                f.label = "conflict"
+            answer.others.append(f.to_dict())
+            if f.label == "agree":
+                continue
+            other = Citation(f.file, f.page, f.quote, f.bbox, f.broker, f.date, f.title, [f.page])
+            answer.conflicts.append([answer.citations[0], other])
+            word = {"revision": ("revision", "修订"), "conflict": ("conflict", "不一致")}[f.label]
+            answer.text += (f"\nNote ({word[0]}): {f.broker or f.file} ({f.date}, p.{f.page}) gives {f.printed}." if en
+                            else f"\n注意（{word[1]}）：{f.broker or f.file}（{f.date}，第{f.page}页）给出的数值为 {f.printed}。")
+
+    def _figure(self, row: dict):
+        from .figures import Figure
+        meta = self._meta(row["file"])
+        return Figure(entity=row["entity"], metric=row["metric"], metric_key=row["metric_key"], period=row["period"],
+                      status=row["status"], printed=row["printed"], value=row["value"], unit=row["unit"],
+                      currency=row["currency"], file=row["file"], page=row["page"],
+                      quote=row["text"].replace("\t", " | "), broker=meta.get("broker", ""), date=meta.get("date", ""),
+                      title=meta.get("title", ""), item=row.get("item", ""), bbox=row.get("bbox"),
+                      table_id=row.get("table_id"))
 
 
 MAX_QUESTION_CHARS = 1000

@@ -131,3 +131,20 @@ def test_a_library_with_facts_from_another_reader_rereads_its_reports(tmp_path):
     assert lib.index.current().manifest["facts"] != "an-older-reader"
     assert lib.index.current().manifest["counts"]["facts"] == n_facts
     assert lib.ingest([]).added == []                          # and only once
+
+
+def test_an_answer_shows_what_other_reports_say_for_its_slot(lib):
+    ans = lib.ask("Acme 2025 年收入是多少？", llm="none")
+    assert not ans.abstained and ans.statement in ("10 亿美元", "11 亿美元")
+    other = "11 亿美元" if ans.statement == "10 亿美元" else "10 亿美元"
+    assert [(o["printed"], o["label"]) for o in ans.others] == [(other, "conflict")]
+    assert len(ans.conflicts) == 1 and {c.file for c in ans.conflicts[0]} == {"early.pdf", "late.pdf"}
+    assert "不一致" in ans.text and other in ans.text
+    # GPU 相关收入 (another metric) and Globex's revenue (another company) are never set against it
+    assert "4 亿美元" not in ans.text and all(o["entity"] == "Acme" for o in ans.others)
+
+
+def test_a_changed_guidance_in_a_later_report_is_a_revision(lib):
+    ans = lib.ask("Acme 2027 年收入指引是多少？", llm="none")
+    assert not ans.abstained
+    assert {o["label"] for o in ans.others} <= {"revision", "agree"} and ans.others

@@ -52,14 +52,6 @@ def test_unknown_subject_refuses():
     assert _extract("Omniva 2024年全年营业收入是多少？", c).abstained
 
 
-def test_conflicting_reports_are_both_shown():
-    a = _chunk("broker_a.pdf", "Nebius 1Q26 ARR 达到 19.2 亿美元。", heading=("Nebius",))
-    b = _chunk("broker_b.pdf", "Nebius 1Q26 ARR 达到 19.0 亿美元。", heading=("Nebius",))
-    ext = _extract("Nebius 1Q26 ARR 是多少？", a, b)
-    assert not ext.abstained
-    assert ext.conflicts and {ext.unit.chunk.file, ext.conflicts[0][0].chunk.file} == {"broker_a.pdf", "broker_b.pdf"}
-
-
 def test_computed_difference_cites_its_inputs():
     comp = compute_difference("2024年中国公有云市场规模比私有云市场规模高出多少？",
                               "其中，公有云市场规模 6216 亿元，同比增长 36.6%，私有云市场规模 2072 亿元。")
