@@ -1,0 +1,71 @@
+"""The sets the answerer was not tuned on: rewordings of the gold questions
+(evals/gold/paraphrase.jsonl) and known-figure questions over real broker PDFs
+(evals/gold/realworld_dev.jsonl, whose PDFs are kept out of git: those checks are skipped when
+the PDFs are absent)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from conftest import GOLD
+from evals.runner import GOLD_SETS, realworld_dir
+from evals.scoring import NOT_IN_CORPUS, quote_on_page, support_figures
+from ingest.numbers import number_in_text
+
+FIELDS = {"id", "question", "answer", "numbers", "kind", "lang", "quote", "file", "page", "source"}
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+REAL = load(GOLD_SETS["realworld-dev"])
+PARA = load(GOLD_SETS["paraphrase"]) if GOLD_SETS["paraphrase"].exists() else []
+GOLD_BY_ID = {g["id"]: g for g in load(GOLD)}
+
+
+def test_realworld_set_is_large_and_mixed():
+    kinds = {k: sum(it["kind"] == k for it in REAL) for k in ("text", "table", "multi", "unanswerable")}
+    assert len(REAL) >= 60 and kinds["table"] >= len(REAL) / 4 and kinds["multi"] and kinds["unanswerable"]
+    assert {it["lang"] for it in REAL} == {"zh", "en", "mixed"}
+    assert len({it["id"] for it in REAL}) == len(REAL)
+
+
+@pytest.mark.parametrize("item", REAL, ids=[it["id"] for it in REAL])
+def test_realworld_item_schema(item):
+    assert FIELDS <= set(item) and item["source"] == "realworld-dev"
+    if item["answer"] == NOT_IN_CORPUS:
+        assert item["kind"] == "unanswerable" and item["file"] is None and not item["numbers"]
+    else:
+        assert item["file"].endswith(".pdf") and item["page"] >= 1 and item["quote"]
+        assert item["kind"] != "multi" or item.get("inputs")
+
+
+@pytest.mark.parametrize("item", [it for it in REAL if it["answer"] != NOT_IN_CORPUS],
+                         ids=[it["id"] for it in REAL if it["answer"] != NOT_IN_CORPUS])
+def test_realworld_quote_is_on_its_page(item):
+    pdf = realworld_dir() / item["file"]
+    if not pdf.exists():
+        pytest.skip(f"real PDFs are not in git; put them in {realworld_dir()} (see shared/evals/realworld-dev)")
+    with pymupdf.open(pdf) as doc:
+        text = doc[item["page"] - 1].get_text()
+    assert quote_on_page(item["quote"], text)
+    assert all(number_in_text(n, item["quote"]) for n in support_figures(item))
+
+
+@pytest.mark.skipif(not PARA, reason="no paraphrase set")
+def test_every_gold_item_has_two_rewordings_that_keep_its_answer():
+    by_orig: dict[str, list[dict]] = {}
+    for p in PARA:
+        by_orig.setdefault(p["orig"], []).append(p)
+    assert set(by_orig) == set(GOLD_BY_ID)
+    for orig, items in by_orig.items():
+        g = GOLD_BY_ID[orig]
+        assert len(items) == 2 and {p["id"] for p in items} == {f"{orig}-p1", f"{orig}-p2"}
+        for p in items:
+            assert p["source"] == "paraphrase" and p["question"] != g["question"]
+            assert {k: v for k, v in p.items() if k not in ("id", "question", "lang", "orig", "source")} == \
+                {k: v for k, v in g.items() if k not in ("id", "question", "lang", "source")}
