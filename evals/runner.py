@@ -140,11 +140,14 @@ def relocate_gold(gold: list[dict], corpus: str | Path | None) -> list[dict]:
 def neutral_copy(corpus: str | Path | None) -> tuple[Path, dict[str, str]]:
     """A copy of the corpus's PDFs named ``report-01.pdf`` … in the order of their content
     hashes, so a name says nothing about broker, date or subject; and the renaming map.
-    Kept in the per-user cache (its library and vectors are reused by later runs)."""
+    Kept in the per-user cache under a name derived from the content (its library and vectors
+    are reused by later runs and other clones)."""
     from ingest.parser import file_sha256
     src = corpus_dir(corpus)
-    pdfs = sorted(src.glob("*.pdf"), key=file_sha256)
-    out = cache_root() / f"neutral-{hashlib.sha1(str(src).encode()).hexdigest()[:10]}"
+    hashes = {p: file_sha256(p) for p in src.glob("*.pdf")}
+    pdfs = sorted(hashes, key=hashes.get)
+    # named by content, not by path: a fresh clone (CI) reuses the copy, its library and vectors
+    out = cache_root() / f"neutral-{hashlib.sha1(''.join(sorted(hashes.values())).encode()).hexdigest()[:10]}"
     out.mkdir(parents=True, exist_ok=True)
     mapping = {p.name: f"report-{i:02d}.pdf" for i, p in enumerate(pdfs, start=1)}
     wanted = set(mapping.values())
