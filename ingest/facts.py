@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from .model import BBox, BlockKind, Document, Table
 from .numbers import Quantity, extract_quantities, parse_quantity

@@ -267,7 +267,7 @@ class Library:
             # "据开源证券…" / "Per Guosen's note": only that broker's reports may answer — when the
             # library holds any (a broker named in passing is no reason to answer nothing)
             names = [a for b in brokers for a in _synonyms("aliases.tsv", b)]
-            if any(d["broker"] in names for d in self.documents()):
+            if any(rec.metadata.get("broker") in names for rec in self.index.documents()):
                 filters["broker"] = names
         state["parsed"], state["hits"] = q, self.search(state["question"], **filters)
         return state
