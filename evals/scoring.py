@@ -69,7 +69,7 @@ def _same_digits(a: float, b: float) -> bool:
 def interpret(number: str, gold_answer: str) -> Quantity:
     """The gold figure with the unit the gold answer prints it with.
 
-    "994" with answer "994亿美元" -> 9.94e10 USD; "51.5" with "51.5–53.5亿美元" -> 5.15e9 USD
+    "120" with answer "120亿美元" -> 1.2e10 USD; "30.5" with "30.5–32.5亿美元" -> 3.05e9 USD
     (an endpoint of the range); a figure already carrying a unit ("20%-30%") is kept as is;
     a figure the answer does not print stays bare (matched on its digits).
     """
@@ -94,7 +94,7 @@ def _normalise_name(text: str) -> str:
 
 
 def _head(answer: str) -> str:
-    """The answer without its parenthetical remarks: "EasyClaw（环比449%）" -> "EasyClaw"."""
+    """The answer without its parenthetical remarks: "Alpha（环比12%）" -> "Alpha"."""
     return re.sub(r"[(（][^()（）]*[)）]", "", answer).strip()
 
 
@@ -102,7 +102,7 @@ def name_parts(gold: dict) -> list[str]:
     """Names the answer must contain, when the gold answer is a name rather than a figure.
 
     The answer is a name when its head holds no number at all; it is scored by its parts
-    (中恒电气、科华数据 … ; 芯片政策及下游需求 -> 芯片政策, 下游需求).
+    (甲公司、乙公司 … ; 原料价格及下游需求 -> 原料价格, 下游需求).
     """
     head = _head(gold["answer"])
     if not is_answerable(gold) or not head or extract_quantities(head):

@@ -66,7 +66,7 @@ RELATIVE_PERIODS: dict[str, tuple[bool, tuple[str, ...]]] = {
 }
 
 # Words that say the figure asked for is a forecast or a reported actual. "实现" is left out
-# on purpose: "实现 80 亿美元 ARR 需要…" is hypothetical, not a reported figure.
+# on purpose: "实现 50 亿元 ARR 需要…" is hypothetical, not a reported figure.
 OUTLOOK_MARKERS: dict[str, tuple[str, ...]] = {
     "estimate": (
         "预测", "预计", "预期", "一致预期", "指引", "展望", "估计", "估算", "测算", "目标",
@@ -163,6 +163,8 @@ class ParsedQuery:
     periods: list[Period] = field(default_factory=list)
     outlook: list[str] = field(default_factory=list)  # "estimate" and/or "actual"
     expansions: list[str] = field(default_factory=list)
+    # names of the question that no report of the library prints (filled by the answerer)
+    unprinted: tuple[str, ...] = ()
 
     @property
     def comparisons(self) -> list[str]:
@@ -607,7 +609,7 @@ _LATIN_WORD = re.compile(r"[a-z]", re.IGNORECASE)
 
 def detect_lang(text: str) -> Lang:
     """zh: Chinese only; en: no Chinese; mixed: Chinese with Latin words (names, tickers and
-    metric abbreviations included: "Nebius 2026年收入" is mixed)."""
+    metric abbreviations included: "Tesla 2030年收入" is mixed)."""
     has_chinese = bool(_CJK.search(text))
     if not has_chinese:
         return "en"

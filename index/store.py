@@ -299,6 +299,14 @@ class Generation:
         self.documents = {d.file: d for d in self.catalog.documents()}
         self.n_chunks = self.faiss.ntotal
 
+    def prints(self, term: str) -> bool:
+        """Does any chunk of this generation contain every BM25 token of ``term``? (A name the
+        library never prints cannot be required of its evidence.)"""
+        from index.text import tokenize
+        vocab = getattr(self.bm25, "vocab_dict", None) if self.bm25 is not None else None
+        tokens = tokenize(term)
+        return vocab is None or bool(tokens) and all(t in vocab for t in tokens)
+
     @classmethod
     def open_current(cls, layout: LibraryLayout, attempts: int = 5) -> Generation | None:
         """Open whatever CURRENT names. A writer may publish and delete the generation

@@ -13,7 +13,7 @@ Two readers, both general properties of broker reports rather than of any one re
   from the column header, else the row label, else the caption; its unit from the cell, the
   column header, the row label, the caption or the table's unit line, in that order.
 - **Sentences** split into clauses: a figure's metric is the phrase between the previous figure
-  (or the clause start) and itself, without connective verbs; a bare change ("同比增长 284%",
+  (or the clause start) and itself, without connective verbs; a bare change ("同比增长 57%",
   "up 30% YoY") belongs to the figure before it; its period is the nearest period before it in
   the sentence, else the one after it in its clause, else the paragraph's or the heading's;
   "由 A 上调至 B" / "raised from A to B" makes A ``previous`` and B the current value.
@@ -195,6 +195,24 @@ def _remove_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 _SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]?")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:]")
+# Chinese counts name what they count after the number: a classifier (or a time unit), then the
+# noun — "12 家数据中心", "2,000 颗 GPU", "用时 27 分钟" — or "<quantity>的<noun>" ("300 MW 的电力容量").
+CLASSIFIER = r"个月|分钟|小时|人(?!民)|[个颗家台张座名款项条块片套只位次天秒周辆艘架户件部份笔种所栋间枚根支批轮期]"
+_COUNTED = re.compile(rf"\s*(?P<cl>{CLASSIFIER})?\s*(?P<de>的)?\s*(?P<noun>(?:[A-Za-z][A-Za-z0-9.+-]*\s?|[\u4e00-\u9fff])*)")
+_TIME_UNITS = {"个月", "分钟", "小时", "天", "秒", "周"}
+_NOUN_END = re.compile(r"提供|完成|用于|实现|达到|同比|环比|占|的|为|是|在|于|和|与|及|将|已|并|共|则|以|对")
+
+
+def _counted_noun(after: str) -> tuple[str, str]:
+    """(classifier, noun) a figure counts or measures, from the text right after it; ("", "")
+    when no classifier or 的 ties a noun to it."""
+    m = _COUNTED.match(after)
+    if not m or not (m.group("cl") or m.group("de")):
+        return (m.group("cl") or "", "") if m else ("", "")
+    noun = m.group("noun").strip()
+    cut = _NOUN_END.search(noun)
+    noun = noun[:cut.start()].strip() if cut else noun
+    return m.group("cl") or "", noun[:16] if len(noun) >= 2 else ""
 
 
 @dataclass
@@ -243,6 +261,15 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
                 metric = f"{base.metric} {''.join(words) if _is_cjk_text(words) else ' '.join(words)}".strip()
             elif not metric and prev_fact is not None and _CN_HEAD.match(raw_window + "x") is None:
                 metric = prev_fact.metric
+            elif not metric and prev_fact is None and clause_start > 0:
+                # "X 的相关性较强，为 0.67": a clause that only links to the figure ("为", "达到")
+                # continues the clause before it, which names what the figure is
+                previous = max((b.end() for b in _CLAUSE_BREAK.finditer(sentence, 0, clause_start - 1)), default=0)
+                metric = _clean_metric(_strip_periods(sentence[previous:clause_start]))
+            classifier, counted = ("", "") if is_change or q.unit in ("%", "pp") else _counted_noun(sentence[e:e + 24])
+            if counted:   # what the number counts names it better than the verb before it
+                inherited = prev_fact is not None and metric == prev_fact.metric
+                metric = counted if inherited or not metric else f"{metric} {counted}"
             # period: nearest before in the sentence, else after it within its clause, else inherited
             before = [p for p in periods if p[0] < s]
             clause_end = next((b.start() for b in _CLAUSE_BREAK.finditer(sentence, e)), len(sentence))
@@ -265,7 +292,10 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
             entity = next((name for pos, name in reversed(entities) if pos < s), "") or \
                 next((name for pos, name in entities if pos >= e), "") or para_entity
             fact = Fact(value=q.value, low=q.low, high=q.high, unit=q.unit, currency=q.currency,
-                        printed=q.raw.strip(), kind=_kind(q), metric=metric, period=period, status=status,
+                        printed=q.raw.strip() + (classifier if classifier and not q.unit and not q.currency else ""),
+                        kind=("duration" if classifier in _TIME_UNITS else "count") if classifier and not q.unit and not q.currency
+                        else _kind(q),
+                        metric=metric, period=period, status=status,
                         file=file, page=page, text=sentence, entity=entity, bbox=bbox,
                         estimate=est or status == "forecast")
             out.append(fact)

@@ -474,7 +474,7 @@ def _is_range_gap(text: str, left: Quantity, right: Quantity) -> bool:
 
 
 def _join_neighbours(found: list[Quantity], text: str) -> list[Quantity]:
-    """1800-1900 亿美元, 15%-20%, 2024-2026年 become ranges; 31.4/40.0 亿元 shares its unit."""
+    """300-350 亿元, 12%-15%, 2029-2031年 become ranges; 2.5/3.0 亿元 shares its unit."""
     out: list[Quantity] = []
     for q in found:
         if out:

@@ -92,11 +92,11 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
         if not best:
             return ""
         if _other_period_column(q, unit, best_head):
-            return ""  # the column and caption are about another period ("2026 年指引" for 2027)
+            return ""  # the column and caption are about another period (a "2030 年目标" column asked for 2031)
         figures = _figures(best)
         if len(figures) > 1:  # a sentence inside a cell: pick within it
             return _pick_in_text(q, best, want_pct, want_money, exclude)
-        # "2026 年指引 30-34 亿美元": the figure, not the words around it (the quote has them)
+        # "2030 年目标 12-15 亿元": the figure, not the words around it (the quote has them)
         return _with_unit(figures[0][1].raw.strip(), _cell_unit(unit, best_head))
     return _pick_in_text(q, unit.text, want_pct, want_money, exclude)
 
@@ -172,9 +172,9 @@ _EN_PAIR = re.compile(r"\b(?:what|how much|how many)\s+(?:(?:was|were|is|are)\s+
 
 
 def _coordinated(piece: str) -> list[str]:
-    """The figures one clause asks for side by side: "…增资的规模和每股价格分别是多少" →
-    [规模, 每股价格]; "规划了多少个服务器水槽、总设计功率多少" → [服务器水槽, 总设计功率];
-    "What coupon and initial conversion price did …" → [coupon, initial conversion price]."""
+    """The figures one clause asks for side by side: "…发行的数量和单价分别是多少" →
+    [数量, 单价]; "建了多少个仓库、总面积多少" → [仓库, 总面积];
+    "What rate and maturity did …" → [rate, maturity]."""
     m = _BOTH.search(piece)
     if m:
         tail = re.split(r"[的，,]", piece[: m.start()])[-1]
@@ -191,8 +191,8 @@ def _coordinated(piece: str) -> list[str]:
 
 
 def _asked_term(clause: str) -> str:
-    """The noun a "多少" clause asks about: after the question word ("多少个服务器水槽"), else
-    before it ("总设计功率多少")."""
+    """The noun a "多少" clause asks about: after the question word ("多少个仓库"), else
+    before it ("总面积多少")."""
     m = _ASK.search(clause)
     after = re.split(r"[，,。？?]", clause[m.end():])[0].strip()
     before = re.split(r"[，,的了]", clause[: m.start()])[-1].strip()
@@ -200,8 +200,8 @@ def _asked_term(clause: str) -> str:
 
 
 def sub_questions(q: ParsedQuery) -> list[ParsedQuery]:
-    """The parts of a compound question, each with its own metrics: "规模是多少？同比增长多少？",
-    "规模和每股价格分别是多少", "多少个水槽、总功率多少". The company and period of the whole
+    """The parts of a compound question, each with its own metrics: "销量是多少？同比增长多少？",
+    "数量和单价分别是多少", "多少个仓库、总面积多少". The company and period of the whole
     question carry over to every part; a part naming no known metric is anchored on its
     own words (a Metric with no key)."""
     out = []
@@ -248,16 +248,16 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
     if not figures:
         return ""
     if asked and len({found for _, found in mentioned}) > 1:
-        # "从 2024 年初的 1000 亿升至 … 2026 年 3 月突破 140 万亿": the asked period picks the
+        # "从 2019 年的 20 亿升至 … 2021 年 6 月突破 90 亿": the asked period picks the
         # figure, which must follow one of its mentions before the next period is named
-        # ("并预计 2027 年资本支出将较 2026 年显著增加" gives no figure for 2027)
+        # ("并预计 2031 年产量将较 2030 年增加" gives no figure for 2031)
         segments = [(a, min([pos for pos, _ in mentioned if pos > a] or [len(text)])) for a in asked]
         inside = [(a, e) for a, e in segments if any(a <= pos < e for pos, _ in figures)]
         if not inside:
             return ""
         anchor = max(anchor, inside[0][0]) if anchor < inside[0][1] else inside[0][0]
     if by_metric:
-        # "1,650个服务器水槽" / "109美元/股": the figure printed right before (or around) the
+        # "1,200个仓库" / "35元/股": the figure printed right before (or around) the
         # metric's name, when none follows it in the same clause
         boundary = _CLAUSE.search(text, anchor)
         clause_end = boundary.start() if boundary else len(text)
@@ -310,7 +310,7 @@ _NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9]*(?:\s+[A-Z][A-Za-z0-9]*)*")
 
 
 def _refers_to_another(q: ParsedQuery, u: Unit) -> bool:
-    """"公司先后宣布收购 Tavily 和 Eigen AI：前者…；后者以约 6.43 亿美元…": a sentence opening
+    """"公司先后收购 Alpha 和 Beta：前者…；后者以约 2 亿元…": a sentence opening
     with 前者/后者 is about one of the two names its predecessor lists, not the other."""
     m = _FORMER_LATTER.match(u.text)
     if not m:
@@ -345,7 +345,7 @@ def _side_figure(side: ParsedQuery, ranked: list[Unit]) -> tuple[Unit, num.Quant
 
 
 def _difference_across(q: ParsedQuery, ranked: list[Unit]) -> Extraction | None:
-    """"2026年一季度单季收入比2024年全年收入多多少？" when no one sentence prints both: each
+    """"2031年一季度收入比2029年全年收入多多少？" when no one sentence prints both: each
     period (or company) gets its own figure from its own evidence, and the difference is
     computed from the two, both quoted."""
     periods = _asked_periods(q.text)
@@ -367,8 +367,8 @@ def _difference_across(q: ParsedQuery, ranked: list[Unit]) -> Extraction | None:
 
 
 def _prefer_qualified(fitting: list[Unit], margin: float = 0.8) -> list[Unit]:
-    """Among close candidates, the one naming the metric's qualifiers ("GPU 相关收入", not
-    "AI 相关收入"; "公有云 IaaS", not "公有云") comes first."""
+    """Among close candidates, the one naming the metric's qualifiers ("海外 电池收入", not
+    "电池收入"; "储能 PCS", not "储能") comes first."""
     k = sum(1 for u in fitting if u.score >= fitting[0].score * margin)  # a prefix: sorted by score
     close = sorted(fitting[:k], key=lambda u: -u.matched.get("qualified", 0.0))  # stable otherwise
     return close + fitting[k:]
@@ -379,7 +379,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         return Extraction(None, abstained=True, reason="no evidence")
     top = ranked[:12]
     parts = sub_questions(q)
-    # "合同金额是多少？预计每年增加多少收入？": the evidence must fit what is asked first; the
+    # "订单金额是多少？预计每年贡献多少利润？": the evidence must fit what is asked first; the
     # forecast wording of a later part is that part's, not the whole question's
     main = replace(q, outlook=parts[0].outlook) if len(parts) > 1 else q
     fitting = [u for u in top if not _mismatch(main, u)]
@@ -423,7 +423,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         figure = pick_figure(parts[0], u)
         if figure:
             ext = Extraction(u, figure=figure)
-            # "…是多少？同比增长多少？", "规模和每股价格分别是多少": every part asking for a
+            # "…是多少？同比增长多少？", "数量和单价分别是多少": every part asking for a
             # figure gets its own, from the same evidence, none taken twice
             figures = [figure]
             for p in parts[1:]:
@@ -450,7 +450,7 @@ _RANK_TOP = re.compile(r"(最高|最大|最多|排名第一|居首|highest|large
 
 
 def asks_rank(question: str) -> int:
-    """N for "排名第二的是哪个产品" / "2nd-largest"; 1 for "最高/highest"; 0 otherwise."""
+    """N for "排名第三的是哪家" / "2nd-largest"; 1 for "最高/highest"; 0 otherwise."""
     m = _RANK_NTH.search(question)
     if m:
         token = next(g for g in m.groups() if g)

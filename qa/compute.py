@@ -129,7 +129,7 @@ def _wanted(question: str, q: ParsedQuery) -> str:
     money = bool(keys & _MONEY_KEYS)
     rate_keys = any(k.endswith("margin") or k.startswith("growth") or "share" in k or k in ("cagr", "utilization")
                     for k in keys)
-    if _RATE_Q.search(question) or (rate_keys and not money):   # "收入增长了多少" asks an amount
+    if _RATE_Q.search(question) or (rate_keys and not money):   # "销量增长了多少" asks an amount
         return "pct"
     return "money" if money else ""
 
@@ -173,7 +173,7 @@ def _suffix(q: num.Quantity, text: str) -> str:
 
 
 def _currency_hint(text: str, scale: float) -> str:
-    """The one currency the text's other figures of this scale are in ("246.0 亿" beside "1237.0亿元")."""
+    """The one currency the text's other figures of this scale are in ("12.5 亿" beside "300.0亿元")."""
     found = {f.currency for f in _figures(text) if f.currency and f.scale == scale}
     return _ZH_CURRENCY.get(found.pop(), "") if len(found) == 1 else ""
 
@@ -208,14 +208,14 @@ def _difference(a: num.Quantity, b: num.Quantity, question: str, text: str = "")
 
 def _distinctive(word: str, other: str) -> bool:
     """A word of one term the other term cannot account for: some of its characters are not
-    in the other ("公有云" against "云计算市场总规模"; "市场规模" is not)."""
+    in the other ("海外" against "总销量"; "销量" is not)."""
     return any(ch not in other for ch in word)
 
 
 def _anchor(text: str, term: str, other: str = "", strict: bool = False) -> int:
     """End of the mention of ``term`` in text. Tried in order: the whole term; a company it
     names, under any alias ("英伟达" finds "NVIDIA"); its words that ``other`` lacks, the
-    last first (the head noun: "公有云" in "中国公有云市场规模" vs "私有云…"); then (unless
+    last first (the head noun: "海外" in "海外电池销量" vs "国内…"); then (unless
     ``strict``) the rest."""
     from .evidence import _synonyms
     low = normalize_text(text).lower()
@@ -412,7 +412,7 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
 
 
 def _from_to(m: re.Match, question: str, text: str, want: str) -> Computation | None:
-    """"从 750 亿美元上调至约 850 亿美元": the change."""
+    """"从 30 亿元上调至约 36 亿元": the change."""
     offset_a, offset_b = m.start("a"), m.start("b")
     fa = [f for f in _figures(m.group("a")) if _fits(f, want)]
     fb = [f for f in _figures(m.group("b")) if _fits(f, want)]

@@ -96,7 +96,7 @@ def _two_level(top: list[str], sub: list[str]) -> list[str]:
 @lru_cache(maxsize=4096)
 def _surface_regex(surface: str) -> re.Pattern[str]:
     # the same matching rules as query understanding: free spacing between words and
-    # scripts ("日均Token" = "日均 Token"), Latin names not matched inside longer words
+    # scripts ("月活MAU" = "月活 MAU"), Latin names not matched inside longer words
     return re.compile(_surface_pattern(normalize_text(surface).strip()), re.IGNORECASE)
 
 
@@ -159,8 +159,8 @@ _NOT_NAMES = {"What", "How", "Which", "Who", "When", "Why", "The", "According", 
               "Table", "Tables", "Figure", "Chart", "Exhibit", "Page", "Section", "Appendix", "Source",
               "Securities", "Research", "Broker", "Analyst", "Analysts", "Company", "Group", "Holdings",
               "Guidance", "Estimate", "Forecast", "Consensus", "Total", "Average", "Annual", "Latest",
-              # segment words, not names: "Tencent's FinTech and Business Services revenue"
-              "FinTech", "Fintech", "Business", "Services", "Enterprise", "Advertising", "Gaming", "Games",
+              # generic business and securities nouns, capitalised in titles and names of classes
+              "Class", "Series", "Round", "Shares", "Stock", "Preferred", "Common", "Business", "Services", "Enterprise", "Advertising", "Gaming", "Games",
               "Intelligent", "Platform", "Platforms", "Solutions", "Segment", "Devices", "Consumer"}
 # "全球科技公司" is not a name: a suffix followed by a generic noun is left out
 _COMPANY_SUFFIX = re.compile(r"(?<![年度月季])[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)"
@@ -168,19 +168,26 @@ _COMPANY_SUFFIX = re.compile(r"(?<![年度月季])[\u4e00-\u9fa5]{2,4}(科技|�
 
 
 _GLOSS = re.compile(r"\s*[(（]([^()（）]{1,20})[)）]")
-_GLOSSED = re.compile(r"(?:的|之)?([\u4e00-\u9fff]{2,6})\s*[(（]\s*$")  # "雅典娜（Athena）": the name it glosses
+_GLOSSED = re.compile(r"(?:的|之)?([\u4e00-\u9fff]{2,6})\s*[(（]\s*$")  # "北极星（Polaris）": the name it glosses
 
 
 def required_terms(q: ParsedQuery) -> list[list[str]]:
     """Names in the question that the evidence must mention: capitalised Latin names the
     alias table does not know ("Omniva", "Tavily") and Chinese company names ("宏景科技").
-    Each is a list of surface forms: a gloss in brackets is an alternative ("Bailian (百炼)",
-    "雅典娜（Athena）")."""
+    Each is a list of surface forms: a gloss in brackets is an alternative ("Polaris (北极星)",
+    "北极星（Polaris）")."""
     known = {a.lower() for e in q.entities for a in [e.alias, e.name]}
+    known |= {w for m in q.metrics for w in re.findall(r"[a-z]+", m.alias.lower())}  # "Sharpe ratio"
+    # a name no report prints is a translation or an ordinary word ("Chinese"), not something
+    # the evidence could show — when the question names a subject the library does know
+    anchored = any(e.kind not in ("broker",) for e in q.entities)
     names: list[list[str]] = []
-    for m in re.finditer(r"(?<![A-Za-z0-9-])[A-Z][a-z]*[A-Z]?[a-z]{2,}(?![A-Za-z0-9-])", q.text):
+    for m in re.finditer(r"(?<![A-Za-z0-9_-])(?:[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|"
+                         r"[A-Z][a-z]*[A-Z]?[a-z]{2,})(?![A-Za-z0-9_-])", q.text):
         w = m.group(0)
         if w in _NOT_NAMES or w.lower() in known or any(w.lower() in k for k in known):
+            continue
+        if anchored and w in q.unprinted:
             continue
         gloss = _GLOSS.match(q.text, m.end())
         glossed = _GLOSSED.search(q.text[: m.start()]) if q.text[m.end():m.end() + 1] in ")）" else None
@@ -209,7 +216,7 @@ def _related(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=1024)
 def _business_pattern(surface: str) -> re.Pattern[str] | None:
-    # "谷歌云" is also written "谷歌 2025 年云业务": the parent, a few words, then its business
+    # "甲骨文云" is also written "甲骨文 2030 年云业务": the parent, a few words, then its business
     m = re.fullmatch(r"([\u4e00-\u9fff]{2,4})(云|智能云)", surface)
     return re.compile(re.escape(m.group(1)) + r"[^，。；,;！？、]{0,12}?" + m.group(2) + "(?:业务|服务|收入|计算)") if m else None
 
@@ -235,7 +242,7 @@ def _entity_hit(u: Unit, name: str, surfaces: list[str], wanted: frozenset[str] 
     if u.chunk.kind != "table":  # the last company named before the sentence in its chunk
         earlier = [e for pos, e in entity_mentions(u.chunk.text) if pos < u.offset]
         if any(e.kind == "institution" and e.name == name for e in earlier):
-            return True  # "据中国信通院统计，…。其中，公有云…": the source stands for the paragraph
+            return True  # "据某研究院统计，…。其中，某细分…": the source stands for the paragraph
         before = [e for e in earlier if e.kind in _COMPANIES]
         if before:
             return _related(before[-1].name, name)
@@ -262,7 +269,7 @@ _QUALIFIER_STOP = re.compile(r"[，,。？?！!：:；;、（）()的及和与�
 
 def metric_qualifiers(q: ParsedQuery) -> list[str]:
     """The words that narrow an asked metric, just before its last mention in the question:
-    "GPU相关" in "外部收入中GPU相关收入", "公有云 IaaS" in "国内公有云 IaaS 市场规模". Among
+    "海外电池" in "总收入中海外电池收入", "储能 PCS" in "国内储能 PCS 出货量". Among
     sentences giving the same metric, the one naming these words is the one asked about."""
     text = normalize_text(q.text)
     names = {t.lower() for e in q.entities for a in (e.alias, e.name) for t in tokenize(a)}
@@ -295,7 +302,7 @@ _TABLE_REF = re.compile(r"(?:图表|表|图|Table|Figure|Exhibit|Chart)\s*(\d{1,
 
 
 def table_refs(text: str) -> set[tuple[str, str]]:
-    """("表", "3") for "开源证券表3中" / "Table 3": a table or chart the question names."""
+    """("表", "3") for "某券商表3中" / "Table 3": a table or chart the question names."""
     kind = {"图表": "表", "表": "表", "table": "表", "exhibit": "表", "图": "图", "figure": "图", "chart": "图"}
     return {(kind[m.group(0)[: -len(m.group(1))].strip().lower()], m.group(1)) for m in _TABLE_REF.finditer(text)}
 
@@ -304,7 +311,7 @@ _BARE_YEAR = re.compile(r"全年|本年|当年|年内|full[- ]year", re.I)
 
 
 def _year_named_before(u: Unit, p) -> bool:
-    """"谷歌将2025年全年资本支出…，并预计2026年将进一步增加；Meta将全年资本支出…": a bare
+    """"甲公司将2030年全年产量…，并预计2031年将进一步增加；乙公司将全年产量…": a bare
     "全年" is the year the paragraph is about — the year named most often before the sentence
     in its chunk (the earliest of equals), not the last one, which is often a forecast."""
     if p.kind != "year" or u.chunk.kind == "table" or not _BARE_YEAR.search(u.text) or extract_periods(u.text):
@@ -314,6 +321,20 @@ def _year_named_before(u: Unit, p) -> bool:
         return False
     dominant = max(dict.fromkeys(years), key=years.count)  # first-seen order breaks ties
     return p.covers(dominant)
+
+
+def _year_carried_over(u: Unit, p) -> bool:
+    """"同年 8 月…" / "In March, …": a month or quarter printed without its year takes the year
+    named last before it in its chunk (or its heading)."""
+    if p.year is None or p.kind not in ("month", "quarter", "half"):
+        return False
+    from dataclasses import replace as _replace
+    yearless = _replace(p, year=None, label="")
+    if not any(found.year is None and yearless.covers(found) for found in extract_periods(u.text)):
+        return False
+    before = " ".join(u.chunk.heading_path) + "\n" + u.chunk.text[: u.offset] + u.text[:1]
+    years = [found.year for _, found in find_periods(before) if found.year is not None]
+    return bool(years) and years[-1] == p.year
 
 
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
@@ -327,7 +348,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
         full = u.full
         ent_hit = sum(1 for name, s in ents if _entity_hit(u, name, s, wanted))
         met_hit = sum(1 for s in mets if _mentions(full, s) >= 0 or (u.cells and _words_in(full, s)))
-        per_hit = sum(1 for p in q.periods if p.matches(full) or _year_named_before(u, p))
+        per_hit = sum(1 for p in q.periods if p.matches(full) or _year_named_before(u, p) or _year_carried_over(u, p))
         overlap = len(q_tokens & set(tokenize(full))) / max(len(q_tokens), 1)
         figure = bool(_FIGURE.search(u.text))
         qualified = _qualified(u, qualifiers, mets) if qualifiers else 0.0

@@ -100,7 +100,7 @@ def _core(metric: str) -> str:
 
 
 def _comparable(a: Figure, b: Figure) -> bool:
-    """Same slot and the same metric wording up to generic words: "GPU 相关收入" and "收入"
+    """Same slot and the same metric wording up to generic words: "海外 电池收入" and "收入"
     share a key but are different figures, so they are never set against each other."""
     return _core(a.metric) == _core(b.metric)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -269,6 +269,10 @@ class Library:
             names = [a for b in brokers for a in _synonyms("aliases.tsv", b)]
             if any(rec.metadata.get("broker") in names for rec in self.index.documents()):
                 filters["broker"] = names
+        generation = self.index.current()
+        if generation is not None:
+            words = re.findall(r"[A-Za-z][A-Za-z0-9_]{2,}", q.text)
+            q = replace(q, unprinted=tuple(w for w in dict.fromkeys(words) if not generation.prints(w)))
         state["parsed"], state["hits"] = q, self.search(state["question"], **filters)
         return state
 
@@ -300,7 +304,11 @@ class Library:
             if fact is not None:
                 ext.figure = fact["printed"]
             return state
-        better, why = repick(q, ext.figure, facts)
+        # a table cell's slots come from its row label and column headers (the grid), which code's
+        # reading of the flattened row only guesses: there the figure store decides on any margin
+        margin = 0.25 if ext.unit.cells else 1.0
+        # within one table row every cell shares the row's subject: only the comparison counts
+        better, why = repick(q, ext.figure, facts, margin=margin, floor=float("-inf") if ext.unit.cells else None)
         if why:
             state["extraction"] = Extraction(None, abstained=True, reason=why, nearest=[ext.unit])
             state["mismatch"] = mismatch(q, why, fact_of(ext.figure, facts))

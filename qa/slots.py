@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from index.query import ParsedQuery, entity_mentions
+from ingest.facts import CLASSIFIER
 from ingest.numbers import Quantity, extract_quantities, same_value
 
 GROWTH_KEYS = ("growth", "growth_yoy", "growth_qoq")
@@ -74,6 +75,8 @@ def period_agreement(asked: list, label: str) -> int:
 
 _MONEY_WORDS = re.compile(r"金额|规模|收入|营收|花费|成本|投资|融资|估值|价格|多少钱|资本开支|amount|value|cost|"
                           r"revenue|price|capex|funding|valuation|spend", re.I)
+_ASKED_CLASSIFIER = re.compile(rf"(?:多少|几)\s*({CLASSIFIER})")
+_DURATION_WORDS = re.compile(r"多久|多长时间|多少(?:天|分钟|小时|秒|个月|周)|用时|耗时|\bhow long\b|\bduration\b", re.I)
 _COUNT_WORDS = re.compile(r"多少(?:个|块|家|台|张|颗|座|名|次|人)|几(?:个|块|家|台|张|颗|座|名|次)|how many", re.I)
 
 
@@ -117,7 +120,10 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
     # entity
     names = {e.name for e in q.entities if e.kind in ("company", "unit")}
     if names and fact.get("entity"):
-        score += 2 if fact["entity"] in names else -2
+        if fact["entity"] in names:
+            score += 2
+        elif not names & {e.name for _, e in entity_mentions(fact.get("text", ""))}:
+            score -= 2      # another company's figure; one sentence naming both is left undecided
     # the stock index a quant result is about (its universe or benchmark)
     asked_index = {e.name for e in q.entities if e.kind == "index"}
     index_conflict = False
@@ -135,9 +141,14 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
     if any(q_.kind == "figure" and same_value(q_, _quantity(fact)) for q_ in extract_quantities(q.text)):
         score -= 3
     # the kind of figure asked for: money or a count
-    if _COUNT_WORDS.search(q.text):
+    asked = _ASKED_CLASSIFIER.search(q.text)
+    if asked and fact.get("printed", "").replace(" ", "").endswith(asked.group(1)):
+        score += 1.5        # "多少张" is answered by a figure printed "…张"
+    if _DURATION_WORDS.search(q.text):
+        score += 1.5 if fact.get("kind") == "duration" else 0
+    elif _COUNT_WORDS.search(q.text):
         score += 1 if fact.get("kind") == "count" else 0
-    elif _MONEY_WORDS.search(q.text) and fact.get("kind") == "amount":
+    elif _MONEY_WORDS.search(q.text) and fact.get("kind") == "amount" and fact.get("currency"):
         score += 1
     return SlotScore(fact, score, conflict, index_conflict)
 
@@ -146,6 +157,7 @@ def _grams(text: str) -> set[str]:
     """CJK character bigrams and lower-cased Latin words (2+ letters) of a text."""
     text = text.lower()
     words = set(re.findall(r"[a-z][a-z0-9.+-]+", text))
+    words |= {w[:-1] for w in words if len(w) > 3 and w.endswith("s")}   # "GPUs" is "GPU"
     cjk = "".join(re.findall(r"[\u4e00-\u9fff]", text))
     return words | {cjk[i:i + 2] for i in range(len(cjk) - 1)}
 
@@ -186,7 +198,7 @@ def fact_of(figure: str, facts: list[dict]) -> dict | None:
 
 _ASK = re.compile(r"多少|几[个块家年月天次倍]?|什么时候|何时|哪一?[年天个家些]|怎样|如何|\bhow (?:much|many|long)\b|"
                   r"\bwhat\b|\bwhen\b|\bwhich\b", re.I)
-_PART_BREAK = re.compile(r"[，,；;？?]|以及|并且|同时|\band\b")
+_PART_BREAK = re.compile(r"[，,；;？?、]|以及|并且|同时|\band\b")
 _BOTH = re.compile(r"分别|各自|\brespectively\b", re.I)
 
 
@@ -275,7 +287,8 @@ def _other_metric(q: ParsedQuery, fact: dict) -> bool:
     return not any(m.alias.lower() in phrase for m in q.metrics)
 
 
-def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0) -> tuple[dict | None, str]:
+def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0,
+           floor: float | None = None) -> tuple[dict | None, str]:
     """(a better fact, "") when one of ``facts`` agrees with the question clearly better than the
     figure picked; (None, "period") when the picked figure's period contradicts the question and
     no fact of the evidence has the asked period; (None, "") to keep the pick."""
@@ -293,7 +306,8 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0) 
         return None, "entity"
     if _other_metric(q, current) and all(_other_metric(q, s.fact) for s in ranked):
         return None, "metric"
-    if best.fact is not current and best.score >= max(mine.score + margin, margin) and not best.conflict:
+    floor = margin if floor is None else floor   # how well the better fact must agree on its own
+    if best.fact is not current and best.score >= max(mine.score + margin, floor) and not best.conflict:
         return best.fact, ""
     return None, ""
 

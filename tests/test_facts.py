@@ -266,4 +266,34 @@ def test_a_value_replaced_in_the_same_sentence_is_previous_and_keeps_the_metric(
 
 
 def test_from_at_the_start_of_a_sentence_is_not_a_revision():
-    assert fact("从技术上看，甲公司在 5 个数据集上领先。", "5").status == "actual"
+    assert fact("从技术上看，甲公司在 5 个数据集上领先。", "5个").status == "actual"
+
+
+# --- counts name what they count: number, classifier, noun ------------------------------------
+
+def test_a_count_is_named_by_the_noun_after_its_classifier():
+    f = fact("截至年底，甲公司共运营 18 座数据中心，服务客户 600 家。", "18座")
+    assert "数据中心" in f.metric and f.kind == "count"
+
+
+def test_a_count_after_a_comma_takes_its_own_noun_not_the_previous_figures():
+    facts = sentence_facts("乙公司部署了 40 个机房，9,000 块加速卡，以及 75 兆瓦的供电容量。", find_entities=finder)
+    by = {f.printed.replace(" ", ""): f.metric for f in facts}
+    assert "机房" in by["40个"] and "加速卡" in by["9,000块"] and "加速卡" not in by["40个"]
+    assert "供电容量" in by["75兆瓦"]
+
+
+def test_a_duration_keeps_its_time_unit():
+    f = fact("该集群完成一次全量训练用时 41.5 分钟。", "41.5分钟")
+    assert f.kind == "duration"
+
+
+def test_a_percentage_is_not_a_count():
+    f = fact("丙公司毛利率 35% 的水平高于同业。", "35%")
+    assert f.unit == "%" and f.kind == "percent"
+
+
+def test_a_clause_that_only_links_to_the_figure_continues_the_clause_before():
+    assert "毛利率" in fact("甲公司本季度整体毛利率持续改善，达到 41.2%。", "41.2%").metric
+    assert "渗透率" in fact("从时间上看，乙产品的渗透率快速提升，约为 18%。", "18%").metric
+    assert "相关性" in fact("两个因子之间的相关性较强，为0.58，高于同类。", "0.58").metric

@@ -299,3 +299,40 @@ def test_llm_may_not_add_a_figure_code_did_not_find(lib, monkeypatch):
     monkeypatch.setattr(qa.llm, "phrase", lambda *a, **k: "2026年一季度收入比2024年全年多112%。")
     lib._phrase_with_llm(answer, parse_query(question), ext)
     assert "多112%" not in answer.text and answer.parsed.get("llm_rejected")
+
+
+# --- names the evidence must print -----------------------------------------------------------
+
+def test_an_identifier_with_underscores_is_one_name():
+    from qa.evidence import required_terms
+    assert required_terms(parse_query("Alpha_5d 因子在全市场的 IC 是多少？")) == [["Alpha_5d"]]
+
+
+def test_a_word_of_the_asked_metric_is_not_a_name():
+    from qa.evidence import required_terms
+    assert required_terms(parse_query("What Sharpe ratio did the strategy reach?")) == []
+
+
+def test_a_name_no_report_prints_is_not_required_when_the_subject_is_known():
+    from dataclasses import replace
+
+    from qa.evidence import required_terms
+    q = parse_query("What accuracy did CoreWeave reach in Portuguese?")
+    assert required_terms(q) == [["Portuguese"]]
+    assert required_terms(replace(q, unprinted=("Portuguese",))) == []
+    # an unknown subject on its own stays required: the question may be about a company not covered
+    alone = parse_query("What was Vultrix revenue in 2025?")
+    assert required_terms(replace(alone, unprinted=("Vultrix",))) == [["Vultrix"]]
+
+
+def test_the_library_knows_which_words_it_prints(lib):
+    generation = lib.index.current()
+    assert generation.prints("CoreWeave") and not generation.prints("Zyxwvutsq")
+
+
+def test_a_month_printed_without_its_year_takes_the_year_named_before_it():
+    c = _chunk("a.pdf", "2029 年 3 月，Acme 完成首轮融资 5 亿美元。同年 9 月，Acme 以设备抵押获得 12 亿美元债务融资。")
+    ext = _extract("In September 2029, how much debt financing did Acme secure?", c)
+    assert not ext.abstained and "12" in ext.figure
+    # another year's September is not this one
+    assert _extract("In September 2030, how much debt financing did Acme secure?", c).abstained

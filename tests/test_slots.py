@@ -129,3 +129,43 @@ def test_a_refusal_says_which_slot_differs():
 def test_a_level_question_is_not_answered_with_a_percentage_change():
     text = "5 月 21 日，Acme 将 GPU 租赁价格上调近 30%，至每小时 2.5 美元。"
     assert choose("Acme 的 GPU 租赁价格是多少？", text, "30%") == ("2.5 美元", "")
+
+
+def test_parts_separated_by_a_list_comma_each_get_theirs():
+    from qa.slots import pick_parts, question_parts
+    question = "截至 2026 年底 Acme 拥有多少座仓库、多少辆货车？"
+    assert len(question_parts(question)) == 2
+    text = "截至 2026 年底，Acme 共拥有 35 座仓库，1,800 辆货车，由 90 兆瓦的光伏电站供电。"
+    assert [f["printed"].replace(" ", "") for f in pick_parts(parse_query(question), facts(text))] == ["35座", "1,800辆"]
+
+
+def test_a_how_long_question_takes_the_duration():
+    from qa.slots import pick_parts
+    text = "Globex 使用 640 颗芯片，在基准任务中用 12.5 分钟完成训练。"
+    q = parse_query("How many chips did Globex use and how long did the benchmark run take?")
+    assert [f["printed"].replace(" ", "") for f in pick_parts(q, facts(text))] == ["640颗", "12.5分钟"]
+
+
+def test_a_sentence_naming_the_asked_company_among_others_is_not_another_companys():
+    from qa.slots import score_fact
+    text = "Globex 与 Acme 联合发布结果，使用 640 颗芯片。"
+    fact = next(f for f in facts(text) if f["printed"].startswith("640"))
+    assert score_fact(parse_query("How many chips did Acme use?"), fact).score > 0
+
+
+def test_within_a_table_row_the_column_agreeing_with_the_question_wins_on_any_margin():
+    row = [{"value": 75.0, "low": 75.0, "high": 75.0, "unit": "W", "currency": "", "printed": "75W", "kind": "other",
+            "metric": "型号：X1 加速卡", "item": "功耗", "metric_key": "", "period": "", "status": "actual",
+            "entity": "Globex", "text": "功耗\t75W\t150W"},
+           {"value": 150.0, "low": 150.0, "high": 150.0, "unit": "W", "currency": "", "printed": "150W",
+            "kind": "other", "metric": "型号：X2 加速卡", "item": "功耗", "metric_key": "", "period": "",
+            "status": "actual", "entity": "Globex", "text": "功耗\t75W\t150W"}]
+    q = parse_query("Acme 产品对比中，X2 加速卡的功耗是多少？")
+    better, why = repick(q, "75W", row, margin=0.25, floor=float("-inf"))
+    assert better["printed"] == "150W" and why == ""
+
+
+def test_the_measure_word_asked_picks_the_figure_printed_with_it():
+    text = "目前 Acme 平台已有超过 300 万人在使用，每天生成超过 450 万张图片。"
+    assert choose("Acme 平台每天生成多少张图片？", text, "300 万人")[0].replace(" ", "") == "450万张"
+    assert choose("Acme 平台有多少人在使用？", text, "300 万人") == (None, "")
