@@ -239,6 +239,7 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
         periods = _sentence_periods(sentence, quantities)
         entities = find_entities(sentence) if find_entities else []
         prev_end, prev_fact, base_fact = 0, None, None   # base: the last figure that is not a change
+        figures = [q for q in figures if not sentence[:q.span[0]].rstrip().endswith("/")]  # "美元/1000 tokens"
         for i, q in enumerate(figures):
             s, e = q.span
             clause_start = max((b.end() for b in _CLAUSE_BREAK.finditer(sentence, 0, s)), default=0)

@@ -153,6 +153,25 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
     return SlotScore(fact, score, conflict, index_conflict)
 
 
+def score_facts(q: ParsedQuery, facts: list[dict], context: str = "") -> list[SlotScore]:
+    """``score_fact`` for each of a set of candidate facts, plus how much of the question's wording
+    only this fact's label has: words every candidate shares ("持股" in "最多持股" and "最少持股")
+    tell nothing, a word one of them alone repeats ("最多") does."""
+    scores = [score_fact(q, f, context) for f in facts]
+    labels = [_grams(f"{f.get('metric', '')} {f.get('item', '')}") - _STOP_GRAMS for f in facts]
+    asked = _grams(q.text)
+    if len(facts) > 1:
+        for s, grams in zip(scores, labels):
+            shared = [g for g in grams & asked]
+            # each repeated word weighs 1 / the number of candidates whose label also has it
+            s.score += CONTRAST_WEIGHT * sum(1 / sum(1 for other in labels if g in other) for g in shared) \
+                / max(len(grams), 1)
+    return scores
+
+
+CONTRAST_WEIGHT = 1.0
+
+
 def _grams(text: str) -> set[str]:
     """CJK character bigrams and lower-cased Latin words (2+ letters) of a text."""
     text = text.lower()
@@ -240,7 +259,7 @@ def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:
     for part in parts:
         pq = part_query(q, part)
         # the rest of the question still counts: "同比增长多少" is the growth of what came before
-        ranked = [score_fact(pq, f, context=q.text) for f in facts if f not in chosen]
+        ranked = score_facts(pq, [f for f in facts if f not in chosen], context=q.text)
         if chosen and any(m.key in GROWTH_KEYS for m in pq.metrics):
             # a change asked after a figure is that figure's change (its fact's metric extends it)
             base = chosen[-1].get("metric", "")
@@ -256,7 +275,7 @@ def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:
 
 def best_fact(q: ParsedQuery, facts: list[dict]) -> dict | None:
     """The fact of the evidence that agrees with the question, when code picked no figure."""
-    ranked = sorted((score_fact(q, f) for f in facts), key=lambda s: -s.score)
+    ranked = sorted(score_facts(q, facts), key=lambda s: -s.score)
     if ranked and ranked[0].score >= 2 and not ranked[0].conflict and \
             (len(ranked) == 1 or ranked[0].score > ranked[1].score):
         return ranked[0].fact
@@ -294,12 +313,12 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0,
     no fact of the evidence has the asked period; (None, "") to keep the pick."""
     if not facts:
         return None, ""
-    ranked = sorted((score_fact(q, f) for f in facts), key=lambda s: -s.score)
+    ranked = sorted(score_facts(q, facts), key=lambda s: -s.score)
     best = ranked[0]
     current = fact_of(figure, facts) if figure else None
     if current is None:
         return None, ""
-    mine = score_fact(q, current)
+    mine = next(s for s in ranked if s.fact is current)
     if mine.period_conflict and all(s.period_conflict or not s.fact.get("period") for s in ranked):
         return None, "period"
     if mine.index_conflict and all(s.index_conflict for s in ranked):
@@ -315,7 +334,7 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0,
 def close_candidates(q: ParsedQuery, facts: list[dict], margin: float = 2.0, limit: int = 5) -> list[dict]:
     """The facts that agree with the question about as well as the best one (none contradicting
     the asked period), best first; fewer than two means code's choice is clear."""
-    ranked = sorted((s for s in (score_fact(q, f) for f in facts) if not s.conflict), key=lambda s: -s.score)
+    ranked = sorted((s for s in score_facts(q, facts) if not s.conflict), key=lambda s: -s.score)
     if len(ranked) < 2 or ranked[0].score - ranked[1].score >= margin:
         return []
     close = [s.fact for s in ranked if ranked[0].score - s.score < margin + 1]

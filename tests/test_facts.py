@@ -297,3 +297,8 @@ def test_a_clause_that_only_links_to_the_figure_continues_the_clause_before():
     assert "毛利率" in fact("甲公司本季度整体毛利率持续改善，达到 41.2%。", "41.2%").metric
     assert "渗透率" in fact("从时间上看，乙产品的渗透率快速提升，约为 18%。", "18%").metric
     assert "相关性" in fact("两个因子之间的相关性较强，为0.58，高于同类。", "0.58").metric
+
+
+def test_the_denominator_of_a_per_unit_price_is_not_a_figure():
+    facts = sentence_facts("标准版请求收费为 0.04 美元/1000 token，回复收费为 0.08 美元/1000 token。")
+    assert [f.printed.replace(" ", "") for f in facts] == ["0.04美元", "0.08美元"]
