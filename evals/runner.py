@@ -43,6 +43,9 @@ GOLD_SETS = {
     "heldout": HERE / "gold" / "heldout.jsonl",
     "paraphrase": HERE / "gold" / "paraphrase.jsonl",
     "realworld-dev": HERE / "gold" / "realworld_dev.jsonl",
+    # new questions over the sample reports (figures no other set asks), written without reading
+    # the answering code; a development set: its items are read for error analysis
+    "corpus-dev": HERE / "gold" / "corpus_dev.jsonl",
 }
 REAL_PDF_SETS = {"realworld-dev"}   # over PDFs that may not be committed: see realworld_dir()
 

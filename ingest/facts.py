@@ -197,7 +197,7 @@ _SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]?")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 # Chinese counts name what they count after the number: a classifier (or a time unit), then the
 # noun — "12 家数据中心", "2,000 颗 GPU", "用时 27 分钟" — or "<quantity>的<noun>" ("300 MW 的电力容量").
-CLASSIFIER = r"个月|分钟|小时|人(?!民)|[个颗家台张座名款项条块片套只位次天秒周辆艘架户件部份笔种所栋间枚根支批轮期]"
+CLASSIFIER = r"个月|分钟|小时|人(?!民)|股(?!东|价|份|权|票|息|本)|[个颗家台张座名款项条块片套只位次天秒周辆艘架户件部份笔种所栋间枚根支批轮期]"
 _COUNTED = re.compile(rf"\s*(?P<cl>{CLASSIFIER})?\s*(?P<de>的)?\s*(?P<noun>(?:[A-Za-z][A-Za-z0-9.+-]*\s?|[\u4e00-\u9fff])*)")
 _TIME_UNITS = {"个月", "分钟", "小时", "天", "秒", "周"}
 _NOUN_END = re.compile(r"提供|完成|用于|实现|达到|同比|环比|占|的|为|是|在|于|和|与|及|将|已|并|共|则|以|对")
@@ -448,6 +448,9 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
             else:
                 period, est = (caption_periods[-1][1], caption_periods[-1][2]) if caption_periods else ("", False)
                 metric, item = (head, label) if head and not _has_figure(head) else (label, head)
+            words = re.split(r"[，,；;。]", cell[:figs[0].span[0]])[-1]
+            if _clean_metric(words):   # "远期 222 MW" in a notes column: the cell's words qualify it
+                metric = f"{metric} {_clean_metric(words)}".strip()
             unit = unit_hint(cell) or unit_hint(head) or unit_hint(label) or \
                 ("" if _OWN_UNIT.search(f"{head} {label}") else table_unit)
             q = _with_unit(figs[0], unit)

@@ -392,6 +392,8 @@ def _figure(sc: _Scanner, m: re.Match, text: str) -> None:
             return                  # GPT-4o, Claude-3.5: part of a name
         negative = True             # YoY-5%
 
+    if not (scale != 1.0 or currency or unit) and re.match(r"[A-Z]", text[end:end + 1]):
+        return                      # 910D, 4NP: digits glued to a capital are a model's name
     number = float(m["num"].replace(",", ""))
     kind: Kind = FIGURE
     if not (scale != 1.0 or currency or unit or negative) and re.fullmatch(r"\d+", m["num"]):
@@ -413,6 +415,8 @@ def _classify_bare_integer(n: int, text: str, end: int) -> tuple[Kind, str, floa
             return "year", "", float(n), j + 1
         if n < 100 and re.match(r"[ ]?(?:\d{1,2}[ ]?月|[初底末中])", rest):
             return "year", "", float(2000 + n), j + 1
+        if 15 <= n <= 39 and re.match(r"[ ]?(?:[A-Za-z]|[\u4e00-\u9fff](?<![内期以来后前间多左里的之至到]))", rest):
+            return "year", "", float(2000 + n), j + 1   # "26年营收", "26年 Blackwell": a short year
         return FIGURE, "", float(n), end          # 服务期限4年: a duration
     if nxt == "月" and 1 <= n <= 12:
         return "date", "month", float(n), j + 1

@@ -20,7 +20,7 @@ CAPTION_RE = re.compile(r"^\s*(续表|(图表|表格|表|图|附表|附图|Table
                         r"(?:[0-9一二三四五六七八九十]+[a-zA-Z]?\s*[：:、.．\s]|[：:]))")
 SOURCE_RE = re.compile(r"^\s*(数据来源|资料来源|来源|信息来源|Source|Sources)\s*[：:]", re.I)
 CONTINUED_RE = re.compile(r"(续表|[（(]\s*续\s*[)）]|continued)", re.I)
-_UNIT_WORDS = r"(?:亿美元|万美元|百万美元|千美元|美元|亿元人民币|亿元|万元|百万元|千元|元|亿港元|港元|亿|万|百万|%|倍|MW|GW|kW|KW|W|小时|美元/小时)"
+_UNIT_WORDS = r"(?:十亿美元|十亿元|十亿|亿美元|万美元|百万美元|千美元|美元|亿元人民币|亿元|万元|百万元|千元|元|亿港元|港元|亿|万|百万|%|倍|MW|GW|kW|KW|W|小时|美元/小时)"
 UNIT_RE = re.compile(r"单位\s*[：:]\s*([^\s，,；;）)]+)|[（(]\s*(" + _UNIT_WORDS + r")\s*[)）]")
 
 

@@ -49,6 +49,7 @@ class Extraction:
     reason: str = ""                       # why it refused
     nearest: list[Unit] = field(default_factory=list)
     computation: Computation | None = None
+    printed: list[str] = field(default_factory=list)  # the unit's figures as the figure store reads them
     also: list[Unit] = field(default_factory=list)   # further evidence a computed answer rests on
 
 
@@ -129,7 +130,8 @@ def _cell_unit(unit: Unit, head: str) -> str:
     """The unit a bare cell is printed in: its column header's, the caption's ("合同金额（亿元）"),
     or its row label's ("CAPEX (mn)")."""
     caption = unit.context.rsplit("\n", 1)[0]  # not the header line: other columns' units are theirs
-    return unit_hint(head) or unit_hint(caption) or _row_label_unit(unit)
+    # the row's own label is more specific than the caption ("积压订单 (十亿)" under "单位：百万")
+    return unit_hint(head) or _row_label_unit(unit) or unit_hint(caption)
 
 
 def _with_unit(cell: str, unit: str) -> str:
@@ -145,8 +147,8 @@ def printed_with_units(unit: Unit) -> list[str]:
     return [_with_unit(cell.strip(), _cell_unit(unit, head)) for head, cell in unit.cells]
 
 
-_ROW_SCALE = re.compile(r"[(（]\s*(?:(US\$|\$|USD|RMB|CNY)\s*)?(mn|m|bn|million|billion|百万|亿|万)\s*[)）]", re.I)
-_STUB_SCALE = re.compile(r"(US\$|\$|USD|RMB|CNY)?\s*(mn|m|bn|million|billion|百万|亿|万)", re.I)
+_ROW_SCALE = re.compile(r"[(（]\s*(?:(US\$|\$|USD|RMB|CNY)\s*)?(mn|m|bn|million|billion|十亿|百万|亿|万)\s*[)）]", re.I)
+_STUB_SCALE = re.compile(r"(US\$|\$|USD|RMB|CNY)?\s*(mn|m|bn|million|billion|十亿|百万|亿|万)", re.I)
 _SCALE_WORDS = {"mn": "百万", "m": "百万", "million": "百万", "bn": "十亿", "billion": "十亿"}
 
 

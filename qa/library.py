@@ -288,7 +288,7 @@ class Library:
     def _step_match(self, state: dict) -> dict:
         """Within the chosen evidence, the figure whose slots (metric, period, status, entity)
         agree with the question's; a figure whose printed period contradicts it is refused."""
-        from .slots import best_fact, fact_of, facts_in, mismatch, pick_parts, repick
+        from .slots import about_the_question, best_fact, fact_of, facts_in, mismatch, pick_parts, repick
         ext: Extraction = state["extraction"]
         generation = self.index.current()
         if ext.abstained or ext.unit is None or ext.computation or generation is None:
@@ -315,6 +315,17 @@ class Library:
             return state
         if better is not None:
             ext.figure = better["printed"]
+        elif ext.unit.cells and fact_of(ext.figure, facts):
+            # the same cell, in the unit its row label, header or caption gives (the grid's reading)
+            ext.figure = fact_of(ext.figure, facts)["printed"]
+        ext.printed = [f["printed"] for f in facts]
+        chosen = fact_of(ext.figure, facts)
+        caption = ext.unit.context if ext.unit.cells else ""
+        if chosen is not None and not about_the_question(q, chosen, caption):
+            # the digits are printed there, but they measure something else than what is asked
+            state["extraction"] = Extraction(None, abstained=True, reason="metric", nearest=[ext.unit])
+            state["mismatch"] = mismatch(q, "metric", chosen)
+            return state
         if self._mode(state["llm"]) == "local" and self.config.llm_choose:
             self._choose_with_llm(state, facts)
         state["fact"] = fact_of(ext.figure, facts)
@@ -426,7 +437,7 @@ class Library:
         # checked through its inputs (the formula), which must be printed there
         # (the citation line around the claim is copied from the evidence by construction)
         claim = list(ext.computation.inputs) if ext.computation else ext.figure
-        bad = unsupported_numbers(claim, [ext.unit.full, cite.quote, *printed_with_units(ext.unit),
+        bad = unsupported_numbers(claim, [ext.unit.full, cite.quote, *printed_with_units(ext.unit), *ext.printed,
                                           *(t for u in ext.also for t in (u.full, *printed_with_units(u)))])
         if bad:
             return Answer(question, _refusal(q, [cite], en), True, nearest=[cite], parsed=q.to_dict(), mode="none",

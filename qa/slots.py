@@ -190,6 +190,43 @@ def word_overlap(question: str, phrase: str) -> float:
     return len(grams & _grams(question)) / len(grams) if grams else 0.0
 
 
+_ASK_GRAMS = {"多少", "是多", "少个", "为多", "有多", "大约", "约多", "哪个", "什么", "目前", "分别", "是什", "the", "what",
+              "how", "much", "many", "did", "does", "was", "were", "are", "its", "their", "per", "according"}
+
+
+def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
+    """Is the figure about what is asked (meaning, not digits)? Its metric is an asked one, or its
+    label — metric phrase, row/column label, what it counts — repeats a content word of the
+    question (names and periods aside). An English question naming no known metric is not
+    checked: its words cannot be compared with a Chinese label."""
+    keys = {m.key for m in q.metrics if m.key}
+    fkey = fact.get("metric_key", "")
+    label = f"{fact.get('metric', '')} {fact.get('item', '')} {_around(fact)} {caption}"
+    if fkey and fkey in keys or any(m.alias.lower() in label.lower() for m in q.metrics):
+        return True
+    names = set()
+    for e in q.entities:
+        names |= _grams(e.alias) | _grams(e.name)
+    for p in q.periods:
+        names |= {g for v in p.variants() for g in _grams(v)}
+    asked = _grams(q.text) - names - _STOP_GRAMS - _ASK_GRAMS
+    if q.lang == "en":
+        return True   # English words are not compared with a Chinese label (another metric is refused in repick)
+    if not asked:
+        return True
+    return bool(asked & _grams(label))
+
+
+def _around(fact: dict) -> str:
+    """The words printed next to the figure in its sentence: its clause before it, and what it
+    counts after it ("…日均调用量突破 140 万亿 tokens")."""
+    text, printed = fact.get("text", "").replace(" ", ""), fact.get("printed", "").replace(" ", "")
+    at = text.find(printed)
+    if at < 0 or "\t" in text:
+        return ""
+    return text[max(0, at - 16): at] + " " + text[at + len(printed): at + len(printed) + 8]
+
+
 def facts_in(text: str, facts: list[dict]) -> list[dict]:
     """The facts printed in one piece of evidence (a fact's sentence or row lies in it, or it in
     the fact's: chunks and sentences are cut differently)."""
@@ -362,6 +399,10 @@ def mismatch(q: ParsedQuery, slot: str, fact: dict | None) -> str:
     if slot == "metric":
         asked = "/".join(m.alias for m in q.metrics)
         found = fact.get("metric") or fact.get("item") or fact.get("metric_key", "")
+        figure = fact.get("printed", "")
+        if not asked:   # the question names no known metric: say what the nearest figure measures
+            return (f"(The nearest figure, {figure}, measures {found or 'something else'}.)" if en
+                    else f"（最接近的数字 {figure} 是「{found or '其他指标'}」，与所问不符。）")
         return (f"(The nearest figure is {found}, not {asked}.)" if en
                 else f"（最接近的数据是「{found}」，不是「{asked}」。）")
     if slot == "entity":

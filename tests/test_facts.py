@@ -302,3 +302,22 @@ def test_a_clause_that_only_links_to_the_figure_continues_the_clause_before():
 def test_the_denominator_of_a_per_unit_price_is_not_a_figure():
     facts = sentence_facts("标准版请求收费为 0.04 美元/1000 token，回复收费为 0.08 美元/1000 token。")
     assert [f.printed.replace(" ", "") for f in facts] == ["0.04美元", "0.08美元"]
+
+
+def test_a_scale_in_the_row_label_beats_the_tables_unit():
+    t = table([["项目", "1Q30", "2Q30"]], [["订单余额 (十亿)", "12.5", "14.0"], ["收入", "300", "320"]],
+              unit="百万美元")
+    facts = table_facts(t)
+    assert cell(facts, 0, 1).value == 1.25e10
+    assert cell(facts, 1, 1).value == 3e8
+
+
+def test_the_words_before_a_figure_in_a_notes_cell_qualify_it():
+    t = table([["站点", "状态", "容量", "说明"]], [["甲站点", "建设中", "40 MW", "一期工程，远期 180 MW 可扩展"]])
+    facts = table_facts(t)
+    assert "远期" in cell(facts, 0, 3).metric and "远期" not in cell(facts, 0, 2).metric
+
+
+def test_shares_are_counted_in_gu():
+    f = fact("乙公司获得可转换为逾 1500 万股 A 类普通股的认股权证。", "1500 万股")
+    assert f.kind == "count" and "普通股" in f.metric

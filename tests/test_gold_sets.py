@@ -69,3 +69,24 @@ def test_every_gold_item_has_two_rewordings_that_keep_its_answer():
             assert p["source"] == "paraphrase" and p["question"] != g["question"]
             assert {k: v for k, v in p.items() if k not in ("id", "question", "lang", "orig", "source")} == \
                 {k: v for k, v in g.items() if k not in ("id", "question", "lang", "source")}
+
+
+CDEV = load(GOLD_SETS["corpus-dev"])
+
+
+def test_corpus_dev_set_asks_new_figures():
+    kinds = {k: sum(it["kind"] == k for it in CDEV) for k in ("text", "table", "multi", "unanswerable")}
+    assert len(CDEV) >= 100 and all(kinds.values()) and {it["lang"] for it in CDEV} == {"zh", "en", "mixed"}
+    assert len({it["id"] for it in CDEV}) == len(CDEV)
+    # another figure of a sentence the gold set quotes is a new question; the same figure is not
+    asked = {(g["quote"], tuple(g["numbers"])) for g in GOLD_BY_ID.values() if g.get("quote")}
+    assert not [it["id"] for it in CDEV if (it["quote"], tuple(it["numbers"])) in asked]
+
+
+@pytest.mark.parametrize("item", [it for it in CDEV if it["answer"] != NOT_IN_CORPUS],
+                         ids=[it["id"] for it in CDEV if it["answer"] != NOT_IN_CORPUS])
+def test_corpus_dev_quote_is_on_its_page(item):
+    with pymupdf.open(Path(__file__).resolve().parents[1] / "evals" / "corpus" / item["file"]) as doc:
+        text = doc[item["page"] - 1].get_text()
+    assert quote_on_page(item["quote"], text) and item["source"] == "corpus-dev"
+    assert all(number_in_text(n, item["quote"]) for n in support_figures(item))

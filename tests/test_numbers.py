@@ -314,3 +314,15 @@ def test_formatting_round_trips(text):
 ])
 def test_digits_in_a_stock_index_name_are_not_figures(text, figures):
     assert [q.raw for q in extract_quantities(text) if q.kind == "figure"] == figures
+
+
+def test_digits_glued_to_a_capital_are_a_models_name_not_a_figure():
+    assert [q for q in extract_quantities("公司将推出芯片 770D，制程升级至 3NE。") if q.kind == "figure"] == []
+    assert [q.raw for q in extract_quantities("模型参数量 70B") if q.kind == "figure"] == ["70B"]   # a scale
+
+
+def test_a_two_digit_year_before_a_word_is_a_year_and_a_duration_is_not():
+    assert [(q.kind, q.value) for q in extract_quantities("31年出货量有望翻倍")] == [("year", 2031.0)]
+    assert [(q.kind, q.value) for q in extract_quantities("28年 Rubin 平台放量")] == [("year", 2028.0)]
+    assert [q.kind for q in extract_quantities("合同期限 20 年以上")] == ["figure"]
+    assert [q.kind for q in extract_quantities("过去 18 年，")] == ["figure"]

@@ -169,3 +169,27 @@ def test_the_measure_word_asked_picks_the_figure_printed_with_it():
     text = "目前 Acme 平台已有超过 300 万人在使用，每天生成超过 450 万张图片。"
     assert choose("Acme 平台每天生成多少张图片？", text, "300 万人")[0].replace(" ", "") == "450万张"
     assert choose("Acme 平台有多少人在使用？", text, "300 万人") == (None, "")
+
+
+def test_a_figure_measuring_something_else_is_not_about_the_question():
+    from qa.slots import about_the_question
+    text = "目前，Acme 芯片已累计出货 56 万片，服务了 400 多家客户。"
+    shipped = next(f for f in facts(text) if f["printed"].replace(" ", "").startswith("56万"))
+    assert not about_the_question(parse_query("Acme 的 FP16 算力是多少？"), shipped)
+    assert about_the_question(parse_query("Acme 芯片累计出货多少片？"), shipped)
+
+
+def test_a_known_metric_or_a_table_caption_makes_the_figure_about_the_question():
+    from qa.slots import about_the_question
+    text = "Acme 2026 年一季度收入 12 亿美元。"
+    revenue = next(f for f in facts(text) if f["printed"].startswith("12"))
+    assert about_the_question(parse_query("Acme 2026Q1 营业收入是多少？"), revenue)   # a synonym, by key
+    cell = {"printed": "194", "metric": "2025Q3", "item": "微软", "metric_key": "", "text": "微软\t194"}
+    assert not about_the_question(parse_query("表1中微软2025年第三季度资本开支是多少？"), cell)
+    assert about_the_question(parse_query("表1中微软2025年第三季度资本开支是多少？"), cell, caption="表1：资本开支（亿美元）")
+
+
+def test_english_questions_are_not_compared_word_for_word_with_chinese_labels():
+    from qa.slots import about_the_question
+    shipped = next(f for f in facts("Acme 芯片已累计出货 56 万片。") if f["printed"].replace(" ", "").startswith("56万"))
+    assert about_the_question(parse_query("How many Acme chips have shipped?"), shipped)
