@@ -239,6 +239,7 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
         periods = _sentence_periods(sentence, quantities)
         entities = find_entities(sentence) if find_entities else []
         prev_end, prev_fact, base_fact = 0, None, None   # base: the last figure that is not a change
+        made: list[tuple[Fact, int]] = []                # this sentence's facts and where they start
         figures = [q for q in figures if not sentence[:q.span[0]].rstrip().endswith("/")]  # "美元/1000 tokens"
         for i, q in enumerate(figures):
             s, e = q.span
@@ -300,15 +301,64 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
                         file=file, page=page, text=sentence, entity=entity, bbox=bbox,
                         estimate=est or status == "forecast")
             out.append(fact)
+            made.append((fact, s))
             prev_end, prev_fact = e, fact
             if not is_change:
                 base_fact = fact
+        _respectively(sentence, made, periods, entities)
         # a later sentence without a period or subject of its own inherits this one's
         if periods:
             _, para_period, para_est = periods[-1]
         if entities:
             para_entity = entities[0][1]
     return out
+
+
+_RESPECTIVELY = re.compile(r"分别|各自|\brespectively\b", re.I)
+_FY_SPAN = re.compile(r"^(FY)?(\d{4})-(?:FY)?(\d{4})$")
+
+
+def _listed_periods(periods: list[tuple[int, str, bool]], before: int) -> list[str]:
+    """The periods a sentence lists before ``before``, a span ("FY2022 至 FY2024") spelled out."""
+    labels = [label for pos, label, _ in periods if pos < before]
+    if len(labels) == 1:
+        m = _FY_SPAN.match(labels[0])
+        if m and 0 < int(m.group(3)) - int(m.group(2)) <= 10:
+            return [f"{m.group(1) or ''}{y}" for y in range(int(m.group(2)), int(m.group(3)) + 1)]
+    return labels
+
+
+def _respectively(sentence: str, made: list[tuple[Fact, int]], periods: list[tuple[int, str, bool]],
+                  entities: list[tuple[int, str]]) -> None:
+    """"2023-2025 年收入分别为 a、b、c" / "A、B 的收入分别为 a、b": the n periods (or names) listed
+    before 分别 go to the n figures after it, in order; a figure in brackets after one of them
+    ("a（利润率 4%）") shares its period and name."""
+    m = _RESPECTIVELY.search(sentence)
+    if not m:
+        return
+    after = [(f, pos) for f, pos in made if pos > m.start()]
+    depth = lambda pos: sentence[:pos].count("（") + sentence[:pos].count("(") - \
+        sentence[:pos].count("）") - sentence[:pos].count(")")
+    main = [f for f, pos in after if depth(pos) <= 0]
+    listed = _listed_periods(periods, m.start())
+    names = list(dict.fromkeys(name for pos, name in entities if pos < m.start()))
+    if len(main) >= 2 and max(len(listed), len(names)) == len(main):
+        first = main[0].metric
+        for f, pos in after:
+            if depth(pos) > 0:   # "（利润率 4%）": the words inside its bracket name it
+                inside = re.split(r"[（(]", sentence[:pos])[-1]
+                f.metric = _clean_metric(inside) or f.metric
+            elif f is not main[0] and not re.search(r"[\w\u4e00-\u9fff]{2}", _CN_HEAD.sub("", f.metric.strip("）)、，, "))):
+                f.metric = first
+    for values, slot in ((listed, "period"), (names, "entity")):
+        if len(values) < 2 or len(values) != len(main):
+            continue
+        current = None
+        for f, pos in after:
+            if depth(pos) <= 0:
+                current = values[main.index(f)]
+            if current is not None:
+                setattr(f, slot, current)
 
 
 def _is_cjk_text(words: list[str]) -> bool:

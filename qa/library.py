@@ -291,6 +291,8 @@ class Library:
         from .slots import about_the_question, best_fact, fact_of, facts_in, mismatch, pick_parts, repick
         ext: Extraction = state["extraction"]
         generation = self.index.current()
+        if generation is not None and self._calculate(state, generation):
+            return state
         if ext.abstained or ext.unit is None or ext.computation or generation is None:
             return state
         q = state["parsed"]
@@ -330,6 +332,21 @@ class Library:
             self._choose_with_llm(state, facts)
         state["fact"] = fact_of(ext.figure, facts)
         return state
+
+    def _calculate(self, state: dict, generation) -> bool:
+        """A growth rate or multiple the question asks for, computed from two facts of the chosen
+        evidence's chunk (its sentence and those around it); True when it was."""
+        from .calculate import asked_ratio, calculate
+        from .slots import facts_in
+        ext, q = state["extraction"], state["parsed"]
+        unit = ext.unit or (ext.nearest[0] if ext.nearest else None)
+        if unit is None or not asked_ratio(q.text):
+            return False
+        comp = calculate(q, facts_in(unit.chunk.text, generation.catalog.facts(files=[unit.chunk.file])))
+        if comp is None:
+            return False
+        state["extraction"] = Extraction(unit, figure=comp.result, computation=comp)
+        return True
 
     def _choose_with_llm(self, state: dict, facts: list[dict]) -> None:
         """When several figures of the evidence agree with the question about equally well, the

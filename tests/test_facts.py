@@ -321,3 +321,30 @@ def test_the_words_before_a_figure_in_a_notes_cell_qualify_it():
 def test_shares_are_counted_in_gu():
     f = fact("乙公司获得可转换为逾 1500 万股 A 类普通股的认股权证。", "1500 万股")
     assert f.kind == "count" and "普通股" in f.metric
+
+
+# --- "分别": listed periods or names go to the listed figures in order ---------------------------
+
+def test_listed_periods_go_to_the_figures_respectively():
+    facts = sentence_facts("2027年、2028年和2029年甲公司收入分别为10亿元、15亿元和22亿元。", find_entities=finder)
+    assert [(f.printed, f.period) for f in facts] == [("10亿元", "2027"), ("15亿元", "2028"), ("22亿元", "2029")]
+    assert all("收入" in f.metric for f in facts)
+
+
+def test_a_span_of_fiscal_years_is_spelled_out_and_a_bracketed_figure_shares_its_period():
+    facts = sentence_facts("FY2027 至 FY2029 的 EBITDA 分别为 12.0 亿元（利润率 5%）、15.5 亿元（利润率 6%）以及 20.1 亿元"
+                           "（利润率 8%）。", find_entities=finder)
+    by = {f.printed.replace(" ", ""): f for f in facts}
+    assert [by[p].period for p in ("12.0亿元", "15.5亿元", "20.1亿元")] == ["FY2027", "FY2028", "FY2029"]
+    margins = [f for f in facts if f.unit == "%"]
+    assert [(f.period, "利润率" in f.metric) for f in margins] == [("FY2027", True), ("FY2028", True), ("FY2029", True)]
+
+
+def test_listed_names_go_to_the_figures_respectively():
+    facts = sentence_facts("Acme、Globex 的资本开支分别为 80 亿美元、65 亿美元。", find_entities=finder)
+    assert [(f.printed.replace(" ", ""), f.entity) for f in facts] == [("80亿美元", "Acme"), ("65亿美元", "Globex")]
+
+
+def test_a_count_mismatch_leaves_the_figures_alone():
+    facts = sentence_facts("2027年、2028年收入分别为10亿元、15亿元和22亿元。", find_entities=finder)
+    assert facts[1].period != "2028" or facts[2].period != "2029"
