@@ -153,7 +153,10 @@ _FROM_TAIL = re.compile(r"(?:由|从|\bfrom)\s*[\u4e00-\u9fffA-Za-z ]{0,8}$", re
 
 
 def _clean_metric(phrase: str) -> str:
-    phrase = re.sub(r"[（(][^）)]*$", "", phrase)          # an unclosed parenthesis before the figure
+    # an unclosed parenthesis before the figure: a unit note is dropped ("收入（亿元"), words that
+    # name what the figure is are kept ("高可用（如单实例可用性")
+    phrase = re.sub(r"[（(]\s*(?:如|例如|e\.g\.)?([^）)]*)$",
+                    lambda m: f" {m.group(1)}" if len(re.findall(r"[\u4e00-\u9fff]", m.group(1))) >= 3 else "", phrase)
     phrase = _FROM_TAIL.sub("", phrase)                     # "收入从年化" → "收入": the old value follows
     phrase = re.sub(r"\s+", " ", phrase).strip(" ，,；;：:、（(")
     for _ in range(3):
@@ -240,7 +243,8 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
         entities = find_entities(sentence) if find_entities else []
         prev_end, prev_fact, base_fact = 0, None, None   # base: the last figure that is not a change
         made: list[tuple[Fact, int]] = []                # this sentence's facts and where they start
-        figures = [q for q in figures if not sentence[:q.span[0]].rstrip().endswith("/")]  # "美元/1000 tokens"
+        # "美元/1000 tokens": a denominator after a unit is not a figure ("31.4/40.0 亿元" is a list)
+        figures = [q for q in figures if not re.search(r"[^\d%.\s]\s*/\s*$", sentence[:q.span[0]])]
         for i, q in enumerate(figures):
             s, e = q.span
             clause_start = max((b.end() for b in _CLAUSE_BREAK.finditer(sentence, 0, s)), default=0)

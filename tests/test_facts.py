@@ -348,3 +348,14 @@ def test_listed_names_go_to_the_figures_respectively():
 def test_a_count_mismatch_leaves_the_figures_alone():
     facts = sentence_facts("2027年、2028年收入分别为10亿元、15亿元和22亿元。", find_entities=finder)
     assert facts[1].period != "2028" or facts[2].period != "2029"
+
+
+def test_slash_paired_periods_and_figures_go_together_respectively():
+    facts = sentence_facts("Acme 2027 /2028年收入同比增速分别为 120%/85%。", find_entities=finder)
+    assert [(f.printed, f.period) for f in facts] == [("120%", "2027"), ("85%", "2028")]
+
+
+def test_words_inside_an_open_bracket_before_a_figure_name_it():
+    f = fact("服务质量高（如乙公司单实例可用性99.95%，跨区99.99%）", "99.95%")
+    assert "可用性" in f.metric
+    assert fact("营业收入（亿元 120）", "120").metric == "营业收入"
