@@ -215,7 +215,7 @@ def _counted_noun(after: str) -> tuple[str, str]:
     noun = m.group("noun").strip()
     cut = _NOUN_END.search(noun)
     noun = noun[:cut.start()].strip() if cut else noun
-    return m.group("cl") or "", noun[:16] if len(noun) >= 2 else ""
+    return m.group("cl") or "", noun[:24] if len(noun) >= 2 else ""
 
 
 @dataclass
@@ -272,7 +272,7 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
                 # continues the clause before it, which names what the figure is
                 previous = max((b.end() for b in _CLAUSE_BREAK.finditer(sentence, 0, clause_start - 1)), default=0)
                 metric = _clean_metric(_strip_periods(sentence[previous:clause_start]))
-            classifier, counted = ("", "") if is_change or q.unit in ("%", "pp") else _counted_noun(sentence[e:e + 24])
+            classifier, counted = ("", "") if is_change or q.unit in ("%", "pp") else _counted_noun(sentence[e:e + 32])
             if counted:   # what the number counts names it better than the verb before it
                 inherited = prev_fact is not None and metric == prev_fact.metric
                 metric = counted if inherited or not metric else f"{metric} {counted}"
@@ -306,7 +306,8 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
                         estimate=est or status == "forecast")
             out.append(fact)
             made.append((fact, s))
-            prev_end, prev_fact = e, fact
+            # what it counts is its own: the next figure's words start after them
+            prev_end, prev_fact = e + (sentence[e:e + 32].find(counted) + len(counted) if counted else 0), fact
             if not is_change:
                 base_fact = fact
         _respectively(sentence, made, periods, entities)

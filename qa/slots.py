@@ -75,6 +75,7 @@ def period_agreement(asked: list, label: str) -> int:
 
 _MONEY_WORDS = re.compile(r"金额|规模|收入|营收|花费|成本|投资|融资|估值|价格|多少钱|资本开支|amount|value|cost|"
                           r"revenue|price|capex|funding|valuation|spend", re.I)
+_AMOUNT_WORDS = re.compile(r"[亿万元]|美元|金额|\$|\b(?:billion|million|dollars?|yuan|RMB|amount)\b", re.I)
 _ASKED_CLASSIFIER = re.compile(rf"(?:多少|几)\s*({CLASSIFIER})")
 _DURATION_WORDS = re.compile(r"多久|多长时间|多少(?:天|分钟|小时|秒|个月|周)|用时|耗时|\bhow long\b|\bduration\b", re.I)
 _COUNT_WORDS = re.compile(r"多少(?:个|块|家|台|张|颗|座|名|次|人)|几(?:个|块|家|台|张|颗|座|名|次)|how many", re.I)
@@ -99,6 +100,8 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
         score -= 3          # a growth rate answers "how much" only when growth was asked
     if wants_growth and fact.get("unit") in ("%", "pp"):
         score += 1
+    elif wants_growth and not _AMOUNT_WORDS.search(q.text):
+        score -= 2          # a growth rate was asked; a level is what grew, not how much
     if keys and not set(keys) & PERCENT_KEYS and fact.get("unit") in ("%", "pp"):
         score -= 2          # a level was asked (a price, revenue); a percentage is a change or a share of it
     if _PERCENT_WORDS.search(q.text) and fact.get("unit") == "%":

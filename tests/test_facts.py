@@ -359,3 +359,10 @@ def test_words_inside_an_open_bracket_before_a_figure_name_it():
     f = fact("服务质量高（如乙公司单实例可用性99.95%，跨区99.99%）", "99.95%")
     assert "可用性" in f.metric
     assert fact("营业收入（亿元 120）", "120").metric == "营业收入"
+
+
+def test_what_one_count_counts_is_not_the_next_counts_name():
+    facts = sentence_facts("每台整机包含 64 颗 Orion Max 加速芯片、32 个 Nova 主控处理器以及 16 个 Link-2 网络单元。")
+    by = {f.printed.replace(" ", ""): f.metric for f in facts}
+    assert "加速芯片" in by["64颗"] and "加速芯片" not in by["32个"] and "主控处理器" in by["32个"]
+    assert "主控处理器" not in by["16个"] and "网络单元" in by["16个"]

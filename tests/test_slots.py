@@ -193,3 +193,9 @@ def test_english_questions_are_not_compared_word_for_word_with_chinese_labels():
     from qa.slots import about_the_question
     shipped = next(f for f in facts("Acme 芯片已累计出货 56 万片。") if f["printed"].replace(" ", "").startswith("56万"))
     assert about_the_question(parse_query("How many Acme chips have shipped?"), shipped)
+
+
+def test_a_growth_question_is_not_answered_with_the_level_that_grew():
+    text = "1Q30，Acme 实现集团收入 4.2 亿美元，同比增长 310%，环比增长 45%。"
+    assert choose("What was Acme's quarter-on-quarter group revenue growth in 1Q30?", text, "4.2 亿美元") == ("45%", "")
+    assert choose("Acme 1Q30 集团收入是多少？", text, "4.2 亿美元") == (None, "")
