@@ -203,13 +203,23 @@ _CLAUSE_BREAK = re.compile(r"[，,；;：:]")
 CLASSIFIER = r"个月|分钟|小时|人(?!民)|股(?!东|价|份|权|票|息|本)|[个颗家台张座名款项条块片套只位次天秒周辆艘架户件部份笔种所栋间枚根支批轮期]"
 _COUNTED = re.compile(rf"\s*(?P<cl>{CLASSIFIER})?\s*(?P<de>的)?\s*(?P<noun>(?:[A-Za-z][A-Za-z0-9.+-]*\s?|[\u4e00-\u9fff])*)")
 _TIME_UNITS = {"个月", "分钟", "小时", "天", "秒", "周"}
-_NOUN_END = re.compile(r"提供|完成|用于|实现|达到|同比|环比|占|的|为|是|在|于|和|与|及|将|已|并|共|则|以|对")
+_NOUN_END = re.compile(r"进一步|提升|提高|增长|下降|上升|超过|突破|左右|以上|以下|增加|减少|提供|完成|用于|实现|达到|同比|环比|占|的|为|是|在|于|和|与|及|将|已|并|共|则|以|对")
 
 
-def _counted_noun(after: str) -> tuple[str, str]:
+_UNIT_NOUN = re.compile(r"([\u4e00-\u9fff]{2,8})\s*(?=[，,；;。）)]|$)")
+
+
+def _counted_noun(after: str, measured: bool = False) -> tuple[str, str]:
     """(classifier, noun) a figure counts or measures, from the text right after it; ("", "")
-    when no classifier or 的 ties a noun to it."""
+    when no classifier or 的 ties a noun to it. A ``measured`` figure (it has a unit: "470MW
+    有功功率", "23 亿美元债务融资") may be followed by its noun directly, ending its clause."""
     m = _COUNTED.match(after)
+    if measured and m and not (m.group("cl") or m.group("de")):
+        tail = _UNIT_NOUN.match(after.lstrip())
+        noun = tail.group(1) if tail else ""
+        cut = _NOUN_END.search(noun)
+        noun = noun[:cut.start()] if cut else noun
+        return "", noun if len(noun) >= 2 else ""
     if not m or not (m.group("cl") or m.group("de")):
         return (m.group("cl") or "", "") if m else ("", "")
     noun = m.group("noun").strip()
@@ -272,7 +282,8 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
                 # continues the clause before it, which names what the figure is
                 previous = max((b.end() for b in _CLAUSE_BREAK.finditer(sentence, 0, clause_start - 1)), default=0)
                 metric = _clean_metric(_strip_periods(sentence[previous:clause_start]))
-            classifier, counted = ("", "") if is_change or q.unit in ("%", "pp") else _counted_noun(sentence[e:e + 32])
+            classifier, counted = ("", "") if is_change or q.unit in ("%", "pp") else \
+                _counted_noun(sentence[e:e + 32], measured=bool(q.unit or q.currency))
             if counted:   # what the number counts names it better than the verb before it
                 inherited = prev_fact is not None and metric == prev_fact.metric
                 metric = counted if inherited or not metric else f"{metric} {counted}"

@@ -374,6 +374,10 @@ def _which(m: re.Match, prefix: str, count: int) -> int | None:
     return next((i for i in range(count) if m[f"{prefix}{i}"] is not None), None)
 
 
+# units printed glued to the digits that the figure pattern does not know: 1346EFlops, 256 TOPS, 80GB
+_GLUED_UNIT = re.compile(r"(?:[KMGTPE]?(?:FLOPS|Flops|flops|FLOP|OPS|B|b|W|Wh|Hz|bps)|TOPS|Tokens?|V|A)(?![A-Za-z])")
+
+
 def _figure(sc: _Scanner, m: re.Match, text: str) -> None:
     negative = (m["sign"] or m["sign2"] or "") == "-"
     scale = _SCALES[m["scale"]] if m["scale"] else 1.0
@@ -392,7 +396,8 @@ def _figure(sc: _Scanner, m: re.Match, text: str) -> None:
             return                  # GPT-4o, Claude-3.5: part of a name
         negative = True             # YoY-5%
 
-    if not (scale != 1.0 or currency or unit) and re.match(r"[A-Z]", text[end:end + 1]):
+    if not (scale != 1.0 or currency or unit) and re.match(r"[A-Z]", text[end:end + 1]) \
+            and not _GLUED_UNIT.match(text, end):
         return                      # 910D, 4NP: digits glued to a capital are a model's name
     number = float(m["num"].replace(",", ""))
     kind: Kind = FIGURE

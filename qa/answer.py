@@ -436,7 +436,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
             ext.figure = "，".join(dict.fromkeys(figures))
             return ext
     if wants_figure:
-        return _refuse(q, top, "no figure")  # the evidence names it but gives no number
+        return _refuse(q, fitting, "no figure")  # the evidence names it but gives no number
     if q.metrics and _other_period_column(q, best):
         # "What is Google's 2027 capex guidance?" over a table of 2026 guidance: quoting the
         # row would state another period's figure

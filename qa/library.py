@@ -293,9 +293,16 @@ class Library:
         generation = self.index.current()
         if generation is not None and self._calculate(state, generation):
             return state
+        q = state["parsed"]
+        if ext.abstained and ext.reason == "no figure" and ext.nearest and generation is not None:
+            # code's reading of the evidence found no figure; the figure store's may (a period
+            # bound by 分别, a figure after its noun): the fact whose slots clearly agree
+            unit = ext.nearest[0]
+            fact = best_fact(q, facts_in(unit.text, generation.catalog.facts(files=[unit.chunk.file])))
+            if fact is not None:
+                ext = state["extraction"] = Extraction(unit, figure=fact["printed"])
         if ext.abstained or ext.unit is None or ext.computation or generation is None:
             return state
-        q = state["parsed"]
         facts = facts_in(ext.unit.text, generation.catalog.facts(files=[ext.unit.chunk.file]))
         parts = pick_parts(q, facts)
         if parts:          # several figures asked: one per part, from the same evidence

@@ -39,6 +39,7 @@ class SlotScore:
 
 
 _LABEL = re.compile(r"^(FY)?(\d{4})(?:([QH])([1-4]))?$")
+_SPAN = re.compile(r"^(FY)?(\d{4})-(FY)?(\d{4})$")
 
 
 def _asked_periods(q: ParsedQuery) -> list:
@@ -52,6 +53,10 @@ def period_agreement(asked: list, label: str) -> int:
     years) with another value. A year against a quarter or month of that year, or a month
     against its quarter, is undecided: facts inherit periods from their paragraph, and a
     month is never a fact's own period."""
+    span = _SPAN.match(label or "")
+    if asked and span:   # "2026-2027": a year inside is undecided (which one is not known), outside contradicts
+        low, high = int(span.group(2)), int(span.group(4))
+        return max(0 if low <= p.year <= high and p.fiscal == bool(span.group(1)) else -1 for p in asked)
     m = _LABEL.match(label or "")
     if not asked or not m:
         return 0
@@ -193,6 +198,8 @@ def word_overlap(question: str, phrase: str) -> float:
     return len(grams & _grams(question)) / len(grams) if grams else 0.0
 
 
+_ASKS_MONEY = re.compile(r"多少(?:亿|万|千|百)?(?:美?元|港元)|how much money|how many (?:dollars|yuan)", re.I)
+_ASKS_PERCENT = re.compile(r"百分之(?:多少|几)|多少\s*%|what percentage|how many percent", re.I)
 _ASK_GRAMS = {"多少", "是多", "少个", "为多", "有多", "大约", "约多", "哪个", "什么", "目前", "分别", "是什", "the", "what",
               "how", "much", "many", "did", "does", "was", "were", "are", "its", "their", "per", "according"}
 
@@ -202,6 +209,10 @@ def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
     label — metric phrase, row/column label, what it counts — repeats a content word of the
     question (names and periods aside). An English question naming no known metric is not
     checked: its words cannot be compared with a Chinese label."""
+    if _ASKS_MONEY.search(q.text) and not fact.get("currency") and fact.get("unit") in ("%", "pp"):
+        return False        # "多少亿元" is not answered with a percentage
+    if _ASKS_PERCENT.search(q.text) and fact.get("unit") not in ("%", "pp") and fact.get("kind") != "other":
+        return False        # "百分之多少" is not answered with an amount
     keys = {m.key for m in q.metrics if m.key}
     fkey = fact.get("metric_key", "")
     label = f"{fact.get('metric', '')} {fact.get('item', '')} {_around(fact)} {caption}"

@@ -366,3 +366,10 @@ def test_what_one_count_counts_is_not_the_next_counts_name():
     by = {f.printed.replace(" ", ""): f.metric for f in facts}
     assert "加速芯片" in by["64颗"] and "加速芯片" not in by["32个"] and "主控处理器" in by["32个"]
     assert "主控处理器" not in by["16个"] and "网络单元" in by["16个"]
+
+
+def test_a_measured_figure_may_be_followed_directly_by_what_it_measures():
+    by = {f.printed.replace(" ", ""): f.metric for f in
+          sentence_facts("截至年末，乙公司拥有 12个园区，380MW有功功率，总签约电力1.6GW。")}
+    assert "有功功率" in by["380MW"] and "签约电力" in by["1.6GW"]
+    assert "提升" not in fact("甲公司收入 20 亿美元进一步提升，毛利率 30%。", "20 亿美元").metric

@@ -199,3 +199,20 @@ def test_a_growth_question_is_not_answered_with_the_level_that_grew():
     text = "1Q30，Acme 实现集团收入 4.2 亿美元，同比增长 310%，环比增长 45%。"
     assert choose("What was Acme's quarter-on-quarter group revenue growth in 1Q30?", text, "4.2 亿美元") == ("45%", "")
     assert choose("Acme 1Q30 集团收入是多少？", text, "4.2 亿美元") == (None, "")
+
+
+@pytest.mark.parametrize("question, label, verdict", [
+    ("2028 年上限是多少", "2026-2027", -1), ("2027 年上限是多少", "2026-2027", 0), ("FY2027 上限", "2026-2027", -1),
+])
+def test_a_span_of_years_contradicts_a_year_outside_it(question, label, verdict):
+    assert period_agreement(parse_query(question).periods, label) == verdict
+
+
+def test_the_unit_asked_for_must_be_the_figures():
+    from qa.slots import about_the_question
+    text = "Acme 2029 年收入 42 亿元，毛利率 37%。"
+    margin = next(f for f in facts(text) if f["unit"] == "%")
+    revenue = next(f for f in facts(text) if f["unit"] != "%")
+    assert not about_the_question(parse_query("Acme 2029 年收入是多少亿元？"), margin)
+    assert about_the_question(parse_query("Acme 2029 年收入是多少亿元？"), revenue)
+    assert not about_the_question(parse_query("Acme 2029 年毛利率是百分之多少？"), revenue)
