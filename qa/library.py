@@ -313,9 +313,9 @@ class Library:
             if fact is not None:
                 ext.figure = fact["printed"]
             return state
-        # a table cell's slots come from its row label and column headers (the grid), which code's
-        # reading of the flattened row only guesses: there the figure store decides on any margin
-        margin = 0.25 if ext.unit.cells else 1.0
+        # the figure store knows each figure's slots (a table cell's from its grid, a sentence's from
+        # its clause); code's pick of the evidence's figures stands only on a near tie
+        margin = 0.25
         # within one table row every cell shares the row's subject: only the comparison counts
         better, why = repick(q, ext.figure, facts, margin=margin, floor=float("-inf") if ext.unit.cells else None)
         if why:
