@@ -327,7 +327,9 @@ def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:
 def best_fact(q: ParsedQuery, facts: list[dict]) -> dict | None:
     """The fact of the evidence that agrees with the question, when code picked no figure."""
     ranked = sorted(score_facts(q, facts), key=lambda s: -s.score)
-    if ranked and ranked[0].score >= 2 and not ranked[0].conflict and \
+    # an English question shares no words with a Chinese label: its agreement scores lower
+    need = 0.5 if q.lang == "en" else 2
+    if ranked and ranked[0].score >= need and not ranked[0].conflict and \
             (len(ranked) == 1 or ranked[0].score > ranked[1].score):
         return ranked[0].fact
     return None

@@ -216,3 +216,10 @@ def test_the_unit_asked_for_must_be_the_figures():
     assert not about_the_question(parse_query("Acme 2029 年收入是多少亿元？"), margin)
     assert about_the_question(parse_query("Acme 2029 年收入是多少亿元？"), revenue)
     assert not about_the_question(parse_query("Acme 2029 年毛利率是百分之多少？"), revenue)
+
+
+def test_an_english_question_may_take_the_clearly_best_fact_of_chinese_evidence():
+    from qa.slots import best_fact
+    text = "Acme 组合的 Fama-3-alpha 为0.48%，t 值为 2.1。"
+    fact = best_fact(parse_query("What Fama-3-alpha does the Acme portfolio earn?"), facts(text))
+    assert fact is not None and fact["printed"] == "0.48%"
