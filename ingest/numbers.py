@@ -375,7 +375,7 @@ def _which(m: re.Match, prefix: str, count: int) -> int | None:
 
 
 # units printed glued to the digits that the figure pattern does not know: 1346EFlops, 256 TOPS, 80GB
-_GLUED_UNIT = re.compile(r"(?:[KMGTPE]?(?:FLOPS|Flops|flops|FLOP|OPS|B|b|W|Wh|Hz|bps)|TOPS|Tokens?|V|A)(?![A-Za-z])")
+_GLUED_UNIT = re.compile(r"(?:[KMGTPE]?(?:FLOPS|Flops|flops|FLOP|OPS|B|b|W|Wh|Hz|bps)|TOPS|Tokens?|V|A|[KMGTPE])(?![A-Za-z])")
 
 
 def _figure(sc: _Scanner, m: re.Match, text: str) -> None:

@@ -326,3 +326,7 @@ def test_a_two_digit_year_before_a_word_is_a_year_and_a_duration_is_not():
     assert [(q.kind, q.value) for q in extract_quantities("28年 Rubin 平台放量")] == [("year", 2028.0)]
     assert [q.kind for q in extract_quantities("合同期限 20 年以上")] == ["figure"]
     assert [q.kind for q in extract_quantities("过去 18 年，")] == ["figure"]
+
+
+def test_a_single_scale_letter_glued_to_digits_is_a_unit():
+    assert [q.raw for q in extract_quantities("算力规模最高可达 18000P") if q.kind == "figure"] == ["18000"]
