@@ -202,7 +202,7 @@ def _asked_term(clause: str) -> str:
 
 
 def sub_questions(q: ParsedQuery) -> list[ParsedQuery]:
-    """The parts of a compound question, each with its own metrics: "销量是多少？同比增长多少？",
+    """The parts of a compound question, each with its own metrics: "A 的销量？其增速？",
     "数量和单价分别是多少", "多少个仓库、总面积多少". The company and period of the whole
     question carry over to every part; a part naming no known metric is anchored on its
     own words (a Metric with no key)."""
@@ -381,7 +381,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         return Extraction(None, abstained=True, reason="no evidence")
     top = ranked[:12]
     parts = sub_questions(q)
-    # "订单金额是多少？预计每年贡献多少利润？": the evidence must fit what is asked first; the
+    # a figure, then a forecast ("X？预计 Y？"): the evidence must fit what is asked first; the
     # forecast wording of a later part is that part's, not the whole question's
     main = replace(q, outlook=parts[0].outlook) if len(parts) > 1 else q
     fitting = [u for u in top if not _mismatch(main, u)]
@@ -425,7 +425,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         figure = pick_figure(parts[0], u)
         if figure:
             ext = Extraction(u, figure=figure)
-            # "…是多少？同比增长多少？", "数量和单价分别是多少": every part asking for a
+            # a level then its change, or two items asked side by side: every part asking for a
             # figure gets its own, from the same evidence, none taken twice
             figures = [figure]
             for p in parts[1:]:
