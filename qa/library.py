@@ -322,13 +322,11 @@ class Library:
             state["extraction"] = Extraction(None, abstained=True, reason=why, nearest=[ext.unit])
             state["mismatch"] = mismatch(q, why, fact_of(ext.figure, facts))
             return state
-        if better is not None:
-            ext.figure = better["printed"]
-        elif ext.unit.cells and fact_of(ext.figure, facts):
-            # the same cell, in the unit its row label, header or caption gives (the grid's reading)
-            ext.figure = fact_of(ext.figure, facts)["printed"]
+        chosen = better or fact_of(ext.figure, facts)
+        if chosen is not None and (better is not None or ext.unit.cells):
+            # a better fact, or the same cell in the unit its row label, header or caption gives
+            ext.figure = chosen["printed"]
         ext.printed = [f["printed"] for f in facts]
-        chosen = fact_of(ext.figure, facts)
         caption = ext.unit.context if ext.unit.cells else ""
         if chosen is not None and not about_the_question(q, chosen, caption):
             # the digits are printed there, but they measure something else than what is asked
