@@ -33,6 +33,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from index.catalog import Catalog, DocumentRecord, DocumentStatus, metadata_dict
 from index.embedder import DEFAULT_EMBEDDER_SPEC, Embedder, load_embedder
+from index.health import DAMAGE_ERRORS, cache_damage_message, damage_message, repair_command
 from index.retriever import Fusion, Hit, HybridRetriever, RetrievalSettings, SearchFilters, SearchMode
 from index.store import (
     BM25_DIR,
@@ -40,6 +41,7 @@ from index.store import (
     FAISS_FILE,
     MANIFEST_FILE,
     Generation,
+    LibraryCorrupt,
     LibraryLayout,
     VectorCache,
     WriterLock,
@@ -65,6 +67,51 @@ DocumentInput = tuple[DocumentMeta | Mapping[str, Any], Sequence[Chunk]] | \
 
 class EmbedderMismatch(RuntimeError):
     """The library's vectors come from a different embedder than the one requested."""
+
+
+def open_current_generation(layout: LibraryLayout) -> Generation | None:
+    """``Generation.open_current``, with a damaged file reported as ``LibraryCorrupt`` naming
+    the file and the repair command instead of whatever SQLite, FAISS or bm25s raised."""
+    try:
+        return Generation.open_current(layout)
+    except PermissionError:
+        raise                       # unreadable is not damaged: the caller says so
+    except DAMAGE_ERRORS as exc:
+        try:                        # a writer may have switched generations meanwhile
+            return Generation.open_current(layout)
+        except PermissionError:
+            raise
+        except DAMAGE_ERRORS:
+            pass
+        raise LibraryCorrupt(damage_message(layout.root, exc)) from exc
+
+
+class _CheckedVectorCache:
+    """The shared vector cache, its SQLite damage reported as ``LibraryCorrupt`` naming it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cache = self._call(VectorCache, path)
+
+    def _call(self, fn, *args):
+        try:
+            return fn(*args)
+        except sqlite3.OperationalError:
+            raise                   # locked, disk full, I/O: not damage
+        except sqlite3.DatabaseError as exc:
+            raise LibraryCorrupt(cache_damage_message(self.path, exc)) from exc
+
+    def missing(self, keys):
+        return self._call(self._cache.missing, keys)
+
+    def get_many(self, keys, dim):
+        return self._call(self._cache.get_many, keys, dim)
+
+    def put_many(self, keys, vectors):
+        return self._call(self._cache.put_many, keys, vectors)
+
+    def close(self) -> None:
+        self._cache.close()
 
 
 @dataclass
@@ -190,7 +237,7 @@ class Library:
         self.lock_timeout = lock_timeout
         self.show_progress = show_progress
         self._reload_lock = threading.Lock()
-        self._generation = Generation.open_current(self.layout)
+        self._generation = open_current_generation(self.layout)
         built_with = self._generation.manifest["embedder"] if self._generation else None
         if embedder is None:
             embedder = built_with["spec"] if built_with else DEFAULT_EMBEDDER_SPEC
@@ -227,7 +274,7 @@ class Library:
         if self._generation is None or self._generation.name != name:
             with self._reload_lock:
                 if self._generation is None or self._generation.name != name:
-                    generation = Generation.open_current(self.layout)
+                    generation = open_current_generation(self.layout)
                     if generation is not None:
                         self._check_embedder(generation)
                     self._generation = generation
@@ -292,11 +339,15 @@ class Library:
                failed: Iterable[tuple[str, str, str]] = (), *, force: bool = False) -> UpdateReport:
         """One atomic change: add/replace, remove and record failures together."""
         prepared = [_prepare(*item) for item in add]
+        failed, remove = list(failed), list(remove)
         files = [p.record.file for p in prepared]
+        for file in [*files, *(f for f, _, _ in failed), *remove]:
+            if any("\ud800" <= c <= "\udfff" for c in file):   # SQLite cannot store it: say so, not UnicodeEncodeError
+                raise ValueError(f"file name {file!r} is not valid UTF-8: rename the file")
         repeated = sorted({f for f in files if files.count(f) > 1})
         if repeated:
             raise ValueError(f"files given more than once: {repeated}")
-        return self._write(prepared, list(remove), list(failed), force=force, rebuild=False)
+        return self._write(prepared, remove, failed, force=force, rebuild=False)
 
     def _write(self, add: list[_PreparedDocument], remove: list[str],
                failed: list[tuple[str, str, str]], force: bool, rebuild: bool) -> UpdateReport:
@@ -304,7 +355,7 @@ class Library:
         self.path.mkdir(parents=True, exist_ok=True)
         with WriterLock(self.path, self.lock_timeout):
             # Re-read under the lock: another process may have published since we opened.
-            previous = Generation.open_current(self.layout)
+            previous = open_current_generation(self.layout)
             if previous is not None and not rebuild:
                 self._check_embedder(previous)
             report, records, new_chunks, dropped, new_facts = self._plan(previous, add, remove, failed, force)
@@ -324,7 +375,7 @@ class Library:
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             self.layout.remove_other_generations()
-        self._generation = Generation.open_current(self.layout)
+        self._generation = open_current_generation(self.layout)
         report.generation = target.name
         report.seconds = time.monotonic() - started
         return report
@@ -377,7 +428,13 @@ class Library:
         fingerprint = tokenizer_fingerprint()
         catalog = Catalog.create(target / CATALOG_FILE)
         if previous is not None:
-            catalog.copy_from(previous.path / CATALOG_FILE, dropped)
+            try:
+                catalog.copy_from(previous.path / CATALOG_FILE, dropped)
+            except sqlite3.OperationalError:
+                raise
+            except sqlite3.DatabaseError as exc:  # opened fine, but a page deep inside is bad
+                raise LibraryCorrupt(f"{previous.path / CATALOG_FILE} is damaged: {exc} — repair with "
+                                     f"`{repair_command(self.path)}`") from exc
             if previous.manifest["embedder"]["name"] != name:
                 catalog.rekey(lambda text: vector_key(name, text))
             if rebuild or previous.manifest["tokenizer"] != fingerprint:
@@ -391,7 +448,7 @@ class Library:
             raise ValueError(f"two chunks share an id ({exc}); chunk ids must be unique") from None
         catalog.append_facts(new_facts)
 
-        cache = VectorCache(self.layout.cache_path)
+        cache = _CheckedVectorCache(self.layout.cache_path)
         try:
             embedded = self._embed_missing(catalog, cache)
             keys = catalog.vector_keys()
@@ -427,7 +484,7 @@ class Library:
         fsync_tree(target)
         return len(keys), embedded
 
-    def _embed_missing(self, catalog: Catalog, cache: VectorCache) -> int:
+    def _embed_missing(self, catalog: Catalog, cache: _CheckedVectorCache) -> int:
         """Embed every chunk text the cache lacks, committing batch by batch so a killed
         ingest keeps what it paid for."""
         missing = cache.missing(catalog.vector_keys())

@@ -6,6 +6,7 @@ so that the same code serves the text layer and OCR output.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -107,17 +108,23 @@ def ends_sentence(text: str) -> bool:
     return bool(text) and text[-1] in TERMINAL_PUNCT
 
 
+MAX_GUTTER_CANDIDATES = 2000
+
+
 def find_gutter(lines: list[Line], page_width: float) -> float | None:
     """x of a vertical gap that splits the page's lines into two columns, or None.
 
     A gutter must be crossed by few lines (full-width titles may cross it) and have a
     substantial share of lines on each side.
     """
-    if len(lines) < 6:
+    if len(lines) < 6 or not math.isfinite(page_width):
         return None
     lo, hi = int(page_width * 0.15), int(page_width * 0.85)
+    # every 2 points across a printed page; a broken PDF may declare a page kilometres wide,
+    # so the scan never tries more than MAX_GUTTER_CANDIDATES positions
+    step = max(2, math.ceil((hi - lo) / MAX_GUTTER_CANDIDATES))
     best: tuple[tuple[int, float], int] | None = None
-    for x in range(lo, hi, 2):
+    for x in range(lo, hi, step):
         crossing = sum(1 for ln in lines if ln.x0 < x - 1 < ln.x1 or ln.x0 < x + 1 < ln.x1)
         if crossing > max(1, len(lines) // 10):
             continue

@@ -12,6 +12,13 @@ import pymupdf
 from .layout import Line
 
 OCR_DPI = 144  # below this, digits get misread ("2,227" → "2.227"); see MODELS.md
+# A hostile or broken PDF can declare a page hundreds of metres wide: rendered at OCR_DPI, and
+# with the engine scaling its short side up, one page asked for 24 GB. Pages beyond the PDF
+# reference's largest side (14,400 units, 200 in) or far from any paper shape are not OCR'd;
+# large ones are rendered at a lower dpi so the image stays under MAX_OCR_PIXELS.
+MAX_PAGE_POINTS = 14_400
+MAX_ASPECT = 20
+MAX_OCR_PIXELS = 16_000_000   # an A2 page at 144 dpi
 
 _engine = None
 _lock = threading.Lock()
@@ -41,6 +48,12 @@ def needs_ocr(page: pymupdf.Page) -> bool:
 
 
 def ocr_page(page: pymupdf.Page, dpi: int = OCR_DPI) -> list[Line]:
+    w, h = page.rect.width, page.rect.height
+    if not (0 < w <= MAX_PAGE_POINTS and 0 < h <= MAX_PAGE_POINTS) or max(w, h) > MAX_ASPECT * min(w, h):
+        return []
+    pixels = (w * dpi / 72) * (h * dpi / 72)
+    if pixels > MAX_OCR_PIXELS:
+        dpi = max(int(dpi * (MAX_OCR_PIXELS / pixels) ** 0.5), 1)
     pix = page.get_pixmap(dpi=dpi)
     result = _get_engine()(pix.tobytes("png"))
     scale = 72.0 / dpi

@@ -49,6 +49,9 @@ class _PageWork:
 def open_pdf(path: Path, max_bytes: int = MAX_BYTES, max_pages: int = MAX_PAGES) -> pymupdf.Document:
     """Open a PDF or raise an IngestError saying exactly why it cannot be used."""
     name = path.name
+    if any("\ud800" <= c <= "\udfff" for c in name):   # bytes that were not UTF-8, kept as surrogates
+        raise IngestError(name.encode("utf-8", "replace").decode(),
+                          "the file name is not valid UTF-8 (neither MuPDF nor the catalog can take it): rename the file")
     if not path.is_file():
         raise IngestError(name, "no such file")
     size = path.stat().st_size
@@ -70,14 +73,19 @@ def open_pdf(path: Path, max_bytes: int = MAX_BYTES, max_pages: int = MAX_PAGES)
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:
         raise CorruptPdf(name, f"cannot be opened as a PDF ({exc})") from None
-    if doc.needs_pass or doc.is_encrypted:
+    try:   # a damaged page tree fails only when it is first read
+        locked = doc.needs_pass or doc.is_encrypted
+        n = 0 if locked else doc.page_count
+    except Exception as exc:
+        doc.close()
+        raise CorruptPdf(name, f"cannot be opened as a PDF ({exc})") from None
+    if locked:
         doc.close()
         raise EncryptedPdf(name, "the PDF is password-protected; decrypt it first")
-    if doc.page_count == 0:
+    if n == 0:
         doc.close()
         raise EmptyPdf(name, "the PDF has no pages (damaged or truncated?)")
-    if doc.page_count > max_pages:
-        n = doc.page_count
+    if n > max_pages:
         doc.close()
         raise TooLarge(name, f"{n} pages is over the {max_pages}-page limit")
     return doc
@@ -88,8 +96,8 @@ def parse(path: str | Path, *, ocr: bool = True, max_bytes: int = MAX_BYTES,
     path = Path(path)
     doc = open_pdf(path, max_bytes, max_pages)
     try:
-        work = [_read_page(path.name, page, ocr) for page in doc]
-        pdf_meta = dict(doc.metadata or {})
+        work = [_read_page(path.name, doc, number, ocr) for number in range(doc.page_count)]
+        pdf_meta = _pdf_metadata(doc)
     finally:
         doc.close()
     if not any(p.lines for p in work):
@@ -97,8 +105,17 @@ def parse(path: str | Path, *, ocr: bool = True, max_bytes: int = MAX_BYTES,
     return _assemble(path, work, pdf_meta)
 
 
-def _read_page(name: str, page: pymupdf.Page, use_ocr: bool) -> _PageWork:
+def _pdf_metadata(doc: pymupdf.Document) -> dict:
+    """The PDF's info dictionary; a damaged one is no reason to refuse the report's text."""
     try:
+        return dict(doc.metadata or {})
+    except Exception:  # noqa: BLE001 — MuPDF raises several types for a broken Info object
+        return {}
+
+
+def _read_page(name: str, doc: pymupdf.Document, number: int, use_ocr: bool) -> _PageWork:
+    try:
+        page = doc.load_page(number)   # inside the try: a damaged page tree fails here
         lines = page_lines(page)
         is_ocr = False
         if use_ocr and not lines and needs_ocr(page):
@@ -109,7 +126,7 @@ def _read_page(name: str, page: pymupdf.Page, use_ocr: bool) -> _PageWork:
     except IngestError:
         raise
     except Exception as exc:
-        raise CorruptPdf(name, f"page {page.number + 1} cannot be read ({exc})") from None
+        raise CorruptPdf(name, f"page {number + 1} cannot be read ({exc})") from None
     return _PageWork(page.number + 1, page.rect.width, page.rect.height, lines, tables, images, is_ocr)
 
 

@@ -1,9 +1,28 @@
-"""Human-readable views of a parsed Document, for ``yanbao parse`` — parsers are debugged by looking."""
+"""Human-readable views of a parsed Document, for ``yanbao parse`` — parsers are debugged by looking.
+
+PDF text is anyone's text: in the Markdown view it is escaped so that it shows literally
+wherever the Markdown is rendered — no raw HTML (``<script>``, ``<img>``), no links or images
+(a remote image in a report would load when viewed), no emphasis or tables by accident.
+"""
 from __future__ import annotations
 
 import json
+import re
 
 from .model import BlockKind, Document, Table
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+def md_text(text: str) -> str:
+    """PDF text as Markdown that renders as exactly that text."""
+    text = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def comment_text(text: object) -> str:
+    """Text inside ``<!-- … -->``: a ``-->`` in a title must not end the comment early."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_json(doc: Document) -> str:
@@ -15,23 +34,26 @@ def table_markdown(t: Table) -> str:
     header = t.header[-1] if t.header else [""] * width
 
     def row(cells: list[str]) -> str:
-        cells = [c.replace("|", "\\|").replace("\n", " ") for c in cells] + [""] * (width - len(cells))
+        cells = [md_text(c.replace("\n", " ")) for c in cells] + [""] * (width - len(cells))
         return "| " + " | ".join(cells) + " |"
 
-    lines = [f"**{t.caption or '表格'}**" + (f"（单位：{t.unit}）" if t.unit and t.unit not in t.caption else "")
-             + f"  <!-- {t.id}, pages {t.pages}, {t.style}{', boilerplate' if t.boilerplate else ''} -->"]
+    unit = f"（单位：{md_text(t.unit)}）" if t.unit and t.unit not in t.caption else ""
+    lines = [f"**{md_text(t.caption or '表格')}**{unit}"
+             + f"  <!-- {comment_text(t.id)}, pages {t.pages}, {comment_text(t.style)}"
+             + f"{', boilerplate' if t.boilerplate else ''} -->"]
     lines += [row(h) for h in t.header[:-1]]
     lines += [row(header), "|" + "---|" * width]
     lines += [row(r) for r in t.rows]
     if t.source:
-        lines.append(f"\n{t.source}")
+        lines.append(f"\n{md_text(t.source)}")
     return "\n".join(lines)
 
 
 def to_markdown(doc: Document, show_boilerplate: bool = False) -> str:
     m = doc.meta
-    out = [f"<!-- {m.file} · {m.broker} · {m.date} · {m.report_type} · {m.industry} · rating {m.rating or '-'} · "
-           f"analysts {', '.join(a['name'] for a in m.analysts) or '-'} · {m.page_count} pages -->"]
+    analysts = ", ".join(a["name"] for a in m.analysts) or "-"
+    out = ["<!-- " + comment_text(f"{m.file} · {m.broker} · {m.date} · {m.report_type} · {m.industry} · "
+                                  f"rating {m.rating or '-'} · analysts {analysts} · {m.page_count} pages") + " -->"]
     done: set[str] = set()
     for page in doc.pages:
         out.append(f"\n<!-- page {page.number}{' (OCR)' if page.ocr else ''}{' (contents page)' if page.is_toc else ''} -->")
@@ -44,14 +66,14 @@ def to_markdown(doc: Document, show_boilerplate: bool = False) -> str:
                     done.add(b.table_id)
                     out.append(table_markdown(doc.table(b.table_id)))
             elif b.kind == BlockKind.HEADING:
-                out.append("#" * min(b.level + 1, 6) + " " + b.text)
+                out.append("#" * min(b.level + 1, 6) + " " + md_text(b.text))
             elif b.kind == BlockKind.LIST_ITEM:
-                out.append(f"- {mark}{b.text}{mark}")
+                out.append(f"- {mark}{md_text(b.text)}{mark}")
             elif b.kind == BlockKind.FIGURE:
-                out.append(f"[figure: {b.text or 'image'}]")
+                out.append(f"[figure: {md_text(b.text or 'image')}]")
             elif b.kind in (BlockKind.CAPTION, BlockKind.SOURCE):
                 if not b.table_id:
-                    out.append(f"*{b.text}*")
+                    out.append(f"*{md_text(b.text)}*")
             else:
-                out.append(f"{mark}{b.text}{mark}" + (f"  <!-- {b.kind.value} -->" if b.boilerplate else ""))
+                out.append(f"{mark}{md_text(b.text)}{mark}" + (f"  <!-- {b.kind.value} -->" if b.boilerplate else ""))
     return "\n\n".join(out)

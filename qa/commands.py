@@ -1,63 +1,136 @@
-"""CLI commands of the later stages: ingest, ask, remove, eval, ui (registered by qa.cli)."""
+"""CLI commands of the later stages: ingest, ask, remove, eval, ui (registered by qa.cli).
+
+Report text (file names, titles, quotes) is printed through ``qa.terminal.plain``: it comes
+from PDFs and may carry terminal escape sequences. Problems a command can see coming — a
+``--library`` that is a file, a read-only or damaged library, a date that does not exist, a
+question that is not UTF-8 — are refused before any work, in one line (``CommandError``).
+"""
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
+from pathlib import Path
+
+from .terminal import CommandError, has_undecodable_bytes, json_safe, plain
+
+
+def _library_dir(path: Path, *, writing: bool) -> Path:
+    """``path`` if it can be a library directory (for ``writing``, a writable one)."""
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"--library {path} is a file, not a library directory")
+    if writing:
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        targets = [existing] if existing != path else \
+            [path, *(path / name for name in ("LOCK", "pdfs", "vector_cache.sqlite") if (path / name).exists())]
+        blocked = next((t for t in targets if t is not None and not os.access(t, os.W_OK)), None)
+        if blocked is not None:
+            raise CommandError(f"the library at {path} is read-only ({blocked} is not writable): "
+                               "ingest needs write access to the library directory")
+    return path
 
 
 def _library(args, create: bool = True):
     from .config import Config
-    from .library import Library
+    from .library import Library, LibraryMissing
     overrides = {}
     if getattr(args, "llm", None):
         overrides["llm"] = args.llm
     if getattr(args, "embedder", None):
         overrides["embedder"] = args.embedder
     cfg = Config.load(args.config, library=args.library, **overrides)
-    return Library(cfg.library, cfg, create=create)
+    _library_dir(cfg.library, writing=create)
+    try:
+        return Library(cfg.library, cfg, create=create)
+    except LibraryMissing as exc:
+        pdfs = cfg.library / "pdfs"
+        if pdfs.is_dir() and any(pdfs.glob("*.pdf")):   # stored reports but no index: a repair was cut short
+            from index.health import repair_command
+            raise CommandError(f"the library at {cfg.library} has stored PDFs but no published index: "
+                               f"rebuild it with `{repair_command(cfg.library)}`") from None
+        raise CommandError(str(exc)) from None
+
+
+def _check_library_files(lib) -> None:
+    """Open the current generation (and, for writing, the vector cache) before any parsing,
+    so a damaged library is reported at once, naming the file, not after minutes of OCR."""
+    from index.health import cache_damage_message, check_vector_cache
+    lib.index.current()     # a damaged file raises LibraryCorrupt naming it
+    cache = check_vector_cache(Path(lib.path) / "vector_cache.sqlite", opens_only=True)
+    if not cache.ok:
+        raise CommandError(cache_damage_message(cache.path, RuntimeError(cache.problem)))
+
+
+def _undecodable_names(paths: list[str]) -> tuple[list[str], list[str]]:
+    """(usable paths, names that are not valid UTF-8): such a name cannot be stored in the
+    catalog, so it is refused by name instead of failing the whole batch."""
+    usable, refused = [], []
+    for raw in paths:
+        p = Path(raw)
+        files = sorted(q for q in p.rglob("*") if q.suffix.lower() == ".pdf") if p.is_dir() else [p]
+        bad = [q for q in files if has_undecodable_bytes(str(q.name))]
+        refused += [q.name for q in bad]
+        if bad and p.is_dir():
+            usable += [str(q) for q in files if q not in bad]
+        elif not bad:
+            usable.append(raw)
+    return usable, refused
 
 
 def _cmd_ingest(args) -> int:
     lib = _library(args)
+    _check_library_files(lib)
+    paths, refused = _undecodable_names(args.paths)
 
     def progress(i, n, name):
-        print(f"[{i + 1}/{n}] {name}", file=sys.stderr)
+        print(plain(f"[{i + 1}/{n}] {name}"), file=sys.stderr)
 
-    report = lib.ingest(args.paths, progress=progress)
-    print(report)
-    return 1 if report.failed and not report.added and not report.skipped else 0
+    report = lib.ingest(paths, progress=progress) if paths else None
+    if report is not None:
+        report.failed += [(name, "the file name is not valid UTF-8: rename the file") for name in refused]
+        print(plain(report))
+    else:
+        print(plain("\n".join(f"  failed: {name}: the file name is not valid UTF-8: rename the file"
+                               for name in refused)))
+    if report is None or report.failed and not report.added and not report.skipped:
+        return 1
+    return 0
 
 
 def _cmd_ask(args) -> int:
-    lib = _library(args, create=False)   # no library: one clear line from qa.cli, exit 2
+    if args.since and args.until and args.since[:len(args.until)] > args.until:
+        raise CommandError(f"--since {args.since} is after --until {args.until}: no report can match")
+    lib = _library(args, create=False)   # no library: one clear line, exit 2
     if not lib.documents():
-        print(f"error: the library at {lib.path} is empty: ingest some PDFs first", file=sys.stderr)
-        return 2
+        raise CommandError(f"the library at {lib.path} is empty: ingest some PDFs first")
     ans = lib.ask(args.question, broker=args.broker, since=args.since, until=args.until,
                   file=args.file, company=args.company)
     if args.json:
         d = ans.to_dict()
-        print(json.dumps({"question": d["question"], "answer": d["answer"], "statement": d["statement"],
-                          "abstained": d["abstained"],
-                          "citations": [{k: c[k] for k in ("file", "page", "quote", "bbox", "broker", "date")}
-                                        for c in d["citations"]],
-                          "nearest": d["nearest"], "conflicts": d["conflicts"], "mode": d["mode"],
-                          "parsed": d["parsed"], "timings": d["timings"]}, ensure_ascii=False, default=str))
+        print(json_safe(json.dumps({"question": d["question"], "answer": d["answer"], "statement": d["statement"],
+                                    "abstained": d["abstained"],
+                                    "citations": [{k: c[k] for k in ("file", "page", "quote", "bbox", "broker", "date")}
+                                                  for c in d["citations"]],
+                                    "nearest": d["nearest"], "conflicts": d["conflicts"], "mode": d["mode"],
+                                    "parsed": d["parsed"], "timings": d["timings"]},
+                                   ensure_ascii=False, default=str)))
     else:
-        print(f"Q: {ans.question}\nA: {ans.text}")
+        print(plain(f"Q: {ans.question}\nA: {ans.text}"))
         for c in ans.citations:
-            print(f"   [{c.label()}] {c.file}")
+            print(plain(f"   [{c.label()}] {c.file}"))
     return 0
 
 
 def _cmd_remove(args) -> int:
     lib = _library(args, create=False)
+    _library_dir(lib.path, writing=True)
     status = 0
     for f in args.files:
         if lib.remove(f):
-            print(f"removed {f}")
+            print(plain(f"removed {f}"))
         else:
-            print(f"not in the library: {f}", file=sys.stderr)
+            print(plain(f"not in the library: {f}"), file=sys.stderr)
             status = 1
     return status
 
@@ -67,9 +140,9 @@ def _cmd_figures(args) -> int:
     lib = _library(args, create=False)   # no library: one clear line from qa.cli, exit 2
     figures = lib.figures(entity=args.entity, metric=args.metric, period=args.period, query=args.query or "")
     if args.csv:
-        sys.stdout.write(to_csv(figures))
+        sys.stdout.write(plain(to_csv(figures)))
     elif args.json:
-        print(json.dumps([f.to_dict() for f in figures], ensure_ascii=False, default=str))
+        print(json_safe(json.dumps([f.to_dict() for f in figures], ensure_ascii=False, default=str)))
     elif not figures:
         print("no figures found for that entity / metric / period", file=sys.stderr)
         return 1
@@ -77,8 +150,8 @@ def _cmd_figures(args) -> int:
         for f in figures:
             label = f"  [{f.label}: was {f.against}]" if f.label in ("revision", "conflict") else \
                 f"  [{f.label}]" if f.label else ""
-            print(f"{f.date or '????-??-??'}  {f.broker or f.file:<10} {f.entity or '-':<14} {f.metric[:20]:<20} "
-                  f"{f.period or '-':<10} {f.status:<9} {f.printed:<16} p.{f.page}{label}")
+            print(plain(f"{f.date or '????-??-??'}  {f.broker or f.file:<10} {f.entity or '-':<14} "
+                        f"{f.metric[:20]:<20} {f.period or '-':<10} {f.status:<9} {f.printed:<16} p.{f.page}{label}"))
     return 0
 
 
@@ -96,6 +169,23 @@ def _cmd_ui(args) -> int:
     return run_ui(args.library, args.port)
 
 
+def _text(value: str) -> str:
+    """An argument that must be text: bytes that were not UTF-8 are refused by argparse, in
+    one line, instead of failing deep inside the embedder."""
+    if has_undecodable_bytes(value):
+        raise argparse.ArgumentTypeError("not valid UTF-8 text (check the terminal's encoding): "
+                                         f"{value.encode('utf-8', 'replace').decode()!r}")
+    return value
+
+
+def _report_date(value: str) -> str:
+    from .config import check_report_date
+    try:
+        return check_report_date(value, name="")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(sub, add_common) -> None:
     p = sub.add_parser("ingest", help="add PDFs (files or folders) to a library")
     p.add_argument("paths", nargs="+")
@@ -104,24 +194,24 @@ def register(sub, add_common) -> None:
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("ask", help="ask a question; answers cite report, page and sentence")
-    p.add_argument("question")
+    p.add_argument("question", type=_text)
     add_common(p)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--broker")
-    p.add_argument("--since", help="report date from (YYYY-MM-DD)")
-    p.add_argument("--until", help="report date until (YYYY-MM-DD)")
-    p.add_argument("--file", help="only this report")
-    p.add_argument("--company", help="only reports mentioning this company")
+    p.add_argument("--broker", type=_text)
+    p.add_argument("--since", type=_report_date, help="report date from (YYYY-MM-DD; or YYYY-MM, YYYY)")
+    p.add_argument("--until", type=_report_date, help="report date until (YYYY-MM-DD; or YYYY-MM, YYYY)")
+    p.add_argument("--file", type=_text, help="only this report")
+    p.add_argument("--company", type=_text, help="only reports mentioning this company")
     p.add_argument("--llm", choices=["auto", "local", "none"])
     p.add_argument("--embedder")
     p.set_defaults(func=_cmd_ask)
 
     p = sub.add_parser("figures", help="every reported value of a metric across the library (with revisions)")
-    p.add_argument("query", nargs="?", help='free text, e.g. "CoreWeave backlog" or "阿里云 收入 2026Q1"')
+    p.add_argument("query", nargs="?", type=_text, help='free text, e.g. "CoreWeave backlog" or "阿里云 收入 2026Q1"')
     add_common(p)
-    p.add_argument("--entity", help="company or business unit (any alias)")
-    p.add_argument("--metric", help="metric name (any synonym) or a phrase")
-    p.add_argument("--period", help="period in any notation: 1Q26, 2026年一季度, FY2026 Q3, 2026")
+    p.add_argument("--entity", type=_text, help="company or business unit (any alias)")
+    p.add_argument("--metric", type=_text, help="metric name (any synonym) or a phrase")
+    p.add_argument("--period", type=_text, help="period in any notation: 1Q26, 2026年一季度, FY2026 Q3, 2026")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true")
     fmt.add_argument("--json", action="store_true")

@@ -6,8 +6,10 @@ Precedence: defaults < ``yanbao.toml`` (``--config`` or ``$YANBAO_CONFIG``) < en
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 
 
@@ -62,3 +64,23 @@ class Config:
         d = asdict(self)
         d["library"] = str(self.library)
         return d
+
+
+_DATE_FILTER = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def check_report_date(value: str, name: str = "date") -> str:
+    """A report-date filter (``since``/``until``) as given — ``YYYY-MM-DD``, or ``YYYY-MM`` /
+    ``YYYY`` for a whole month or year — if it names a real date; else ``ValueError`` saying
+    what is wrong ("2026-13-45" would otherwise compare as a string and match silently)."""
+    text = (value or "").strip()
+    what = f"{name} {value!r}".strip()
+    m = _DATE_FILTER.fullmatch(text)
+    if not m:
+        raise ValueError(f"{what} is not a date: use YYYY-MM-DD such as 2026-05-31, or YYYY-MM, or YYYY")
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    try:
+        date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"{what} is not a real date ({exc})") from None
+    return text

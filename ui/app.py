@@ -48,6 +48,7 @@ ANSWER_MODE_CAPTION = {"local": "本地模型作答", "none": "抽取式作答"}
 TIMING_LABELS = {"parse": "理解", "retrieve": "检索", "rerank": "重排", "extract": "抽取",
                  "generate": "生成", "llm": "生成", "check": "核对", "total": "合计"}
 STATUS_LABELS = {"indexed": "已索引", "failed": "解析失败", "pending": "处理中"}
+LIBRARY_ERRORS = ("LibraryCorrupt", "LibraryBusy", "EmbedderMismatch", "LibraryMissing")
 
 CSS = """
 <style>
@@ -153,16 +154,29 @@ def doc_rows(lib) -> list[dict]:
 
 # -- small helpers --------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~:])")
 
 
 def md_escape(text: str) -> str:
-    """Plain text for st.markdown: no accidental LaTeX ($), emphasis or tables."""
+    """Plain text for anything Streamlit renders as Markdown (markdown, captions, alerts,
+    button labels, tooltips): no accidental LaTeX ($), emphasis or tables, and — since titles,
+    brokers and quotes come from PDFs anyone can write — no images, links or HTML
+    (``![x](http://…/beacon.png)`` would load a remote image when shown); ":" too, so that
+    neither a Streamlit directive (":red[…]") nor a bare URL is recognised."""
     return _MD_SPECIAL.sub(r"\\\1", text or "")
 
 
+# Inside our own HTML snippets (quotes, with unsafe_allow_html) Markdown still runs: between
+# inline tags, and after a blank line inside a block. So HTML and Markdown characters alike
+# become character references, which both read as literal text; ":" too, so that neither a
+# Streamlit directive (":red[…]", ":material/…:") nor a bare URL is recognised.
+_HTML_OR_MD = re.compile(r"[&<>\"'\\`*_{}\[\]()#|$~!:]")
+
+
 def html_escape(text: str) -> str:
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Plain text for a snippet of our HTML: shows literally, on one line."""
+    text = _HTML_OR_MD.sub(lambda m: f"&#{ord(m.group())};", text or "")
+    return " ".join(text.splitlines())
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -194,7 +208,13 @@ def citation_to_dict(c) -> dict:
 
 
 def citation_label(c: dict) -> str:
+    """The chip text (plain: escape it with ``md_escape`` where Markdown renders it)."""
     return f"{c.get('broker') or c.get('file')} · {c.get('date') or '日期未知'} · p.{c['page']}"
+
+
+def citation_tooltip(c: dict) -> str:
+    """A chip's tooltip, which Streamlit renders as Markdown: the title comes from the PDF."""
+    return f"{md_escape(c.get('title') or c['file'])} — 查看原文页面"
 
 
 def _same_citation(a: dict | None, b: dict) -> bool:
@@ -266,9 +286,9 @@ def _chips(citations: list[dict], key: str) -> None:
     current = st.session_state.get("preview")
     with st.container(horizontal=True, key=key, gap="small"):
         for j, c in enumerate(citations):
-            st.button(citation_label(c), key=f"{key}-{j}", icon=":material/description:",
+            st.button(md_escape(citation_label(c)), key=f"{key}-{j}", icon=":material/description:",
                       type="primary" if _same_citation(current, c) else "secondary",
-                      on_click=_open_preview, args=(c,), help=f"{c.get('title') or c['file']} — 查看原文页面")
+                      on_click=_open_preview, args=(c,), help=citation_tooltip(c))
 
 
 def render_answer(i: int, ans, stream: bool = False) -> None:
@@ -284,9 +304,9 @@ def render_answer(i: int, ans, stream: bool = False) -> None:
             for j, c in enumerate(nearest[:3]):
                 quote = (c.get("quote") or "").replace("\n", " ")
                 with st.container(horizontal=True, key=f"near-{i}-row-{j}", vertical_alignment="center"):
-                    st.button(citation_label(c), key=f"near-{i}-{j}", icon=":material/description:",
+                    st.button(md_escape(citation_label(c)), key=f"near-{i}-{j}", icon=":material/description:",
                               type="primary" if _same_citation(current, c) else "secondary",
-                              on_click=_open_preview, args=(c,), help=f"{c.get('title') or c['file']} — 查看原文页面")
+                              on_click=_open_preview, args=(c,), help=citation_tooltip(c))
                     st.markdown(f"<span class='yb-muted'>{html_escape(quote[:90])}{'…' if len(quote) > 90 else ''}</span>",
                                 unsafe_allow_html=True)
     else:
@@ -313,7 +333,7 @@ def render_answer(i: int, ans, stream: bool = False) -> None:
             with col, st.container(border=True, key=f"conf-{i}-{g}-{j}"):
                 st.markdown(f"**{md_escape(c.get('broker') or c['file'])}** · {md_escape(c.get('date') or '日期未知')}")
                 if c.get("title"):
-                    st.caption(c["title"])
+                    st.caption(md_escape(c["title"]))
                 quote = c.get("quote") or ""
                 st.markdown(f"<div class='yb-quote'>{html_escape(quote[:220])}{'…' if len(quote) > 220 else ''}</div>",
                             unsafe_allow_html=True)
@@ -388,7 +408,7 @@ def render_preview(lib) -> None:
             st.button("", icon=":material/close:", key="preview-close", on_click=_close_preview, help="关闭预览",
                       type="tertiary")
         if c.get("title"):
-            st.caption(f"《{c['title']}》 · {c['file']}")
+            st.caption(f"《{md_escape(c['title'])}》 · {md_escape(c['file'])}")
         quote = c.get("quote") or ""
         if quote:
             st.markdown(f"<div class='yb-quote'>{html_escape(quote[:240])}{'…' if len(quote) > 240 else ''}</div>",
@@ -397,7 +417,7 @@ def render_preview(lib) -> None:
             previews = _render_previews(str(pdf), pdf.stat().st_mtime if pdf.exists() else 0.0, c["page"],
                                         quote, c.get("bbox"), tuple(c.get("pages") or ()))
         except PreviewError as exc:
-            st.error(f"无法显示原文页面：{exc}", icon=":material/error:")
+            st.error(f"无法显示原文页面：{md_escape(str(exc))}", icon=":material/error:")
             return
         if not any(p.located for p in previews):
             st.caption("未能在页面文字中定位引文（可能是扫描页），显示整页。")
@@ -445,7 +465,7 @@ def chat_page(lib) -> None:
                 if msg["role"] == "user":
                     st.markdown(md_escape(msg["content"]))
                 elif msg.get("error"):
-                    st.error(msg["error"], icon=":material/error:")
+                    st.error(md_escape(msg["error"]), icon=":material/error:")
                 else:
                     render_answer(i, msg["answer"])
         if question:
@@ -461,7 +481,7 @@ def chat_page(lib) -> None:
                     except Exception as exc:  # noqa: BLE001 — show it, keep the session alive
                         status.update(label="作答失败", state="error")
                         err = f"作答失败：{type(exc).__name__}: {exc}"
-                        st.error(err, icon=":material/error:")
+                        st.error(md_escape(err), icon=":material/error:")
                         messages.append({"role": "assistant", "error": err})
                         ans = None
                     else:
@@ -604,7 +624,7 @@ def library_page(lib) -> None:
     rows = doc_rows(lib)
     max_mb = max_upload_mb(lib)
     st.markdown("### 文库")
-    st.caption(f"目录：{library_path()}")
+    st.caption(f"目录：{md_escape(library_path())}")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("研报", len([r for r in rows if r.get("status") == "indexed"]))
     c2.metric("页数", sum(int(r.get("pages") or 0) for r in rows))
@@ -678,13 +698,19 @@ def main() -> None:
     try:
         lib = get_library()
     except Exception as exc:  # noqa: BLE001 — a bad path or config must be explained, not a traceback
-        st.error(f"无法打开文库 {library_path()}：{type(exc).__name__}: {exc}", icon=":material/error:")
+        st.error(md_escape(f"无法打开文库 {library_path()}：{type(exc).__name__}: {exc}"), icon=":material/error:")
         _library_path_box()
         return
-    if page == "library":
-        library_page(lib)
-    else:
-        chat_page(lib)
+    try:
+        if page == "library":
+            library_page(lib)
+        else:
+            chat_page(lib)
+    except Exception as exc:  # noqa: BLE001
+        # a damaged, busy or mismatched library: its message names the file and the way out
+        if type(exc).__name__ not in LIBRARY_ERRORS:
+            raise
+        st.error(md_escape(f"文库 {library_path()} 无法使用：{exc}"), icon=":material/error:")
     _library_path_box()
 
 
