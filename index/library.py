@@ -262,8 +262,9 @@ class Library:
             raise EmbedderMismatch(
                 f"library {self.path} was built with embedder {built['name']!r} ({built['dim']}-d), "
                 f"but {self.embedder.name!r} ({self.embedder.dim}-d) was requested. Open it without "
-                f"an embedder to use {built['name']!r}, or pass rebuild=True to re-embed its "
-                f"{generation.n_chunks} chunks with {self.embedder.name!r}.")
+                f"an embedder to use {built['name']!r}, or re-embed its {generation.n_chunks} chunks with "
+                f"{self.embedder.name!r}: `yanbao ingest --library {self.path} --embedder {self.embedder.name} "
+                f"--reembed` (Python: rebuild=True).")
 
     # --- reading ----------------------------------------------------------------------
 

@@ -546,12 +546,17 @@ def _entities(text: str, matcher: _TermMatcher) -> list[Entity]:
     return _unique_by(found, lambda e: e.name)
 
 
-@lru_cache(maxsize=8192)
 def entity_mentions(text: str) -> tuple[tuple[int, Entity], ...]:
     """(position, entity) for every known company/unit/institution/broker named in `text`
-    (positions in normalize_text(text)). Cached: evidence scoring asks about the same
-    chunks for every sentence in them."""
-    alias_matcher = _matchers(dictionary_signature())[0]
+    (positions in normalize_text(text)). Cached per state of the dictionary files: evidence
+    scoring asks about the same chunks for every sentence in them, and an edited alias file
+    takes effect at once."""
+    return _entity_mentions(text, dictionary_signature())
+
+
+@lru_cache(maxsize=8192)
+def _entity_mentions(text: str, signature: tuple) -> tuple[tuple[int, Entity], ...]:
+    alias_matcher = _matchers(signature)[0]
     if alias_matcher.pattern is None:
         return ()
     norm = normalize_text(text)
@@ -578,15 +583,42 @@ def fact_entities(text: str) -> list[tuple[int, str]]:
     return [(pos, e.name) for pos, e in entity_mentions(text) if e.kind in FACT_ENTITY_KINDS]
 
 
-@lru_cache(maxsize=16384)
 def metric_key_of(phrase: str) -> str:
     """The key of the known metric a fact's metric phrase names — the mention nearest its end
     (the words next to the figure), so "收入 同比增长" is growth, not revenue — or ""."""
-    matcher = _matchers(dictionary_signature())[1]
+    return _metric_key_of(phrase, dictionary_signature())
+
+
+@lru_cache(maxsize=16384)
+def _metric_key_of(phrase: str, signature: tuple) -> str:
+    matcher = _matchers(signature)[1]
     if matcher.pattern is None or not phrase.strip():
         return ""
     found = list(matcher.pattern.finditer(normalize_text(phrase)))
     return matcher.rows_by_alias[_lookup_key(found[-1].group(0))].canonical if found else ""
+
+
+def metric_qualifier(phrase: str) -> str:
+    """The words written onto a metric phrase's known metric ("海外电池" in "海外电池收入"): the
+    unbroken run of letters right before the last mention of the metric, lower-cased. A space,
+    punctuation, a company name or a period ends it, so a heading left before the sentence
+    ("点评 某公司 收入") is no qualifier. "" when nothing qualifies it or no metric is known."""
+    matcher = _matchers(dictionary_signature())[1]
+    text = normalize_text(phrase)
+    found = list(matcher.pattern.finditer(text)) if matcher.pattern is not None else []
+    if not found:
+        return ""
+    before = text[:found[-1].start()]
+    for pos, e in entity_mentions(before):
+        before = before[:pos] + " " * len(e.alias) + before[pos + len(e.alias):]
+    run = re.search(r"[\u4e00-\u9fffA-Za-z]*$", before).group(0)
+    run = re.sub(r"^[年月]", "", run)      # the tail of a period whose digits were read off ("2025 年收入")
+    return _GENERIC_QUALIFIER.sub("", run).lower()
+
+
+# words that qualify nothing: pronouns, "company", "total", the possessive and period words
+_GENERIC_QUALIFIER = re.compile(r"公司|其|该|将|单季度?|全年|季度|年度|当期|期末|末|的|合计|总|total|company|its|the",
+                                re.IGNORECASE)
 
 
 def _metrics(text: str, matcher: _TermMatcher) -> list[Metric]:

@@ -571,7 +571,34 @@ def extract_facts(doc: Document, find_entities: EntityFinder | None = None) -> l
             if b.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.CAPTION):
                 out += sentence_facts(b.text, file=doc.meta.file, page=b.page, bbox=b.bbox, scope=scope,
                                       find_entities=find_entities)
-    return out
+    # a date printed in the report, not a PDF's creation date (a template's can be years old)
+    return not_yet_happened(out, doc.meta.date if doc.meta.sources.get("date") == "cover" else "")
+
+
+_PERIOD_START = re.compile(r"(\d{4})(?:Q([1-4])|H([12]))?")
+
+
+def period_start(period: str) -> str:
+    """The first day of a calendar period label ("2026Q2" -> "2026-04-01", "2026H2" ->
+    "2026-07-01", "2026" -> "2026-01-01"); "" for fiscal periods (their calendar is the
+    company's), spans and unknown labels."""
+    m = _PERIOD_START.fullmatch(period or "")
+    if not m:
+        return ""
+    month = 3 * (int(m[2]) - 1) + 1 if m[2] else 6 * (int(m[3]) - 1) + 1 if m[3] else 1
+    return f"{m[1]}-{month:02d}-01"
+
+
+def not_yet_happened(facts: list[Fact], report_date: str) -> list[Fact]:
+    """A report cannot state an actual for a period that had not begun on its date: such a
+    figure is a forecast (or a mistake), never an actual."""
+    if not report_date:
+        return facts
+    for f in facts:
+        start = period_start(f.period)
+        if f.status == "actual" and start and start > report_date:
+            f.status, f.estimate = "forecast", True
+    return facts
 
 
 def _inherit_entity(scope: _Scope, headings: list[tuple[int, str]]) -> str:

