@@ -86,6 +86,8 @@ class DocumentMeta:
     page_count: int = 0
     sha256: str = ""
     sources: dict = field(default_factory=dict)   # where title/broker/date came from: cover, content, pdf-metadata
+    ocr_pages: list[int] = field(default_factory=list)           # pages read by OCR
+    ocr_skipped: list[int] = field(default_factory=list)         # image-only pages left unread: over the OCR budget
 
 
 @dataclass

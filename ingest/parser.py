@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def open_pdf(path: Path, max_bytes: int = MAX_BYTES, max_pages: int = MAX_PAGES)
         raise IngestError(name.encode("utf-8", "replace").decode(),
                           "the file name is not valid UTF-8 (neither MuPDF nor the catalog can take it): rename the file")
     if not path.is_file():
-        raise IngestError(name, "no such file")
+        raise IngestError(name, _not_a_file(path))
     size = path.stat().st_size
     if size == 0:
         raise EmptyPdf(name, "the file is empty (0 bytes)")
@@ -91,18 +92,64 @@ def open_pdf(path: Path, max_bytes: int = MAX_BYTES, max_pages: int = MAX_PAGES)
     return doc
 
 
-def parse(path: str | Path, *, ocr: bool = True, max_bytes: int = MAX_BYTES,
-          max_pages: int = MAX_PAGES) -> Document:
-    path = Path(path)
-    doc = open_pdf(path, max_bytes, max_pages)
+@dataclass
+class OcrBudget:
+    """How much OCR one document may take (about a second per page on a CPU): a scanned
+    800-page annex must not hold an ingest for a quarter of an hour. Pages over the budget are
+    left unread and listed in ``DocumentMeta.ocr_skipped``."""
+    pages: int = 100
+    seconds: float = 180.0
+    used_pages: int = 0
+    used_seconds: float = 0.0
+
+    def allows(self) -> bool:
+        return self.used_pages < self.pages and self.used_seconds < self.seconds
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` is not a file to read, in words that point at the fix."""
+    import errno
+    import os
     try:
-        work = [_read_page(path.name, doc, number, ocr) for number in range(doc.page_count)]
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that points back to itself (a loop)"
+        if path.is_symlink():
+            return f"a symbolic link to {os.readlink(path)}, which does not exist"
+        if exc.errno == errno.EACCES:
+            return "cannot be read: permission denied"
+        return "no such file"
+    if path.is_dir():
+        return "a folder, not a PDF file (its name ends in .pdf)"
+    return "not a regular file (a device, pipe or socket)"
+
+
+def parse(path: str | Path, *, ocr: bool = True, max_bytes: int = MAX_BYTES,
+          max_pages: int = MAX_PAGES, ocr_budget: OcrBudget | None = None) -> Document:
+    path = Path(path)
+    budget = ocr_budget or OcrBudget()
+    doc = open_pdf(path, max_bytes, max_pages)
+    skipped: list[int] = []
+    try:
+        work = [_read_page(path.name, doc, number, ocr, budget, skipped) for number in range(doc.page_count)]
         pdf_meta = _pdf_metadata(doc)
+        repaired = doc.is_repaired      # MuPDF rebuilt a broken cross-reference table
     finally:
         doc.close()
     if not any(p.lines for p in work):
-        raise EmptyPdf(path.name, "no text on any page (and OCR found none)")
-    return _assemble(path, work, pdf_meta)
+        if skipped:
+            raise EmptyPdf(path.name, f"no text layer, and its {len(skipped)} image-only pages are over the OCR "
+                                      f"budget ({budget.pages} pages / {budget.seconds:.0f} s per document)")
+        if repaired:
+            raise CorruptPdf(path.name, "damaged: MuPDF had to repair its structure and no text survived "
+                                        "(truncated or corrupt copy?)")
+        raise EmptyPdf(path.name, "no text on any page (and OCR found none)" if ocr else
+                       "no text on any page (OCR is off)")
+    document = _assemble(path, work, pdf_meta)
+    document.meta.ocr_pages = [p.number for p in work if p.ocr]
+    document.meta.ocr_skipped = skipped
+    return document
 
 
 def _pdf_metadata(doc: pymupdf.Document) -> dict:
@@ -113,13 +160,20 @@ def _pdf_metadata(doc: pymupdf.Document) -> dict:
         return {}
 
 
-def _read_page(name: str, doc: pymupdf.Document, number: int, use_ocr: bool) -> _PageWork:
+def _read_page(name: str, doc: pymupdf.Document, number: int, use_ocr: bool,
+               budget: OcrBudget, skipped: list[int]) -> _PageWork:
     try:
         page = doc.load_page(number)   # inside the try: a damaged page tree fails here
         lines = page_lines(page)
         is_ocr = False
         if use_ocr and not lines and needs_ocr(page):
-            lines, is_ocr = ocr_page(page), True
+            if budget.allows():
+                started = time.monotonic()
+                lines, is_ocr = ocr_page(page), True
+                budget.used_pages += 1
+                budget.used_seconds += time.monotonic() - started
+            else:
+                skipped.append(number + 1)
         tables = find_page_tables(page, lines)
         images = [tuple(i["bbox"]) for i in page.get_image_info()
                   if (i["bbox"][2] - i["bbox"][0]) > 40 and (i["bbox"][3] - i["bbox"][1]) > 30]

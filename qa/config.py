@@ -27,6 +27,8 @@ class Config:
     llm_choose: bool = True               # with the local LLM: it picks among close candidate figures
     llm_phrase: bool = True               # with the local LLM: it words the answer (checked afterwards)
     ocr: bool = True
+    ocr_max_pages: int = 100              # OCR budget per document (about 1 s per image-only page on a CPU);
+    ocr_max_seconds: float = 180.0        # pages over it are left unread and named in the ingest summary
     top_k: int = 8                        # hits retrieved per question
     fusion: str = "weighted"              # "weighted" | "rrf": how dense and BM25 hits are fused (weighted
                                           # scored higher on the gold set: MRR 0.940 vs 0.923, EmbeddingGemma)

@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from ingest import IngestError, chunk_document, parse
+from ingest import IngestError, OcrBudget, chunk_document, parse
 from ingest.facts import extract_facts
 from index.query import fact_entities
 
 from .answer import Extraction, answer_by_extraction, printed_with_units, unsupported_numbers
-from .config import Config
+from .config import Config, check_report_date
 from .evidence import Unit, required_terms, score_units, units_from
 
 
@@ -71,6 +71,7 @@ class IngestReport:
     renamed: list[tuple[str, str]] = field(default_factory=list)    # (file name, id it is kept under)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file name, id holding that content)
     replaced: list[str] = field(default_factory=list)
+    ocr: list[tuple[str, int, int]] = field(default_factory=list)     # (file, pages OCR read, pages over budget)
     seconds: float = 0.0
 
     def __str__(self) -> str:
@@ -81,6 +82,11 @@ class IngestReport:
                   for f, new in self.renamed]
         lines += [f"  duplicate: {f} has the same content as {held}" for f, held in self.duplicates]
         lines += [f"  failed: {f}: {why}" for f, why in self.failed]
+        if self.ocr:
+            read = sum(n for _, n, _ in self.ocr)
+            lines.append(f"  OCR: {read} image-only page(s) read in {sum(1 for _, n, _ in self.ocr if n)} report(s)")
+        lines += [f"  OCR budget: {f}: {over} image-only page(s) left unread (raise ocr_max_pages / ocr_max_seconds)"
+                  for f, _, over in self.ocr if over]
         return "\n".join(lines)
 
 
@@ -200,7 +206,8 @@ class Library:
                     self._restore_stored(path, existing)
                     continue
                 name = existing or self._library_id(name, sha, held, batch_ids, replace, report)
-                doc = parse(path, ocr=self.config.ocr)
+                doc = parse(path, ocr=self.config.ocr,
+                            ocr_budget=OcrBudget(self.config.ocr_max_pages, self.config.ocr_max_seconds))
             except IngestError as exc:
                 report.failed.append((name, exc.detail))
                 if sha:  # recorded, so the same broken file is not re-parsed (or re-OCR'd) every run
@@ -208,6 +215,8 @@ class Library:
                     batch_ids[sha] = name
                 continue
             batch_ids[sha] = doc.meta.file = name
+            if doc.meta.ocr_pages or doc.meta.ocr_skipped:
+                report.ocr.append((name, len(doc.meta.ocr_pages), len(doc.meta.ocr_skipped)))
             batch.append((doc.meta, chunk_document(doc), extract_facts(doc, fact_entities)))
             to_store.append((path, name))
             report.added.append(name)
@@ -320,6 +329,8 @@ class Library:
         if why:
             en = not re.search(r"[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]", question or "")
             return Answer(question, why[en], True, statement=why[en], mode="none")
+        since = check_report_date(since, "since") if since else since      # "2026-13-45" is no date
+        until = check_report_date(until, "until") if until else until
         filters = {"broker": broker, "since": since, "until": until, "file": file, "company": company}
         return self.chain().invoke({"question": question, "filters": filters, "llm": llm, "timings": {}})
 
@@ -624,6 +635,9 @@ def _unaskable(question: str) -> tuple[str, str] | None:
         return (f"问题过长（{len(text)} 个字符，上限 {MAX_QUESTION_CHARS}）：请只问一个具体的数字。",
                 f"The question is too long ({len(text)} characters; the limit is {MAX_QUESTION_CHARS}): "
                 "ask for one specific figure.")
+    if re.search("[\ud800-\udfff]", text):    # bytes that were not UTF-8, kept as lone surrogates
+        return ("问题中有无法识别的字符（不是有效的 UTF-8 文本）：请重新输入。",
+                "The question contains characters that are not valid text (not UTF-8): type it again.")
     if not re.search(r"[\u4e00-\u9fff]|[A-Za-z]{2,}", text):
         return ("问题是空的：请输入要查的公司、指标和期间。",
                 "The question is empty: name a company, a metric and a period.")

@@ -742,3 +742,11 @@ def _ingest_never_changes_the_library_when_it_fails(lib: Library, folder: Path, 
 @given(data=mutated_pdfs())
 def test_a_mutated_pdf_that_fails_leaves_the_library_as_it_was(fuzz_library, fuzz_dir, data):
     _ingest_never_changes_the_library_when_it_fails(fuzz_library, fuzz_dir, data)
+
+
+def test_the_python_api_refuses_what_the_command_line_refuses(library):
+    lib = open_library(library)
+    with pytest.raises(ValueError, match="not a real date"):
+        lib.ask(QUESTION, since="2026-13-45", llm="none")
+    answer = lib.ask("Acme \udcff 收入", llm="none")            # undecodable bytes kept as a surrogate
+    assert answer.abstained and "UTF-8" in answer.text

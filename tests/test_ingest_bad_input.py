@@ -89,3 +89,27 @@ def test_batch_reports_bad_files_and_parses_the_rest(tmp_path, capsys):
     assert code == 1
     assert "bad.pdf" in err and "not a PDF" in err
     assert "阿里云" in out  # the good file was still parsed
+
+
+# --- a path that is not a file says what it is ------------------------------------------------
+
+def test_a_folder_named_like_a_pdf(tmp_path):
+    (tmp_path / "looks.pdf").mkdir()
+    _expect(tmp_path / "looks.pdf", IngestError, ["a folder"])
+
+
+def test_a_symbolic_link_loop(tmp_path):
+    (tmp_path / "loop.pdf").symlink_to(tmp_path / "loop.pdf")
+    _expect(tmp_path / "loop.pdf", IngestError, ["loop"])
+
+
+def test_a_dangling_symbolic_link_names_its_target(tmp_path):
+    (tmp_path / "gone.pdf").symlink_to(tmp_path / "elsewhere" / "moved.pdf")
+    _expect(tmp_path / "gone.pdf", IngestError, ["moved.pdf", "does not exist"])
+
+
+def test_a_repaired_pdf_with_no_text_is_damaged_not_empty(tmp_path):
+    # a truncated copy with an end-of-file marker appended: MuPDF repairs it and finds nothing
+    bad = tmp_path / "cut.pdf"
+    bad.write_bytes(SAMPLE.read_bytes()[:3000] + b"\n%%EOF\n")
+    _expect(bad, CorruptPdf, ["damaged", "repair"])

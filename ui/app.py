@@ -453,8 +453,9 @@ def chat_page(lib) -> None:
     filters = _sidebar_filters(lib, rows)
     messages: list[dict] = st.session_state.setdefault("messages", [])
 
+    from qa.library import MAX_QUESTION_CHARS
     prompt = st.chat_input("输入问题，例如：CoreWeave Q1 2026 backlog / 阿里云本季度收入多少",
-                           key="question", disabled=not indexed)
+                           key="question", disabled=not indexed, max_chars=MAX_QUESTION_CHARS)
     question = prompt or st.session_state.pop("pending_question", None)
 
     # the preview gets more room once it shows a page
