@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Literal, TypeVar
 
 from index.text import (
     ALIASES_FILE,
+    GLOSSARY_FILE,
     METRICS_FILE,
     SynonymRow,
     dictionary_signature,
@@ -163,8 +164,21 @@ class ParsedQuery:
     periods: list[Period] = field(default_factory=list)
     outlook: list[str] = field(default_factory=list)  # "estimate" and/or "actual"
     expansions: list[str] = field(default_factory=list)
+    glosses: list[str] = field(default_factory=list)   # glossary words in the other language
     # names of the question that no report of the library prints (filled by the answerer)
     unprinted: tuple[str, ...] = ()
+
+    @property
+    def chinese_glosses(self) -> list[str]:
+        """The Chinese forms of the question's English glossary words (the reports are mostly
+        Chinese; the English forms of its Chinese words would only add noise)."""
+        return [g for g in self.glosses if _CJK.search(g)]
+
+    @property
+    def matching_text(self) -> str:
+        """The question with the Chinese forms of its English words, for matching words against
+        evidence printed in Chinese."""
+        return " ".join([self.text, *self.chinese_glosses])
 
     @property
     def comparisons(self) -> list[str]:
@@ -531,13 +545,14 @@ class _TermMatcher:
 
 
 @lru_cache(maxsize=2)
-def _matchers(signature: tuple[tuple[str, int], ...]) -> tuple[_TermMatcher, _TermMatcher]:
-    """Alias and metric matchers for one state of the dictionary files (see
+def _matchers(signature: tuple[tuple[str, int], ...]) -> tuple[_TermMatcher, _TermMatcher, _TermMatcher]:
+    """Alias, metric and glossary matchers for one state of the dictionary files (see
     dictionary_signature): edits to the files take effect on the next question."""
     del signature  # only the cache key
     return (
         _TermMatcher.from_rows(read_synonym_table(ALIASES_FILE)),
         _TermMatcher.from_rows(read_synonym_table(METRICS_FILE)),
+        _TermMatcher.from_rows(read_synonym_table(GLOSSARY_FILE)),
     )
 
 
@@ -672,9 +687,9 @@ def _outlook(text: str, periods: list[_PeriodMatch]) -> list[str]:
 
 
 def _expansions(text: str, entity_names: list[str], metric_keys: list[str],
-                periods: list[Period], matchers: tuple[_TermMatcher, _TermMatcher]) -> list[str]:
+                periods: list[Period], matchers: tuple[_TermMatcher, ...]) -> list[str]:
     """Other names for what the question mentions, minus what it already says."""
-    alias_matcher, metric_matcher = matchers
+    alias_matcher, metric_matcher = matchers[:2]
     candidates: list[str] = []
     for name in entity_names:
         candidates.extend(alias_matcher.rows_by_canonical[name].aliases)
@@ -685,6 +700,29 @@ def _expansions(text: str, entity_names: list[str], metric_keys: list[str],
     present = _lookup_key(text)
     new_terms = (term for term in candidates if _lookup_key(term) not in present)
     return _unique_by(new_terms, _lookup_key)
+
+
+def glossary_forms(text: str) -> list[str]:
+    """The glossary words ``text`` uses, as written ("Northbound" is a common word, not a name)."""
+    matcher = _matchers(dictionary_signature())[2]
+    return [said for _, said in matcher.find(normalize_text(text))] if matcher.pattern is not None else []
+
+
+def glosses(text: str) -> list[str]:
+    """The other-language forms of the glossary words ``text`` uses ("data center" ->
+    数据中心; 超额收益 -> excess return), minus what it already says: a question in one
+    language matched against reports written in the other."""
+    matcher = _matchers(dictionary_signature())[2]
+    if matcher.pattern is None:
+        return []
+    text = normalize_text(text)
+    present = _lookup_key(text)
+    out: list[str] = []
+    for row, said in matcher.find(text):
+        latin = bool(_LATIN_WORD.search(said)) and not _CJK.search(said)
+        # the forms in the other script (a Latin word's Chinese forms, and the reverse)
+        out += [form for form in row.aliases if bool(_CJK.search(form)) == latin and _lookup_key(form) not in present]
+    return _unique_by(out, _lookup_key)
 
 
 def parse_query(question: str) -> ParsedQuery:
@@ -704,4 +742,5 @@ def parse_query(question: str) -> ParsedQuery:
         expansions=_expansions(
             text, [e.name for e in entities], [m.key for m in metrics], periods, matchers
         ),
+        glosses=glosses(text),
     )

@@ -206,9 +206,13 @@ def parse_query(question: str) -> ParsedQuery | None:
 
 def bm25_query_terms(question: str, parsed: ParsedQuery | None) -> list[str]:
     """The BM25 query: the question's own tokens widened by the query parser's alias and
-    synonym expansions (阿里云 ↔ Alibaba Cloud, 资本开支 ↔ capex), each term once."""
+    synonym expansions (阿里云 ↔ Alibaba Cloud, 资本开支 ↔ capex) and glossary words in the other
+    language (数据中心 ↔ data center), each term once."""
     terms = tokenize(question)
-    for expansion in (parsed.expansions if parsed is not None else []):
+    # the Chinese forms of a question's English words (reports are mostly Chinese; English forms
+    # of its Chinese words would only add noise)
+    glossed = parsed.chinese_glosses if parsed is not None else []
+    for expansion in ([*parsed.expansions, *glossed] if parsed is not None else []):
         terms.extend(tokenize(expansion))
     return list(dict.fromkeys(terms))
 

@@ -25,6 +25,7 @@ DICT_DIR_ENV = "YANBAO_DICT_DIR"
 USERDICT_FILE = "userdict.txt"
 ALIASES_FILE = "aliases.tsv"
 METRICS_FILE = "metrics.tsv"
+GLOSSARY_FILE = "glossary.tsv"
 
 # Function words and question words: they match everything, so they only add BM25 noise.
 STOP_WORDS = frozenset(
@@ -126,7 +127,7 @@ def dictionary_signature() -> tuple[tuple[str, int], ...]:
     them are rebuilt when a file is edited or YANBAO_DICT_DIR points elsewhere."""
     return tuple(
         (str(path), path.stat().st_mtime_ns)
-        for name in (USERDICT_FILE, ALIASES_FILE, METRICS_FILE)
+        for name in (USERDICT_FILE, ALIASES_FILE, METRICS_FILE, GLOSSARY_FILE)
         for path in dictionary_files(name)
     )
 

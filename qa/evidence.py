@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from functools import lru_cache
 
-from index.query import ParsedQuery, _surface_pattern, entity_mentions, extract_periods, find_entities, find_periods
+from index.query import (ParsedQuery, _surface_pattern, entity_mentions, extract_periods, find_entities, find_periods,
+                         glossary_forms, glosses)
 from index.text import normalize_text, tokenize
 from ingest.model import Chunk
 from ingest.numbers import extract_quantities
@@ -185,7 +186,7 @@ def required_terms(q: ParsedQuery) -> list[list[str]]:
     for m in re.finditer(r"(?<![A-Za-z0-9_-])(?:[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|"
                          r"[A-Z][a-z]*[A-Z]?[a-z]{2,})(?![A-Za-z0-9_-])", q.text):
         w = m.group(0)
-        if w in _NOT_NAMES or w.lower() in known or any(w.lower() in k for k in known):
+        if w in _NOT_NAMES or w.lower() in known or any(w.lower() in k for k in known) or glossary_forms(w):
             continue
         if anchored and w in q.unprinted:
             continue
@@ -282,10 +283,26 @@ def metric_qualifiers(q: ParsedQuery) -> list[str]:
             if found[-1].start() > 24 else text[: found[-1].start()]  # no word cut in half
         before = _QUALIFIER_STOP.split(window)[-1]
         words = [t.lower() for t in tokenize(before) if not t.isdigit() and t.lower() not in names
-                 and t not in _SCOPE_WORDS]
+                 and t not in _SCOPE_WORDS and not re.fullmatch(r"[A-Za-z]", t)]   # the "s" of "Acme's"
         words = [w for w in words if not any(w != o and w in o for o in words)]  # "公有" is in "公有云"
+        if q.lang != "zh":
+            words = _glossed(before, words)
         out += words[-3:]
     return list(dict.fromkeys(out))
+
+
+def _glossed(phrase: str, words: list[str]) -> list[str]:
+    """English qualifier words with their glossary forms as alternatives ("data center" ->
+    "data|center|数据中心" as one qualifier), so Chinese evidence can name them."""
+    other = [g for g in glosses(phrase) if _CJK_CHAR.search(g) and g not in _SCOPE_WORDS]
+    if not other:
+        return words
+    covered = {t.lower() for g in glossary_forms(phrase) for t in tokenize(g)}
+    rest = [w for w in words if w not in covered]
+    return rest + ["|".join([*sorted(covered), *other])]
+
+
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _qualified(u: Unit, qualifiers: list[str], mets: list[list[str]]) -> float:
@@ -294,8 +311,11 @@ def _qualified(u: Unit, qualifiers: list[str], mets: list[list[str]]) -> float:
     text = u.text
     at = min([p for p in (_mentions(text, s) for s in mets) if p >= 0] or [0])
     figure = _FIGURE.search(text, at)
-    words = {t.lower() for t in tokenize(text[: figure.end()] if figure else text)}
-    return sum(1 for w in qualifiers if w in words) / len(qualifiers)
+    before = text[: figure.end()] if figure else text
+    words = {t.lower() for t in tokenize(before)}
+    # a qualifier may list alternatives (an English word and its Chinese forms): any one names it
+    return sum(1 for w in qualifiers if any(a in words or (_CJK_CHAR.search(a) and a in before)
+                                            for a in w.split("|"))) / len(qualifiers)
 
 
 _TABLE_REF = re.compile(r"(?:图表|表|图|Table|Figure|Exhibit|Chart)\s*(\d{1,3})(?!\d)", re.I)
@@ -338,7 +358,8 @@ def _year_carried_over(u: Unit, p) -> bool:
 
 
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
-    q_tokens = {t for t in tokenize(q.text) if len(t) > 1}
+    # a question with English words also matches Chinese evidence through the glossary
+    q_tokens = {t for t in tokenize(q.text if q.lang == "zh" else q.matching_text) if len(t) > 1}
     refs = table_refs(q.text)
     ents = _wanted_entities(q)
     wanted = frozenset(name for name, _ in ents)

@@ -144,7 +144,7 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
             score += 1
     # the words of the fact's metric phrase and row/column label that the question repeats
     label = f"{fact.get('metric', '')} {fact.get('item', '')}"
-    score += 2 * word_overlap(q.text, label) + (0.5 * word_overlap(context, label) if context else 0)
+    score += 2 * word_overlap(_matching(q), label) + (0.5 * word_overlap(context, label) if context else 0)
     # a figure the question itself prints is a condition of the question, not its answer
     if any(q_.kind == "figure" and same_value(q_, _quantity(fact)) for q_ in extract_quantities(q.text)):
         score -= 3
@@ -167,7 +167,7 @@ def score_facts(q: ParsedQuery, facts: list[dict], context: str = "") -> list[Sl
     tell nothing, a word one of them alone repeats ("最多") does."""
     scores = [score_fact(q, f, context) for f in facts]
     labels = [_grams(f"{f.get('metric', '')} {f.get('item', '')}") - _STOP_GRAMS for f in facts]
-    asked = _grams(q.text)
+    asked = _grams(_matching(q))
     if len(facts) > 1:
         for s, grams in zip(scores, labels):
             shared = [g for g in grams & asked]
@@ -178,6 +178,12 @@ def score_facts(q: ParsedQuery, facts: list[dict], context: str = "") -> list[Sl
 
 
 CONTRAST_WEIGHT = 1.0
+
+
+def _matching(q: ParsedQuery) -> str:
+    """The question's words to compare with a figure's label: with English words, also their
+    glossary forms in Chinese (the label is usually printed in Chinese)."""
+    return q.text if q.lang == "zh" else q.matching_text
 
 
 def _grams(text: str) -> set[str]:
@@ -200,6 +206,10 @@ def word_overlap(question: str, phrase: str) -> float:
 
 _ASKS_MONEY = re.compile(r"多少(?:亿|万|千|百)?(?:美?元|港元)|how much money|how many (?:dollars|yuan)", re.I)
 _ASKS_PERCENT = re.compile(r"百分之(?:多少|几)|多少\s*%|what percentage|how many percent", re.I)
+# a difference of rates is asked in points, a ratio as a multiple: a level answers neither
+# (a computed difference or multiple never reaches this check)
+_ASKS_POINTS = re.compile(r"(?:多少|几)个?百分点|percentage points?|\bbps?\b|basis points", re.I)
+_ASKS_MULTIPLE = re.compile(r"(?:几|多少)倍|how many times|what multiple|(?:as )?(?:a )?multiple of", re.I)
 _ASK_GRAMS = {"多少", "是多", "少个", "为多", "有多", "大约", "约多", "哪个", "什么", "目前", "分别", "是什", "the", "what",
               "how", "much", "many", "did", "does", "was", "were", "are", "its", "their", "per", "according"}
 
@@ -213,6 +223,10 @@ def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
         return False        # "多少亿元" is not answered with a percentage
     if _ASKS_PERCENT.search(q.text) and fact.get("unit") not in ("%", "pp") and fact.get("kind") != "other":
         return False        # "百分之多少" is not answered with an amount
+    if _ASKS_POINTS.search(q.text) and fact.get("unit") not in ("pp", "bp"):
+        return False        # "高出多少个百分点" is not answered with one of the two rates
+    if _ASKS_MULTIPLE.search(q.text) and fact.get("unit") != "x" and fact.get("kind") != "multiple":
+        return False        # "是原来的几倍" is not answered with one of the two amounts
     keys = {m.key for m in q.metrics if m.key}
     fkey = fact.get("metric_key", "")
     label = f"{fact.get('metric', '')} {fact.get('item', '')} {_around(fact)} {caption}"

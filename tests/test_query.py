@@ -298,3 +298,47 @@ def test_normalisation_keeps_chinese_punctuation_and_fixes_pdf_radicals() -> Non
     assert normalize_text("收入，同比增长。") == "收入，同比增长。"
     assert normalize_text("⼈⺠币") == "人民币"
     assert normalize_text("a\u3000b\u200bc") == "a bc"
+
+
+# --- the bilingual glossary: a question in one language, reports in the other -----------------
+
+@pytest.mark.parametrize("question, chinese", [
+    ("What was Acme's data center revenue in 2025?", ["数据中心"]),
+    ("How much did the backtest charge in transaction costs?", ["交易费用", "交易成本", "手续费", "回测"]),
+    ("What is the win rate of the long-short portfolio?", ["胜率", "多空", "组合"]),
+])
+def test_english_words_bring_their_chinese_forms(question, chinese):
+    parsed = parse_query(question)
+    assert all(c in parsed.chinese_glosses for c in chinese), parsed.glosses
+    assert all(c in parsed.matching_text for c in chinese)
+
+
+def test_chinese_words_bring_english_forms_but_only_chinese_ones_are_matched():
+    parsed = parse_query("Acme 的数据中心收入和回测胜率是多少？")
+    assert "data center" in parsed.glosses and "win rate" in parsed.glosses
+    assert parsed.chinese_glosses == [] and parsed.matching_text == parsed.text
+
+
+def test_what_a_question_already_says_is_not_glossed_again():
+    parsed = parse_query("Acme 数据中心 (data center) 收入")
+    assert "数据中心" not in parsed.glosses and "data center" not in parsed.glosses
+
+
+def test_a_glossary_word_is_not_a_name_the_evidence_must_print():
+    from qa.evidence import required_terms
+    assert required_terms(parse_query("Northbound inflows above the threshold: what was the win rate?")) == []
+    assert required_terms(parse_query("What did Zorblax report as its backtest drawdown?")) == [["Zorblax"]]
+
+
+def test_an_english_qualifier_is_found_in_chinese_evidence():
+    from qa.evidence import _qualified, metric_qualifiers, metric_surfaces
+    q = parse_query("What was Tesla's data center revenue in 2025?")
+    qualifiers = metric_qualifiers(q)
+    assert any("数据中心" in w.split("|") for w in qualifiers), qualifiers
+
+    class _Unit:
+        def __init__(self, text):
+            self.text = text
+    mets = metric_surfaces(q)
+    assert _qualified(_Unit("2025 年特斯拉数据中心收入 52 亿美元"), qualifiers, mets) == 1.0
+    assert _qualified(_Unit("2025 年特斯拉收入 80 亿美元"), qualifiers, mets) == 0.0

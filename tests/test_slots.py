@@ -184,9 +184,10 @@ def test_a_known_metric_or_a_table_caption_makes_the_figure_about_the_question()
     text = "Acme 2026 年一季度收入 12 亿美元。"
     revenue = next(f for f in facts(text) if f["printed"].startswith("12"))
     assert about_the_question(parse_query("Acme 2026Q1 营业收入是多少？"), revenue)   # a synonym, by key
-    cell = {"printed": "194", "metric": "2025Q3", "item": "微软", "metric_key": "", "text": "微软\t194"}
-    assert not about_the_question(parse_query("表1中微软2025年第三季度资本开支是多少？"), cell)
-    assert about_the_question(parse_query("表1中微软2025年第三季度资本开支是多少？"), cell, caption="表1：资本开支（亿美元）")
+    cell = {"printed": "58", "metric": "2027Q2", "item": "特斯拉", "metric_key": "", "text": "特斯拉\t58"}
+    asked = parse_query("表3中特斯拉2027年第二季度研发费用是多少？")
+    assert not about_the_question(asked, cell)
+    assert about_the_question(asked, cell, caption="表3：研发费用（亿元）")
 
 
 def test_english_questions_are_not_compared_word_for_word_with_chinese_labels():
@@ -223,3 +224,35 @@ def test_an_english_question_may_take_the_clearly_best_fact_of_chinese_evidence(
     text = "Acme 组合的 Fama-3-alpha 为0.48%，t 值为 2.1。"
     fact = best_fact(parse_query("What Fama-3-alpha does the Acme portfolio earn?"), facts(text))
     assert fact is not None and fact["printed"] == "0.48%"
+
+
+# --- the kind of figure asked: points for a difference of rates, a multiple for a ratio ------
+
+def _one(text: str, starts: str) -> dict:
+    return next(f for f in facts(text) if f["printed"].replace(" ", "").startswith(starts))
+
+
+@pytest.mark.parametrize("question", ["Acme 的毛利率比 Globex 高出多少个百分点？",
+                                      "By how many percentage points does Acme's margin exceed Globex's?",
+                                      "Acme 毛利率比 Globex 高几个百分点？"])
+def test_a_difference_of_rates_is_not_answered_with_one_rate(question):
+    from qa.slots import about_the_question
+    text = "Acme 毛利率为 42%，Globex 毛利率为 35%，差距扩大 7 个百分点。"
+    assert not about_the_question(parse_query(question), _one(text, "42"))
+    assert about_the_question(parse_query(question), _one(text, "7个百分点"))
+
+
+@pytest.mark.parametrize("question", ["Acme 的日均订单量是 Globex 的几倍？",
+                                      "How many times Globex's daily orders are Acme's?",
+                                      "Acme 订单量是 Globex 的多少倍？"])
+def test_a_ratio_is_not_answered_with_one_of_the_amounts(question):
+    from qa.slots import about_the_question
+    text = "Acme 日均订单量 120 万单，Globex 日均订单量 40 万单，前者约为后者的 3 倍。"
+    assert not about_the_question(parse_query(question), _one(text, "120"))
+    assert about_the_question(parse_query(question), _one(text, "3倍"))
+
+
+def test_a_rate_question_without_points_or_multiples_is_unchanged():
+    from qa.slots import about_the_question
+    text = "Acme 毛利率为 42%，Globex 毛利率为 35%。"
+    assert about_the_question(parse_query("Acme 的毛利率是多少？"), _one(text, "42"))
