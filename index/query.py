@@ -632,8 +632,8 @@ def metric_qualifier(phrase: str) -> str:
 
 
 # words that qualify nothing: pronouns, "company", "total", the possessive and period words
-_GENERIC_QUALIFIER = re.compile(r"公司|其|该|将|单季度?|全年|季度|年度|当期|期末|末|的|合计|总|total|company|its|the",
-                                re.IGNORECASE)
+_GENERIC_QUALIFIER = re.compile(r"公司|其|该|将|单季度?|全年|季度|年度|当期|期末|末|的|合计|总|"
+                                r"实现|录得|取得|获得|达到|完成|贡献|total|company|its|the", re.IGNORECASE)
 
 
 def _metrics(text: str, matcher: _TermMatcher) -> list[Metric]:

@@ -1,6 +1,7 @@
 """Ratios computed over typed facts: a growth rate between two periods ("增长了百分之多少",
-"by what percentage") and a multiple between two periods or two companies ("是…的几倍",
-"how many times").
+"by what percentage"), a multiple between two periods or two companies ("是…的几倍",
+"how many times"), a level implied by a level and its growth rate ("推算上年收入", "implied
+revenue a year earlier"), and a part's share of its whole ("占总收入的比重").
 
 The two inputs are facts of the figure store whose slots say which is which — the asked
 periods (the later one is the new value), or the asked companies in the order the question
@@ -26,12 +27,24 @@ _MULTIPLE = re.compile(r"(几|多少)\s*倍|how many times|what multiple|times (
 _PRINTED_RATE = re.compile(r"同比|环比|yoy|qoq|year[- ]on[- ]year|quarter[- ]on[- ]quarter", re.I)
 
 
+_DERIVED = re.compile(r"推算|倒推|反推|隐含|implied|implies|back out", re.I)
+_SHARE = re.compile(r"占比|比重|占[^，,。？?]{0,16}?的?(?:比例|百分之|多少)|share of|as a share|proportion|"
+                    r"what percentage of|what fraction", re.I)
+_WHOLE = re.compile(r"总|合计|整体|全部|全年|total|overall|whole|group", re.I)
+_PRINTED_SHARE = re.compile(r"占|比重|份额|比例|share|proportion|accounts? for", re.I)
+
+
 def asked_ratio(question: str) -> str:
-    """"growth", "multiple" or "" for the ratio a question asks to compute."""
+    """"growth", "multiple", "derived" (a level implied by a level and its growth rate),
+    "share" (a part of a whole) or "" for what a question asks to compute."""
+    if _DERIVED.search(question):
+        return "derived"
     if _MULTIPLE.search(question):
         return "multiple"
     if _GROWTH.search(question) and not _PRINTED_RATE.search(question):
         return "growth"
+    if _SHARE.search(question):
+        return "share"
     return ""
 
 
@@ -86,9 +99,111 @@ def _pair(q: ParsedQuery, facts: list[dict]) -> tuple[dict, dict] | None:
     return a, b
 
 
+def _shifted(period: str, back: str) -> str:
+    """The label of the period one year ("yoy") or one quarter ("qoq") before ``period``."""
+    m = re.fullmatch(r"(FY)?(\d{4})(?:Q([1-4]))?", period or "")
+    if not m:
+        return ""
+    fiscal, year, quarter = m.group(1) or "", int(m.group(2)), int(m.group(3) or 0)
+    if back == "yoy":
+        return f"{fiscal}{year - 1}" + (f"Q{quarter}" if quarter else "")
+    if not quarter:
+        return ""
+    year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    return f"{fiscal}{year}Q{quarter}"
+
+
+def _scaled(f: dict, value: float) -> str:
+    """``value`` printed like the fact ``f`` (its scale and unit words), one decimal."""
+    q = extract_quantities(f["printed"])
+    if not q or not q[0].scale:
+        return format_quantity(Quantity(value=value, unit=f["unit"], currency=f["currency"], low=value, high=value))
+    m = value / q[0].scale
+    # four significant figures at most: an implied value is an estimate, not the report's precision
+    mantissa = f"{m:.{max(1, 3 - len(str(int(abs(m)))) if abs(m) >= 1 else 3)}f}".rstrip("0").rstrip(".")
+    raw = f["printed"]
+    return raw[:q[0].span[0]] + re.sub(r"[\d,.]+", mantissa, raw[q[0].span[0]:q[0].span[1]], count=1) + raw[q[0].span[1]:]
+
+
+def _inputs(*facts: dict) -> tuple[str, ...]:
+    """The inputs as the NumberCheck reads them (a table cell's printed text may lack its unit)."""
+    return tuple(f["printed"] if extract_quantities(f["printed"]) else format_quantity(_quantity(f)) for f in facts)
+
+
+def _rate_of(rate: dict, level: dict) -> bool:
+    """Is ``rate`` the growth of ``level``? A bare change belongs to the figure before it, so the
+    figure store names it with that figure's metric ("云业务收入 同比增长")."""
+    own = re.sub(r"\s+", "", level.get("metric", ""))
+    return bool(own) and own in re.sub(r"\s+", "", rate.get("metric", ""))
+
+
+def _derived(q: ParsedQuery, facts: list[dict]) -> Computation | None:
+    """A level implied by a printed level and its printed growth rate: the value a year (or a
+    quarter) before = level ÷ (1 + rate). The asked earlier period must be the one the rate
+    reaches back to."""
+    levels = [s.fact for s in sorted(score_facts(q, facts), key=lambda s: -s.score)
+              if s.fact.get("metric_key") not in GROWTH_KEYS and s.fact.get("unit") not in ("%", "pp")
+              and s.fact["low"] == s.fact["high"] and s.fact.get("period")]
+    asked = {p.label for p in q.periods}
+    for level in levels[:1]:          # the level asked about, or nothing: never another one's
+        for rate in facts:
+            key = rate.get("metric_key")
+            if key not in GROWTH_KEYS or rate.get("unit") != "%" or rate.get("period") != level["period"] or \
+                    rate.get("entity", "") != level.get("entity", "") or rate["low"] != rate["high"] or \
+                    not _rate_of(rate, level):
+                continue
+            backs = {"growth_yoy": ["yoy"], "growth_qoq": ["qoq"]}.get(key, ["yoy", "qoq"])
+            targets = [_shifted(level["period"], b) for b in backs]
+            if len(asked) == 2 and not any(t in asked for t in targets):
+                continue
+            if rate["value"] <= -100:
+                continue
+            value = level["value"] / (1 + rate["value"] / 100)
+            return Computation(_scaled(level, value), _inputs(level, rate), f"{level['printed']} ÷ (1 + {rate['printed'].lstrip('+')})",
+                               level["text"] if level["text"] == rate["text"] else f"{level['text']}\n{rate['text']}")
+    return None
+
+
+def _wholes(part: dict, facts: list[dict]) -> list[dict]:
+    """The facts that can be ``part``'s whole: the same measure, entity and period, larger, and
+    the unqualified (or total) form of its metric."""
+    from index.query import metric_qualifier
+    return [f for f in facts if f is not part and _same_measure(f, part) and f["value"] > part["value"]
+            and f.get("entity", "") == part.get("entity", "") and f.get("period") == part.get("period")
+            and (f.get("metric_key") and f.get("metric_key") == part.get("metric_key")
+                 and metric_qualifier(part["metric"]) and not metric_qualifier(f["metric"])
+                 or _WHOLE.search(f.get("metric", "")) and not _WHOLE.search(part.get("metric", "")))]
+
+
+def _share(q: ParsedQuery, facts: list[dict]) -> Computation | None:
+    """A part as a percentage of its whole, when the evidence prints both and not the share:
+    the part is the figure agreeing best with the question; the whole measures the same in the
+    same unit, is larger, and is the unqualified or total form of the part's metric."""
+    from .slots import about_the_question
+    if any(f.get("unit") == "%" and f.get("metric_key") not in GROWTH_KEYS and about_the_question(q, f)
+           and _PRINTED_SHARE.search(f"{f.get('metric', '')} {f.get('item', '')}") for f in facts):
+        return None                          # the report prints the share: it is looked up
+    ranked = [s.fact for s in sorted(score_facts(q, facts), key=lambda s: -s.score) if not s.conflict
+              and s.fact.get("unit") not in ("%", "pp") and s.fact["low"] == s.fact["high"] and s.fact["value"] > 0]
+    if len(ranked) > 1 and _wholes(ranked[1], facts) == [ranked[0]]:
+        ranked = ranked[1:]               # the question names the whole too ("share of revenue"): it ranks first
+    wholes = _wholes(ranked[0], facts) if ranked else []   # of the part asked about, or nothing
+    if len(wholes) != 1:
+        return None
+    part, whole = ranked[0], wholes[0]
+    return Computation(f"{part['value'] / whole['value'] * 100:.1f}%", _inputs(part, whole),
+                       f"{part['printed']} ÷ {whole['printed']}",
+                       part["text"] if part["text"] == whole["text"] else f"{whole['text']}\n{part['text']}")
+
+
 def calculate(q: ParsedQuery, facts: list[dict]) -> Computation | None:
-    """The asked growth rate or multiple, computed from two facts of the evidence, or None."""
+    """The asked growth rate, multiple, implied level or share, computed from facts of the
+    evidence, or None."""
     kind = asked_ratio(q.text)
+    if kind == "derived":
+        return _derived(q, facts)
+    if kind == "share":
+        return _share(q, facts)
     pair = _pair(q, facts) if kind else None
     if pair is None:
         return None
@@ -100,8 +215,6 @@ def calculate(q: ParsedQuery, facts: list[dict]) -> Computation | None:
     else:
         result = f"{ratio:.2f}倍".replace(".00倍", "倍")
         formula = f"{a['printed']} ÷ {b['printed']}"
-    # the inputs, as the NumberCheck reads them (a table cell's printed text may lack its unit)
-    inputs = tuple(f["printed"] if extract_quantities(f["printed"]) else format_quantity(_quantity(f))
-                   for f in (a, b))
+    inputs = _inputs(a, b)
     source = a["text"] if a["text"] == b["text"] else f"{b['text']}\n{a['text']}"
     return Computation(result, inputs, formula, source)

@@ -427,10 +427,15 @@ class Library:
         ext.printed = [f["printed"] for f in facts]
         caption = ext.unit.context if ext.unit.cells else ""
         if chosen is not None and not about_the_question(q, chosen, caption):
-            # the digits are printed there, but they measure something else than what is asked
-            state["extraction"] = Extraction(None, abstained=True, reason="metric", nearest=[ext.unit])
-            state["mismatch"] = mismatch(q, "metric", chosen)
-            return state
+            # the digits are printed there, but they measure something else than what is asked:
+            # the evidence's figure that does measure it answers, if one clearly agrees
+            fitting = best_fact(q, [f for f in facts if f is not chosen and about_the_question(q, f, caption)])
+            if fitting is None:
+                state["extraction"] = Extraction(None, abstained=True, reason="metric", nearest=[ext.unit])
+                state["mismatch"] = mismatch(q, "metric", chosen)
+                return state
+            chosen = fitting
+            ext.figure = fitting["printed"]
         if self._mode(state["llm"]) == "local" and self.config.llm_choose:
             self._choose_with_llm(state, facts)
         state["fact"] = fact_of(ext.figure, facts)

@@ -15,6 +15,8 @@ from index.query import ParsedQuery, entity_mentions
 from ingest.facts import CLASSIFIER
 from ingest.numbers import Quantity, extract_quantities, same_value
 
+from .compute import asks_difference
+
 GROWTH_KEYS = ("growth", "growth_yoy", "growth_qoq")
 # metrics printed as percentages; any other known metric is a level (an amount, a count, a price)
 PERCENT_KEYS = set(GROWTH_KEYS) | {"cagr", "gross_margin", "net_margin", "operating_margin", "ebitda_margin",
@@ -210,6 +212,13 @@ _ASKS_PERCENT = re.compile(r"百分之(?:多少|几)|多少\s*%|what percentage|
 # (a computed difference or multiple never reaches this check)
 _ASKS_POINTS = re.compile(r"(?:多少|几)个?百分点|percentage points?|\bbps?\b|basis points", re.I)
 _ASKS_MULTIPLE = re.compile(r"(?:几|多少)倍|how many times|what multiple|(?:as )?(?:a )?multiple of", re.I)
+# a share is a percentage; a figure derived from others ("implied", "推算") is computed, never
+# looked up; a difference is answered by a printed change, not by one of the two levels
+_ASKS_SHARE = re.compile(r"占比|比重|比例|份额|占[^，,。？?]{0,16}?(?:的)?(?:多少|百分之|几成)|share of|as a share|"
+                         r"proportion|what percentage of|what fraction|what portion", re.I)
+_ASKS_DERIVED = re.compile(r"推算|倒推|隐含|反推|implied|implies|back out|derive", re.I)
+_CHANGE_WORDS = re.compile(r"增加|增长|提升|提高|上调|下调|上升|下降|减少|降低|下滑|扩大|缩小|高出|多出|相差|差额|差距|变化|"
+                           r"increase|decrease|rise|fall|grew|growth|up|down|higher|lower|more|less|change", re.I)
 _ASK_GRAMS = {"多少", "是多", "少个", "为多", "有多", "大约", "约多", "哪个", "什么", "目前", "分别", "是什", "the", "what",
               "how", "much", "many", "did", "does", "was", "were", "are", "its", "their", "per", "according"}
 
@@ -227,6 +236,12 @@ def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
         return False        # "高出多少个百分点" is not answered with one of the two rates
     if _ASKS_MULTIPLE.search(q.text) and fact.get("unit") != "x" and fact.get("kind") != "multiple":
         return False        # "是原来的几倍" is not answered with one of the two amounts
+    if _ASKS_SHARE.search(q.text) and fact.get("unit") not in ("%", "pp") and fact.get("kind") != "other":
+        return False        # "占总收入的比重" is not answered with the amount
+    if _ASKS_DERIVED.search(q.text):
+        return False        # "推算其上年收入" is computed from printed figures, or not answered
+    if asks_difference(q.text) and not _is_change(fact):
+        return False        # "比去年增加了多少" is not answered with this year's level
     keys = {m.key for m in q.metrics if m.key}
     fkey = fact.get("metric_key", "")
     label = f"{fact.get('metric', '')} {fact.get('item', '')} {_around(fact)} {caption}"
@@ -243,6 +258,15 @@ def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
     if not asked:
         return True
     return bool(asked & _grams(label))
+
+
+def _is_change(fact: dict) -> bool:
+    """A printed change (a growth rate, points, or a figure whose words say it moved), not a level."""
+    text, printed = fact.get("text", "").replace(" ", ""), fact.get("printed", "").replace(" ", "")
+    at = text.find(printed)
+    just_before = text[max(0, at - 6): at] if at >= 0 and "\t" not in text else ""   # "较上年增加 50 亿"
+    return fact.get("unit") == "pp" or fact.get("metric_key") in GROWTH_KEYS or \
+        bool(_CHANGE_WORDS.search(f"{fact.get('metric', '')} {fact.get('item', '')} {just_before}"))
 
 
 def _around(fact: dict) -> str:

@@ -32,6 +32,9 @@ def facts(*sentences: str) -> list[dict]:
     ("Acme 收入是 Globex 的几倍？", "multiple"), ("How many times Globex's revenue is Acme's?", "multiple"),
     ("Acme 收入同比增长多少？", ""),          # a printed rate answers it
     ("Acme 2029 年收入是多少？", ""),
+    ("根据 Acme 2029 年收入及同比增速，推算其 2028 年收入？", "derived"),
+    ("What was Acme's implied revenue a year earlier?", "derived"),
+    ("Acme 云业务收入占总收入的比重是多少？", "share"), ("What share of Acme's revenue came from cloud?", "share"),
 ])
 def test_which_ratio_is_asked(question, kind):
     assert asked_ratio(question) == kind
@@ -61,3 +64,51 @@ def test_figures_of_different_measures_are_not_divided():
 def test_a_question_naming_one_period_computes_nothing():
     text = "2029 年 Acme 收入 50 亿元，同比增长 25%。"
     assert calculate(parse_query("Acme 2029 年收入增长了百分之多少？"), facts(text)) is None
+
+
+# --- a level implied by a level and its growth rate -------------------------------------------
+
+@pytest.mark.parametrize("question, text, result", [
+    ("根据 Acme 2029 年收入及同比增速，推算其 2028 年收入大约是多少？", "2029 年 Acme 实现收入 90 亿元，同比增长 20%。",
+     "75 亿元"),
+    ("What was Acme's implied revenue in 2028Q2, given its 2029Q2 revenue and YoY growth?",
+     "2029Q2，Acme 收入 250 亿美元，同比+25%。", "200 亿美元"),
+    ("根据 Acme 2029Q3 收入及环比增速，倒推其 2029Q2 收入？", "2029Q3 Acme 收入 12.6 亿元，环比增长 5%。", "12 亿元"),
+    ("据 Acme 2029 年收入与增速推算 2028 年收入", "2029 年 Acme 收入 0.55 亿元，同比增长 20%。", "0.458 亿元"),
+])
+def test_a_level_implied_by_its_growth_rate(question, text, result):
+    comp = calculate(parse_query(question), facts(text))
+    assert comp is not None and comp.result == result and len(comp.inputs) == 2
+
+
+def test_an_implied_level_needs_the_rate_that_reaches_the_asked_period():
+    # a sequential rate does not reach back a year
+    text = "2029Q3 Acme 收入 12.6 亿元，环比增长 5%。"
+    assert calculate(parse_query("根据 Acme 2029Q3 收入，推算其 2028Q3 收入？"), facts(text)) is None
+    # no rate printed: nothing to derive from
+    assert calculate(parse_query("推算 Acme 2028 年收入"), facts("2029 年 Acme 收入 90 亿元。")) is None
+
+
+# --- a part's share of its whole ----------------------------------------------------------------
+
+@pytest.mark.parametrize("question, text, result", [
+    ("Acme 2029 年云业务收入占公司总收入的比重是多少？",
+     "2029 年，Acme 实现收入 80 亿元，同比增长 10%；其中云业务收入 20 亿元，同比增长 40%。", "25.0%"),
+    ("What share of Acme's 2029 revenue came from its cloud business?",
+     "2029 年 Acme 总收入 50 亿美元，其中云业务收入 12 亿美元。", "24.0%"),
+    ("Acme 海外收入占比是多少？", "Acme 实现收入 40 亿元，其中海外收入 10 亿元。", "25.0%"),
+])
+def test_a_share_of_the_whole_from_part_and_whole(question, text, result):
+    comp = calculate(parse_query(question), facts(text))
+    assert comp is not None and comp.result == result
+
+
+def test_a_printed_share_is_looked_up_not_computed():
+    text = "Acme 实现收入 40 亿元，其中海外收入 10 亿元，占总收入的 26%。"
+    assert calculate(parse_query("Acme 海外收入占总收入的比重是多少？"), facts(text)) is None
+
+
+def test_no_share_without_an_identifiable_whole():
+    # two parts, no whole: nothing to divide by
+    text = "Acme 海外收入 10 亿元，国内收入 30 亿元。"
+    assert calculate(parse_query("Acme 海外收入占比是多少？"), facts(text)) is None

@@ -254,3 +254,24 @@ def test_a_rate_question_without_points_or_multiples_is_unchanged():
     from qa.slots import about_the_question
     text = "Acme 毛利率为 42%，Globex 毛利率为 35%。"
     assert about_the_question(parse_query("Acme 的毛利率是多少？"), _one(text, "42"))
+
+
+@pytest.mark.parametrize("question, text, wrong, right", [
+    # a share is a percentage, not the part's amount
+    ("Acme 云业务收入占总收入的比重是多少？", "Acme 云业务收入 20 亿元，占总收入的 25%。", "20", "25%"),
+    ("What share of Acme's revenue came from cloud?", "Acme 云业务收入 20 亿元，占总收入的 25%。", "20", "25%"),
+    # a difference is a printed change, not this year's level
+    ("Acme 2029 年收入比上年增加了多少？", "2029 年 Acme 收入 90 亿元，较上年增加 15 亿元。", "90", "15"),
+    ("By how much did Acme's revenue increase in 2029?", "2029 年 Acme 收入 90 亿元，较上年增加 15 亿元。", "90", "15"),
+])
+def test_the_asked_kind_of_figure_is_the_answered_one(question, text, wrong, right):
+    from qa.slots import about_the_question
+    assert not about_the_question(parse_query(question), _one(text, wrong))
+    assert about_the_question(parse_query(question), _one(text, right))
+
+
+@pytest.mark.parametrize("question", ["推算 Acme 2028 年收入", "What was Acme's implied 2028 revenue?",
+                                      "据增速倒推 Acme 上年收入"])
+def test_an_implied_figure_is_never_looked_up(question):
+    from qa.slots import about_the_question
+    assert not about_the_question(parse_query(question), _one("2029 年 Acme 收入 90 亿元。", "90"))
