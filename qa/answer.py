@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from index.query import OUTLOOK_MARKERS, Metric, ParsedQuery, extract_periods, find_periods, parse_query
+from index.query import (OUTLOOK_MARKERS, Metric, ParsedQuery, extract_periods, find_periods, metric_key_of,
+                         parse_query)
 from index.text import normalize_text, tokenize
 from ingest import numbers as num
 from ingest.tables import unit_hint
@@ -19,6 +20,7 @@ from ingest.tables import unit_hint
 from .compute import (Computation, _asked_periods, _comparable, _difference, asks_difference, asks_share, asks_sum,
                       compute_difference, compute_share, compute_sum, states_share)
 from .evidence import Unit, _mentions, _wanted_entities, metric_surfaces, required_terms, score_units
+from .slots import PERCENT_KEYS
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
 FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
@@ -130,8 +132,22 @@ def _cell_unit(unit: Unit, head: str) -> str:
     """The unit a bare cell is printed in: its column header's, the caption's ("合同金额（亿元）"),
     or its row label's ("CAPEX (mn)")."""
     caption = unit.context.rsplit("\n", 1)[0]  # not the header line: other columns' units are theirs
+    own = unit_hint(head)
+    if own:
+        return own
+    # a valuation multiple or a rate takes no amount unit from the caption ("PE" under "（亿元）")
+    # the column's own metric; a header with a percentage names a bucket ("市净率前20%"), not a value
+    key = metric_key_of(head) if "%" not in head else ""
+    if key in MULTIPLE_KEYS:
+        return "倍"
+    if key in PERCENT_KEYS:
+        return ""
     # the row's own label is more specific than the caption ("积压订单 (十亿)" under "单位：百万")
-    return unit_hint(head) or _row_label_unit(unit) or unit_hint(caption)
+    return _row_label_unit(unit) or unit_hint(caption)
+
+
+# valuation multiples: printed bare in tables, read as 倍
+MULTIPLE_KEYS = {"pe", "pb", "ps", "peg", "ev_ebitda", "ev_sales"}
 
 
 def _with_unit(cell: str, unit: str) -> str:

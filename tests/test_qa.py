@@ -336,3 +336,26 @@ def test_a_month_printed_without_its_year_takes_the_year_named_before_it():
     assert not ext.abstained and "12" in ext.figure
     # another year's September is not this one
     assert _extract("In September 2030, how much debt financing did Acme secure?", c).abstained
+
+
+# --- a valuation multiple or a rate in a table takes no amount unit from the caption -----------
+
+def _row(cells: list[tuple[str, str]], caption: str):
+    from ingest.model import Chunk
+    from qa.evidence import Unit
+    chunk = Chunk(id="t.pdf#0", file="t.pdf", kind="table", text="", pages=[1], bboxes=[])
+    return Unit(text="\t".join(c for _, c in cells), context=f"{caption}\n" + " | ".join(h for h, _ in cells),
+                chunk=chunk, rank=0, cells=cells)
+
+
+@pytest.mark.parametrize("head, cell, printed", [
+    ("PE", "30.7", "30.7 倍"),            # a multiple, whatever the caption's unit
+    ("市净率", "2.1", "2.1 倍"),
+    ("毛利率", "41.5", "41.5"),            # a rate: no amount unit
+    ("净利润", "4.6", "4.6 亿元"),         # an amount keeps the caption's unit
+    ("市净率前20%", "1643", "1643 亿元"),   # a bucket of a multiple is not a multiple
+])
+def test_a_cell_is_printed_with_its_columns_unit(head, cell, printed):
+    from qa.answer import printed_with_units
+    unit = _row([("公司", "Acme"), (head, cell)], "表2：估值表（亿元）")
+    assert printed_with_units(unit)[1] == printed
