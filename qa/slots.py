@@ -84,6 +84,8 @@ _MONEY_WORDS = re.compile(r"金额|规模|收入|营收|花费|成本|投资|融
                           r"revenue|price|capex|funding|valuation|spend", re.I)
 _AMOUNT_WORDS = re.compile(r"[亿万元]|美元|金额|\$|\b(?:billion|million|dollars?|yuan|RMB|amount)\b", re.I)
 _ASKED_CLASSIFIER = re.compile(rf"(?:多少|几)\s*({CLASSIFIER})")
+# the noun a question counts, right after its question word and classifier ("多少台服务器")
+_ASKED_NOUN = re.compile(rf"(?:多少|几)\s*(?:{CLASSIFIER})\s*(?P<noun>(?:[A-Za-z0-9]+\s?|[\u4e00-\u9fff]){{2,12}})")
 _DURATION_WORDS = re.compile(r"多久|多长时间|多少(?:天|分钟|小时|秒|个月|周)|用时|耗时|\bhow long\b|\bduration\b", re.I)
 _COUNT_WORDS = re.compile(r"多少(?:个|块|家|台|张|颗|座|名|次|人)|几(?:个|块|家|台|张|颗|座|名|次)|how many", re.I)
 
@@ -154,6 +156,11 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
     asked = _ASKED_CLASSIFIER.search(q.text)
     if asked and fact.get("printed", "").replace(" ", "").endswith(asked.group(1)):
         score += 1.5        # "多少张" is answered by a figure printed "…张"
+    elif asked and asked.group(1) not in ("元", "美元") and fact.get("currency"):
+        score -= 2          # "多少股" counts shares: a sum of money does not answer it
+    noun = _ASKED_NOUN.search(q.text)
+    if noun and word_overlap(f"{fact.get('metric', '')} {fact.get('item', '')}", noun.group("noun")) >= 0.5:
+        score += 2          # "多少股A类普通股": what is counted is named right after the question word
     if _DURATION_WORDS.search(q.text):
         score += 1.5 if fact.get("kind") == "duration" else 0
     elif _COUNT_WORDS.search(q.text):

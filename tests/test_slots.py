@@ -275,3 +275,25 @@ def test_the_asked_kind_of_figure_is_the_answered_one(question, text, wrong, rig
 def test_an_implied_figure_is_never_looked_up(question):
     from qa.slots import about_the_question
     assert not about_the_question(parse_query(question), _one("2029 年 Acme 收入 90 亿元。", "90"))
+
+
+@pytest.mark.parametrize("question, text, picked, right", [
+    ("Acme 以认购认股权证的方式注资后，可转换为多少股普通股？",
+     "Globex 以认购认股权证的方式向 Acme 注资约 20 亿美元，可转换为逾 2100 万股普通股。", "20 亿美元", "2100万股"),
+    ("Acme 新建数据中心投资后共部署多少台服务器？",
+     "Acme 投资 15 亿元新建数据中心，部署服务器 3 万台。", "15 亿元", "3万台"),
+    ("Acme 融资后门店扩张到多少家？", "Acme 融资 8 亿元，门店扩张到 1200 家。", "8 亿元", "1200家"),
+])
+def test_a_counted_question_is_not_answered_with_a_sum_of_money(question, text, picked, right):
+    better, why = repick(parse_query(question), picked, facts(text))
+    assert why == "" and better is not None and better["printed"].replace(" ", "") == right
+
+
+@pytest.mark.parametrize("question, text, picked, right", [
+    ("Acme 在全球设有多少个区域？", "Acme 在全球建成 30 个数据中心，覆盖 12 个区域。", "30 个", "12个"),
+    ("Acme 共有多少名研发人员？", "Acme 共有员工 5000 名，其中研发人员 1800 名。", "5000 名", "1800名"),
+    ("Acme 部署了多少台推理服务器？", "Acme 部署训练服务器 400 台、推理服务器 900 台。", "400 台", "900台"),
+])
+def test_the_noun_after_the_question_word_names_the_count(question, text, picked, right):
+    better, why = repick(parse_query(question), picked, facts(text))
+    assert why == "" and better is not None and better["printed"].replace(" ", "") == right
