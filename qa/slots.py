@@ -86,6 +86,20 @@ _AMOUNT_WORDS = re.compile(r"[亿万元]|美元|金额|\$|\b(?:billion|million|d
 _ASKED_CLASSIFIER = re.compile(rf"(?:多少|几)\s*({CLASSIFIER})")
 # the noun a question counts, right after its question word and classifier ("多少台服务器")
 _ASKED_NOUN = re.compile(rf"(?:多少|几)\s*(?:{CLASSIFIER})\s*(?P<noun>(?:[A-Za-z0-9]+\s?|[\u4e00-\u9fff]){{2,12}})")
+_ASKED_NOUN_EN = re.compile(r"\bhow many\s+(?P<noun>[A-Za-z][\w.+-]*(?:\s+[A-Za-z][\w.+-]*){0,2})", re.I)
+
+
+def _names_the_counted(question: str, label: str) -> bool:
+    """Does the label name what the question counts? Half of a Chinese noun's bigrams, or one
+    of an English noun's words (a name like "X-3" is the word that matters)."""
+    zh = _ASKED_NOUN.search(question)
+    if zh and word_overlap(label, zh.group("noun")) >= 0.5:
+        return True
+    en = _ASKED_NOUN_EN.search(question)
+    words = _grams(en.group("noun")) - _STOP_GRAMS - _ASK_GRAMS if en else set()
+    return bool({w for w in words if len(w) >= 3} & _grams(label))
+
+
 _DURATION_WORDS = re.compile(r"多久|多长时间|多少(?:天|分钟|小时|秒|个月|周)|用时|耗时|\bhow long\b|\bduration\b", re.I)
 _COUNT_WORDS = re.compile(r"多少(?:个|块|家|台|张|颗|座|名|次|人)|几(?:个|块|家|台|张|颗|座|名|次)|how many", re.I)
 
@@ -158,8 +172,7 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
         score += 1.5        # "多少张" is answered by a figure printed "…张"
     elif asked and asked.group(1) not in ("元", "美元") and fact.get("currency"):
         score -= 2          # "多少股" counts shares: a sum of money does not answer it
-    noun = _ASKED_NOUN.search(q.text)
-    if noun and word_overlap(f"{fact.get('metric', '')} {fact.get('item', '')}", noun.group("noun")) >= 0.5:
+    if _names_the_counted(q.text, f"{fact.get('metric', '')} {fact.get('item', '')}"):
         score += 2          # "多少股A类普通股": what is counted is named right after the question word
     if _DURATION_WORDS.search(q.text):
         score += 1.5 if fact.get("kind") == "duration" else 0

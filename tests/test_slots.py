@@ -297,3 +297,14 @@ def test_a_counted_question_is_not_answered_with_a_sum_of_money(question, text, 
 def test_the_noun_after_the_question_word_names_the_count(question, text, picked, right):
     better, why = repick(parse_query(question), picked, facts(text))
     assert why == "" and better is not None and better["printed"].replace(" ", "") == right
+
+
+@pytest.mark.parametrize("question, text, picked, right", [
+    ("How many Zeta-7 accelerators does each Acme rack hold?",
+     "每个 Acme 机架集成 64 颗 Omega 芯片、32 个 CPU 以及 16 个 Zeta-7 加速器。", "64 颗", "16个"),
+    ("How many engineers does Acme employ?", "Acme 拥有员工 5000 名，其中 engineers 1800 名。", "5000 名", "1800名"),
+    ("How many Polaris satellites has Acme launched?", "Acme 已发射 Vega 卫星 40 颗、Polaris 卫星 12 颗。", "40 颗", "12颗"),
+])
+def test_an_english_count_question_names_the_counted_noun(question, text, picked, right):
+    better, why = repick(parse_query(question), picked, facts(text))
+    assert why == "" and better is not None and better["printed"].replace(" ", "") == right
