@@ -14,6 +14,20 @@ geometry survives:
   next page joined into one (its repeated header dropped);
 * charts and pictures are dropped; their captions and source lines stay as text.
 
+Layouts (``--layout``), each a layout real broker reports use and the parser must read:
+
+* ``one-column``: the above;
+* ``two-column``: the prose set in two columns (tables inside a column, ruled);
+* ``three-line``: tables with a rule above and below the header and one at the end, no rules
+  between rows, cells wrapping over several lines;
+* ``page-break``: the body's height changes from page to page, so that many paragraphs run
+  from the bottom of one page to the top of the next, cut inside a sentence;
+* ``combined``: all three at once.
+
+``--measure`` lays the reports out in each layout and reports how many gold quotes the
+parser's Markdown (``yanbao parse --markdown``) still holds, and, for three-line tables, the
+share of the generator's table cells the parser reads back in place.
+
 Reading order is the original's (content-stream order within a column), and the output is
 deterministic for a given input and machine. Page numbers change, so do gold pages: the eval
 runner finds each gold quote's page in the copy (``yanbao eval --corpus OUT_DIR``).
@@ -23,6 +37,7 @@ from __future__ import annotations
 import argparse
 import html
 import io
+import json
 import re
 import struct
 import sys
@@ -38,6 +53,19 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 PAPERS = {"a5-landscape": pymupdf.paper_rect("a5-l"), "letter": pymupdf.paper_rect("letter")}
 MARGINS = {"a5-landscape": (40, 34, 40, 46), "letter": (72, 60, 72, 66)}  # left, top, right, bottom
 FOOTER_BAND = 30                       # the added footer sits this high above the page's bottom
+GUTTER = 18                            # between the two columns of a two-column body
+BODY_HEIGHTS = (1.0, 0.71, 0.86, 0.63)  # page-break layout: share of the body height used, page by page
+
+
+@dataclass(frozen=True)
+class Layout:
+    columns: int = 1                   # 1, or 2: prose in two columns
+    tables: str = "ruled"              # "ruled" (every cell boxed) or "three-line"
+    short_pages: bool = False          # body heights cycle through BODY_HEIGHTS
+
+
+LAYOUTS = {"one-column": Layout(), "two-column": Layout(columns=2), "three-line": Layout(tables="three-line"),
+           "page-break": Layout(short_pages=True), "combined": Layout(2, "three-line", True)}
 
 # Noto Serif CJK (Debian's fonts-noto-cjk, which `.ci/setup --tests` installs) looks nothing like the
 # originals' Droid Sans Fallback; without it MuPDF's built-in CJK font is used.
@@ -490,7 +518,7 @@ def _subset_cff(cff: bytes, keep: set[int]) -> bytes | None:
     return bytes(moved)
 
 
-def css(fonts: bool) -> str:
+def css(fonts: bool, tables: str = "ruled") -> str:
     faces = ""
     family = "sans-serif"
     if fonts:
@@ -512,6 +540,14 @@ table {{border-collapse: collapse; width: 100%; margin: 2pt 0 2pt 0;}}
 td, th {{border: 0.6pt solid #333333; padding: 1.5pt 3pt; font-size: 8pt; line-height: 1.25;
           vertical-align: top;}}
 th {{font-weight: bold;}}
+""" + (THREE_LINE_CSS if tables == "three-line" else "")
+
+
+# a rule over and under the header row and one under the last row; nothing between rows
+THREE_LINE_CSS = """
+td, th {border: 0; padding: 1.5pt 4pt;}
+th {border-top: 1pt solid #000000; border-bottom: 0.6pt solid #000000;}
+tr.last td {border-bottom: 1pt solid #000000;}
 """
 
 
@@ -556,7 +592,8 @@ def _table_html(t: Table) -> str:
             else:
                 cells.append([c or "", 1])
         tds = "".join(f"<{tag}{f' colspan={n}' if n > 1 else ''}>{html.escape(c)}</{tag}>" for c, n in cells)
-        out.append(f"<tr>{tds}</tr>")
+        last = ' class="last"' if i == len(t.rows) - 1 and i else ""
+        out.append(f"<tr{last}>{tds}</tr>")
     out.append("</table>")
     return "\n".join(out)
 
@@ -566,15 +603,28 @@ def _footer_html(title: str, number: int) -> str:
     return f'<p style="font-size:7.5pt; color:#666666; margin:0; text-align:center;">{html.escape(short)} · {number}</p>'
 
 
-def typeset(ex: Extracted, paper: str = "a5-landscape") -> bytes:
+def _body_rects(paper: str, layout: Layout, number: int) -> list[pymupdf.Rect]:
+    """Where the body goes on page ``number`` (0-based): one rect per column, read in order."""
+    page = PAPERS[paper]
+    left, top, right, bottom = MARGINS[paper]
+    height = page.height - bottom - top
+    if layout.short_pages:
+        height *= BODY_HEIGHTS[number % len(BODY_HEIGHTS)]
+    if layout.columns == 1:
+        return [pymupdf.Rect(left, top, page.width - right, top + height)]
+    width = (page.width - left - right - GUTTER * (layout.columns - 1)) / layout.columns
+    return [pymupdf.Rect(left + k * (width + GUTTER), top, left + k * (width + GUTTER) + width, top + height)
+            for k in range(layout.columns)]
+
+
+def typeset(ex: Extracted, paper: str = "a5-landscape", layout: Layout = Layout()) -> bytes:
     body = to_html(ex)
     footers = [_footer_html(ex.title, n) for n in range(1, 1000)]
     archive = fonts_archive(html.unescape(body + ex.title) + "— 0123456789…")
-    style = css(archive is not None)
+    style = css(archive is not None, layout.tables)
     archive = archive or pymupdf.Archive()
     page = PAPERS[paper]
-    left, top, right, bottom = MARGINS[paper]
-    where = pymupdf.Rect(left, top, page.width - right, page.height - bottom)
+    left, _, right, _ = MARGINS[paper]
     foot = pymupdf.Rect(left, page.height - FOOTER_BAND, page.width - right, page.height - 8)
     story = pymupdf.Story(html=body, user_css=style, archive=archive)
     buf = io.BytesIO()
@@ -582,8 +632,10 @@ def typeset(ex: Extracted, paper: str = "a5-landscape") -> bytes:
     more, number = 1, 0
     while more:
         dev = writer.begin_page(page)
-        more, _ = story.place(where)
-        story.draw(dev)
+        for where in _body_rects(paper, layout, number):
+            if more:
+                more, _ = story.place(where)
+                story.draw(dev)
         footer = pymupdf.Story(html=footers[number], user_css=style, archive=archive)
         number += 1
         footer.place(foot)
@@ -598,11 +650,128 @@ def typeset(ex: Extracted, paper: str = "a5-landscape") -> bytes:
     return data
 
 
-def relayout(src: Path, dst: Path, paper: str = "a5-landscape") -> Path:
+def relayout(src: Path, dst: Path, paper: str = "a5-landscape", layout: Layout = Layout()) -> Path:
     with pymupdf.open(src) as doc:
         ex = extract(doc)
-    dst.write_bytes(typeset(ex, paper))
+    dst.write_bytes(typeset(ex, paper, layout))
     return dst
+
+
+# ---------------------------------------------------------------------------------------------
+# measuring the parser on a layout
+
+GOLD_SETS = [Path(__file__).resolve().parent / "gold", Path(__file__).resolve().parents[2] / "shared" / "evals"]
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_MD_ESCAPE = re.compile(r"\\(?=[^\w\s])")
+
+
+def gold_quotes(corpus: Path = CORPUS, sets: list[Path] | None = None) -> dict[str, list[str]]:
+    """The distinct gold quotes of every gold set (``evals/gold/*.jsonl`` and the shared dev
+    set), by the file of ``corpus`` they point at."""
+    found: dict[str, dict[str, None]] = {}
+    names = {p.name for p in corpus.glob("*.pdf")}
+    for d in sets if sets is not None else GOLD_SETS:
+        for path in sorted(d.glob("*.jsonl")) if d.is_dir() else []:
+            for line in path.read_text().splitlines():
+                item = json.loads(line) if line.strip() else {}
+                if item.get("file") in names and item.get("quote"):
+                    found.setdefault(item["file"], {})[_MD_ESCAPE.sub("", item["quote"])] = None
+    return {f: list(q) for f, q in sorted(found.items())}
+
+
+def markdown_text(markdown: str) -> str:
+    """What ``yanbao parse --markdown`` shows, as plain text: no comments, no escapes."""
+    return html.unescape(_MD_ESCAPE.sub("", _COMMENT.sub(" ", markdown)))
+
+
+def _squash(text: str | None) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def cell_accuracy(truth: list[Table], parsed: list[list[str]]) -> tuple[int, int]:
+    """(cells read back in place, cells): each row of the generator's tables against the parsed
+    table row that agrees with it in most columns (a cell counts when equal, ignoring spaces)."""
+    rows = [[_squash(c) for c in r] for r in parsed]
+    hit = total = 0
+    for t in truth:
+        for r in t.rows:
+            cells = [(j, _squash(c)) for j, c in enumerate(r) if c and _squash(c)]
+            total += len(cells)
+            hit += max((sum(1 for j, c in cells if j < len(p) and p[j] == c) for p in rows), default=0)
+    return hit, total
+
+
+def broken_pages(pdf: Path) -> int:
+    """Page breaks that cut a sentence: the page's last body line ends without a sentence end."""
+    with pymupdf.open(pdf) as doc:
+        n = 0
+        for page in list(doc)[:-1]:
+            clip = pymupdf.Rect(0, 0, page.rect.width, page.rect.height - FOOTER_BAND)
+            lines = [ln for b in page.get_text("dict", clip=clip)["blocks"] for ln in b.get("lines", [])]
+            last = max(lines, key=lambda ln: (ln["bbox"][3], ln["bbox"][0]), default=None)
+            n += last is not None and not re.search(r"[。！？；!?;:：]\s*$", _line_text(last))
+    return n
+
+
+@dataclass
+class Measurement:
+    layout: str
+    quotes: int = 0                    # gold quotes the original's text layer prints
+    found: int = 0                     # of those, in the parser's Markdown of the copy
+    in_chunk: int = 0                  # of those, whole inside one retrieval chunk
+    cells: int = 0                     # cells of the generated three-line tables
+    cells_read: int = 0
+    broken_pages: int = 0              # page breaks inside a sentence
+    missing: list = field(default_factory=list)
+
+    def row(self) -> str:
+        cov = f"{100 * self.found / self.quotes:.1f}% ({self.found}/{self.quotes})" if self.quotes else "-"
+        acc = f"{100 * self.cells_read / self.cells:.1f}% ({self.cells_read}/{self.cells})" if self.cells else "-"
+        chunk = f"{100 * self.in_chunk / self.quotes:.1f}%" if self.quotes else "-"
+        return f"| {self.layout} | {cov} | {chunk} | {acc} | {self.broken_pages} |"
+
+
+def measure(out_dir: Path, layouts: list[str], corpus: Path = CORPUS, only: list[str] | None = None,
+            paper: str = "a5-landscape") -> list[Measurement]:
+    """Each layout of ``layouts`` (or "original": the corpus as it is) measured over the reports."""
+    from ingest import chunk_document, parse
+    from ingest.render import to_markdown
+    from evals.scoring import quote_on_page
+    quotes = gold_quotes(corpus)
+    results = []
+    for name in layouts:
+        m = Measurement(name)
+        for src in sorted(corpus.glob("*.pdf")):
+            if only and src.name not in only or src.name not in quotes:
+                continue
+            with pymupdf.open(src) as doc:
+                original = "".join(p.get_text() for p in doc)
+                ex = extract(doc)
+            if name == "original":
+                copy = src
+            else:
+                (out_dir / name).mkdir(parents=True, exist_ok=True)
+                copy = out_dir / name / src.name
+                copy.write_bytes(typeset(ex, paper, LAYOUTS[name]))
+                m.broken_pages += broken_pages(copy)
+            doc = parse(copy, ocr=False)
+            text = markdown_text(to_markdown(doc))
+            chunks = [c.text for c in chunk_document(doc)]
+            for q in quotes[src.name]:
+                if quote_on_page(q, original):
+                    m.quotes += 1
+                    m.in_chunk += any(quote_on_page(q, c) for c in chunks)
+                    if quote_on_page(q, text):
+                        m.found += 1
+                    else:
+                        m.missing.append((src.name, q))
+            if name != "original" and LAYOUTS[name].tables == "three-line":
+                hit, total = cell_accuracy([b for b in ex.blocks if isinstance(b, Table)],
+                                           [r for t in doc.tables for r in t.header + t.rows])
+                m.cells_read += hit
+                m.cells += total
+        results.append(m)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -610,14 +779,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out_dir", help="where the re-typeset PDFs go (same file names)")
     ap.add_argument("--corpus", default=str(CORPUS), help="the PDFs to re-typeset (default: evals/corpus)")
     ap.add_argument("--paper", choices=sorted(PAPERS), default="a5-landscape")
+    ap.add_argument("--layout", choices=sorted(LAYOUTS), default="one-column")
     ap.add_argument("--only", action="append", metavar="FILE", help="only this report (repeatable)")
+    ap.add_argument("--measure", nargs="?", const="original," + ",".join(LAYOUTS), metavar="LAYOUTS",
+                    help="parse each layout (comma-separated; default: all and the original) and report gold "
+                         "quote coverage and three-line table cell accuracy; copies go to OUT_DIR/LAYOUT")
+    ap.add_argument("--missing", action="store_true", help="with --measure: list the quotes not found")
     args = ap.parse_args(argv)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if args.measure:
+        names = [n for n in args.measure.split(",") if n]
+        unknown = [n for n in names if n != "original" and n not in LAYOUTS]
+        if unknown:
+            ap.error(f"unknown layout(s) {', '.join(unknown)}; choose from original, {', '.join(LAYOUTS)}")
+        print("| layout | gold quotes in the parsed Markdown | in one chunk | three-line table cells "
+              "| pages ending inside a sentence |")
+        print("|---|---|---|---|---|")
+        for m in measure(out, names, Path(args.corpus), args.only, args.paper):
+            print(m.row(), flush=True)
+            for f, q in m.missing if args.missing else []:
+                print(f"    missing {f}: {q}", file=sys.stderr)
+        return 0
     for src in sorted(Path(args.corpus).glob("*.pdf")):
         if args.only and src.name not in args.only:
             continue
-        dst = relayout(src, out / src.name, args.paper)
+        dst = relayout(src, out / src.name, args.paper, LAYOUTS[args.layout])
         with pymupdf.open(src) as a, pymupdf.open(dst) as b:
             print(f"{src.name}: {a.page_count} pages {a[0].rect.width:.0f}x{a[0].rect.height:.0f} -> "
                   f"{b.page_count} pages {b[0].rect.width:.0f}x{b[0].rect.height:.0f}", file=sys.stderr)
