@@ -568,17 +568,44 @@ def fonts_archive(text: str) -> pymupdf.Archive | None:
 
 
 def to_html(ex: Extracted) -> str:
-    parts = []
+    return _body_html([h for _, h in _html_parts(ex)])
+
+
+def _body_html(parts: list[str]) -> str:
+    return "<body>\n" + "\n".join(parts) + "\n</body>"
+
+
+def _html_parts(ex: Extracted) -> list[tuple[Para | Table | None, str]]:
+    """Each block and its HTML (the masthead's block is None)."""
+    parts: list[tuple[Para | Table | None, str]] = []
     if ex.masthead:
-        parts.append(f'<p class="masthead">{html.escape(ex.masthead)}</p>')
+        parts.append((None, f'<p class="masthead">{html.escape(ex.masthead)}</p>'))
     for b in ex.blocks:
         if isinstance(b, Para):
             tag = b.kind if b.kind in ("h1", "h2", "h3") else "p"
             cls = "" if tag != "p" or b.kind == "p" else f' class="{b.kind}"'
-            parts.append(f"<{tag}{cls}>{html.escape(b.text)}</{tag}>")
+            parts.append((b, f"<{tag}{cls}>{html.escape(b.text)}</{tag}>"))
         else:
-            parts.append(_table_html(b))
-    return "<body>\n" + "\n".join(parts) + "\n</body>"
+            parts.append((b, _table_html(b)))
+    return parts
+
+
+MAX_COLUMN_TABLE = 3       # two-column layout: a table of more columns spans the page's width
+
+
+def _segments(ex: Extracted, layout: Layout) -> list[tuple[bool, str]]:
+    """The body as (full width?, HTML) runs: with two columns, prose and narrow tables flow
+    in the columns and a wider table spans both (it would not fit in one)."""
+    if layout.columns == 1:
+        return [(True, to_html(ex))]
+    runs: list[tuple[bool, list[str]]] = []
+    for b, part in _html_parts(ex):
+        wide = isinstance(b, Table) and max(len(r) for r in b.rows) > MAX_COLUMN_TABLE
+        if runs and runs[-1][0] == wide and not wide:
+            runs[-1][1].append(part)
+        else:
+            runs.append((wide, [part]))
+    return [(wide, _body_html(parts)) for wide, parts in runs]
 
 
 def _table_html(t: Table) -> str:
@@ -603,18 +630,20 @@ def _footer_html(title: str, number: int) -> str:
     return f'<p style="font-size:7.5pt; color:#666666; margin:0; text-align:center;">{html.escape(short)} · {number}</p>'
 
 
-def _body_rects(paper: str, layout: Layout, number: int) -> list[pymupdf.Rect]:
-    """Where the body goes on page ``number`` (0-based): one rect per column, read in order."""
+def _body_rects(paper: str, layout: Layout, number: int, y: float | None = None,
+                full: bool = False) -> list[pymupdf.Rect]:
+    """Where the body goes on page ``number`` (0-based) from ``y`` down: one rect per column,
+    read in order (one across the page when ``full``)."""
     page = PAPERS[paper]
     left, top, right, bottom = MARGINS[paper]
     height = page.height - bottom - top
     if layout.short_pages:
         height *= BODY_HEIGHTS[number % len(BODY_HEIGHTS)]
-    if layout.columns == 1:
-        return [pymupdf.Rect(left, top, page.width - right, top + height)]
-    width = (page.width - left - right - GUTTER * (layout.columns - 1)) / layout.columns
-    return [pymupdf.Rect(left + k * (width + GUTTER), top, left + k * (width + GUTTER) + width, top + height)
-            for k in range(layout.columns)]
+    y = top if y is None else y
+    columns = 1 if full else layout.columns
+    width = (page.width - left - right - GUTTER * (columns - 1)) / columns
+    return [pymupdf.Rect(left + k * (width + GUTTER), y, left + k * (width + GUTTER) + width, top + height)
+            for k in range(columns)]
 
 
 def typeset(ex: Extracted, paper: str = "a5-landscape", layout: Layout = Layout()) -> bytes:
@@ -626,21 +655,35 @@ def typeset(ex: Extracted, paper: str = "a5-landscape", layout: Layout = Layout(
     page = PAPERS[paper]
     left, _, right, _ = MARGINS[paper]
     foot = pymupdf.Rect(left, page.height - FOOTER_BAND, page.width - right, page.height - 8)
-    story = pymupdf.Story(html=body, user_css=style, archive=archive)
     buf = io.BytesIO()
     writer = pymupdf.DocumentWriter(buf)
-    more, number = 1, 0
-    while more:
-        dev = writer.begin_page(page)
-        for where in _body_rects(paper, layout, number):
-            if more:
-                more, _ = story.place(where)
-                story.draw(dev)
+    number, dev, y = 0, None, None
+
+    def end_page():
         footer = pymupdf.Story(html=footers[number], user_css=style, archive=archive)
-        number += 1
         footer.place(foot)
         footer.draw(dev)
         writer.end_page()
+
+    for full, part in _segments(ex, layout):
+        story = pymupdf.Story(html=part, user_css=style, archive=archive)
+        more = 1
+        while more:
+            if dev is None:
+                dev, y = writer.begin_page(page), None
+            bottom = y or 0.0
+            for where in _body_rects(paper, layout, number, y, full):
+                if more and where.height > 0:
+                    more, filled = story.place(where)
+                    story.draw(dev)
+                    bottom = max(bottom, pymupdf.Rect(filled).y1)
+            if more or bottom == (y or 0.0):       # the page is full
+                end_page()
+                number, dev = number + 1, None
+            else:
+                y = bottom + 6
+    if dev is not None:
+        end_page()
     writer.close()
     out = pymupdf.open("pdf", buf.getvalue())
     out.set_metadata({**ex.metadata, "creator": "evals.relayout", "producer": "PyMuPDF Story"})
