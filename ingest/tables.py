@@ -124,20 +124,37 @@ def _finish(t: RawTable) -> RawTable:
 # --- three-line (horizontal rules only) tables -------------------------------------------
 
 def _horizontal_rules(page: pymupdf.Page) -> list[tuple[float, float, float]]:
-    """(y, x0, x1) of long horizontal strokes: lines and hairline rectangles."""
-    min_len = page.rect.width * 0.3
-    rules = []
+    """(y, x0, x1) of long horizontal strokes: lines and hairline rectangles. A rule drawn cell
+    by cell (word processors and HTML renderers draw a table border as one short stroke per
+    column) is joined into the one rule it looks like."""
+    strokes = []
     for d in page.get_drawings():
         for item in d["items"]:
             if item[0] == "l":
                 p, q = item[1], item[2]
-                if abs(p.y - q.y) < 1 and abs(q.x - p.x) >= min_len:
-                    rules.append(((p.y + q.y) / 2, min(p.x, q.x), max(p.x, q.x)))
+                if abs(p.y - q.y) < 1 and abs(q.x - p.x) >= 1:
+                    strokes.append(((p.y + q.y) / 2, min(p.x, q.x), max(p.x, q.x)))
             elif item[0] == "re":
                 r = item[1]
-                if r.height < 2 and r.width >= min_len:
-                    rules.append(((r.y0 + r.y1) / 2, r.x0, r.x1))
-    return sorted(rules)
+                if r.height < 2 and r.width >= 1:
+                    strokes.append(((r.y0 + r.y1) / 2, r.x0, r.x1))
+    return [r for r in _join_strokes(strokes) if r[2] - r[1] >= page.rect.width * 0.3]
+
+
+def _join_strokes(strokes: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Strokes at the same height that touch end to end, as one rule each."""
+    rules: list[list[float]] = []
+    for y, x0, x1 in sorted(strokes, key=lambda r: (round(r[0]), r[1])):
+        prev = rules[-1] if rules else None
+        if prev and abs(prev[0] - y) < 1 and x0 <= prev[2] + 1.5:
+            prev[2] = max(prev[2], x1)
+        else:
+            rules.append([y, x0, x1])
+    return sorted((y, x0, x1) for y, x0, x1 in rules)
+
+
+MAX_HEADER_LINES = 3       # a three-line table's header wraps over at most this many lines
+_SENTENCE_PUNCT = re.compile(r"[，。；：、！？,;:!?]")
 
 
 def _three_line_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) -> list[RawTable]:
@@ -145,72 +162,184 @@ def _three_line_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox])
              if not any(t[1] - 3 <= r[0] <= t[3] + 3 and t[0] - 3 <= r[1] for t in taken)]
     out: list[RawTable] = []
     i = 0
-    while i < len(rules) - 1:
-        # a run of rules sharing (roughly) the same x extent, close enough to be one table
+    while i < len(rules):
+        # a run of rules sharing (roughly) the same x extent, close enough to be one table;
+        # a caption or source line between two rules ends it (two tables one above the other)
         j = i
         while (j + 1 < len(rules) and abs(rules[j + 1][1] - rules[i][1]) < 5
-               and abs(rules[j + 1][2] - rules[i][2]) < 5 and rules[j + 1][0] - rules[j][0] < 250):
+               and abs(rules[j + 1][2] - rules[i][2]) < 5 and rules[j + 1][0] - rules[j][0] < 250
+               and not _labelled_between(lines, rules[j], rules[j + 1])):
             j += 1
-        if j > i:
-            top, bottom = rules[i][0], rules[j][0]
-            bbox = (rules[i][1], top, rules[i][2], bottom)
-            inner = [ln for ln in lines if inside(ln.bbox, bbox, pad=0)]
-            t = _text_aligned_grid(page.number + 1, bbox, inner)
-            if t is not None:
-                out.append(t)
-            i = j + 1
-        else:
-            i += 1
+        t = _ruled_run(page, lines, rules[i:j + 1])
+        if t is not None:
+            out.append(t)
+        i = j + 1
     return out
 
 
-def _segments(ln: Line) -> list[tuple[float, float, str]]:
-    """Split a line where the gap between characters is wide: those are cell boundaries."""
+def _ruled_run(page: pymupdf.Page, lines: list[Line], run: list[tuple[float, float, float]]) -> RawTable | None:
+    """The table a run of rules draws. Top rule, header rule, ..., closing rule: what is above
+    the second rule is the header. A table cut by a page break is open: its first part has the
+    top and header rules and rows down to the foot of the page, its rest rows from the head of
+    the next page down to a closing rule."""
+    x0, x1 = run[0][1], run[0][2]
+    top, bottom = run[0][0], run[-1][0]
+    header_bottom = run[1][0] if len(run) >= 3 else None
+    if len(run) == 2 and len(_rows(_between(lines, x0, x1, top, bottom))) <= MAX_HEADER_LINES:
+        below = _rows_to_page_edge(page, lines, run[-1], down=True)
+        if below:
+            header_bottom, bottom = bottom, max(ln.y1 for ln in below) + 1
+    elif len(run) == 1:
+        above = _rows_to_page_edge(page, lines, run[0], down=False)
+        if not above:
+            return None
+        top = min(ln.y0 for ln in above) - 1
+    inner = _between(lines, x0, x1, top, bottom)
+    if header_bottom is not None and len(_rows([ln for ln in inner if ln.cy < header_bottom])) > MAX_HEADER_LINES:
+        header_bottom = None      # a rule under a group of rows, not under the header
+    return _text_aligned_grid(page.number + 1, (x0, top, x1, bottom), inner, header_bottom=header_bottom)
+
+
+def _between(lines: list[Line], x0: float, x1: float, top: float, bottom: float) -> list[Line]:
+    return [ln for ln in lines if inside(ln.bbox, (x0, top, x1, bottom), pad=0)]
+
+
+PAGE_EDGE_BAND = 0.1       # running headers and footers sit in this share of the page at either end
+
+
+def _rows_to_page_edge(page: pymupdf.Page, lines: list[Line], rule: tuple[float, float, float],
+                       down: bool) -> list[Line]:
+    """The rows that run from ``rule`` to the foot of the page (``down``) or from the head of
+    the page to ``rule``, tightly spaced, in the rule's width, with no caption, source line or
+    prose among them; empty unless nothing but running lines lies beyond them."""
+    y, x0, x1 = rule
+    side = [ln for ln in lines if x0 - 2 <= (ln.x0 + ln.x1) / 2 <= x1 + 2 and (ln.cy > y if down else ln.cy < y)]
+    rows = _rows(side)
+    if not down:
+        rows.reverse()
+    body: list[list[Line]] = []
+    edge, pitch = y, 0.0
+    for r in rows:
+        height = max(ln.height for ln in r)
+        gap = (min(ln.y0 for ln in r) - edge) if down else (edge - max(ln.y1 for ln in r))
+        if gap > max(1.5 * height, 2 * pitch) or any(_ends_table(ln, x1 - x0) for ln in r):
+            break
+        body.append(r)
+        pitch = max(pitch, gap)
+        edge = max(ln.y1 for ln in r) if down else min(ln.y0 for ln in r)
+    if not body:
+        return []
+    band = page.rect.height * PAGE_EDGE_BAND
+    beyond = rows[len(body):]
+    if any((min(ln.y0 for ln in r) < page.rect.height - band) if down else (max(ln.y1 for ln in r) > band)
+           for r in beyond):
+        return []
+    return [ln for r in body for ln in r]
+
+
+def _ends_table(ln: Line, width: float) -> bool:
+    """A caption, a source line or a line of prose across the table's width: not a row."""
+    return bool(CAPTION_RE.match(ln.text) or SOURCE_RE.match(ln.text)) or \
+        (ln.x1 - ln.x0 > 0.6 * width and len(_segments(ln, 0.75)) == 1 and bool(_SENTENCE_PUNCT.search(ln.text)))
+
+
+def _labelled_between(lines: list[Line], upper: tuple, lower: tuple) -> bool:
+    """A table caption or source line lies between two rules: they belong to two tables."""
+    return any(upper[0] < ln.cy < lower[0] and upper[1] - 5 <= ln.x0 <= upper[2]
+               and (CAPTION_RE.match(ln.text) or SOURCE_RE.match(ln.text)) for ln in lines)
+
+
+def _segments(ln: Line, gap: float = 1.2) -> list[tuple[float, float, str]]:
+    """Split a line where the gap between characters is wider than ``gap`` times the font
+    size: those are cell boundaries. Spaces are not characters here (a space's box may fill
+    the gap between two cells)."""
     segs: list[tuple[float, float, str]] = []
-    gap_limit = max(ln.size, 4.0) * 1.2
+    gap_limit = max(ln.size, 4.0) * gap
     cur: list[tuple[str, BBox]] = []
+    last_ink: BBox | None = None
     for ch, cb in ln.chars:
-        if cur and cb[0] - cur[-1][1][2] > gap_limit:
-            segs.append((cur[0][1][0], cur[-1][1][2], "".join(c for c, _ in cur).strip()))
+        if cur and last_ink is not None and ch.strip() and cb[0] - last_ink[2] > gap_limit:
+            segs.append(_segment(cur))
             cur = []
         if ch.strip() or cur:
             cur.append((ch, cb))
+        if ch.strip():
+            last_ink = cb
     if cur:
-        segs.append((cur[0][1][0], cur[-1][1][2], "".join(c for c, _ in cur).strip()))
+        segs.append(_segment(cur))
     return [s for s in segs if s[2]]
 
 
-def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str = "three_line") -> RawTable | None:
+def _segment(chars: list[tuple[str, BBox]]) -> tuple[float, float, str]:
+    ink = [cb for ch, cb in chars if ch.strip()] or [chars[0][1]]
+    return ink[0][0], ink[-1][2], "".join(c for c, _ in chars).strip()
+
+
+def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str = "three_line",
+                       header_bottom: float | None = None) -> RawTable | None:
+    """The grid of a table whose columns are only aligned text. With ``header_bottom`` (the
+    rule under a three-line table's header) every line above it is part of the one header row:
+    a header that wraps stays one row, column by column."""
     rows = _rows(lines)
     if len(rows) < 2:
         return None
-    row_segs = [[s for ln in r for s in _segments(ln)] for r in rows]
+    # the columns of a table under rules may be set apart by cell padding only: narrower gaps split cells
+    row_segs = [[s for ln in r for s in _segments(ln, 0.75 if style == "three_line" else 1.2)] for r in rows]
     # columns = union of the x-intervals that segments occupy across all rows
-    intervals = sorted((s[0], s[1]) for segs in row_segs for s in segs)
-    cols: list[list[float]] = []
-    for x0, x1 in intervals:
-        if cols and x0 <= cols[-1][1] + 2:
-            cols[-1][1] = max(cols[-1][1], x1)
-        else:
-            cols.append([x0, x1])
+    cols = _columns(row_segs, min_gap=2)
     if len(cols) < 2:
         return None
     grid: list[list[str]] = []
-    for segs in row_segs:
+    n_head = 0
+    wrapped = _wrapped_lines(rows, row_segs, cols)
+    for row, segs, wraps in zip(rows, row_segs, wrapped):
         cells = [""] * len(cols)
-        for x0, x1, text in segs:
-            c = next(k for k, (a, b) in enumerate(cols) if a - 2 <= x0 <= b)
+        for x0, _, text in segs:
+            c = _col_at(cols, x0)
             cells[c] = join_lines([cells[c], text]) if cells[c] else text
-        # a row with an empty first cell under a filled one continues the row above (wrapped cell)
-        if grid and not cells[0] and grid[-1][0]:
+        in_header = header_bottom is not None and row[0].cy < header_bottom
+        # a row with an empty first cell under a filled one continues the row above (wrapped cell),
+        # as does a line set as close under the one above as the lines of one cell are;
+        # under the header rule, the header's cells take no more lines
+        if grid and (in_header or len(grid) > n_head and (not cells[0] and grid[-1][0] or wraps)):
             grid[-1] = [join_lines([a, b]) if b else a for a, b in zip(grid[-1], cells)]
         else:
             grid.append(cells)
+        n_head = len(grid) if in_header else n_head
     if len(grid) < 2:
         return None
     edges = [c[0] for c in cols] + [bbox[2]]
     consumed = {id(ln) for ln in lines}
     return _finish(RawTable(page_no, bbox, grid, edges, style, consumed=consumed))
+
+
+def _col_at(cols: list[list[float]], x0: float) -> int:
+    return next(k for k, (a, b) in enumerate(cols) if a - 2 <= x0 <= b)
+
+
+def _wrapped_lines(rows: list[list[Line]], row_segs: list[list[tuple[float, float, str]]],
+                   cols: list[list[float]]) -> list[bool]:
+    """For each line of a table, whether a cell wrapped onto it from the line above.
+
+    Tables set rows further apart (cell padding) than the lines inside one cell: when the gaps
+    between lines come in two sizes, a line at the small gap goes on with the row above if each
+    of its cells lies in a column whose text ran to the right edge on the line above (it wrapped
+    there). Evenly spaced lines say nothing.
+    """
+    out = [False] * len(rows)
+    gaps = [min(ln.y0 for ln in r) - max(ln.y1 for ln in p) for p, r in zip(rows, rows[1:])]
+    if not gaps:
+        return out
+    size = max(4.0, sorted(ln.size for r in rows for ln in r)[len(rows) // 2])
+    tight, loose = min(gaps), max(gaps)
+    if loose - tight < max(1.5, 0.2 * size):
+        return out
+    for k, gap in enumerate(gaps, start=1):
+        full = {_col_at(cols, x0) for x0, x1, _ in row_segs[k - 1] if x1 >= cols[_col_at(cols, x0)][1] - 1.5 * size}
+        # every cell of the line goes on in a column whose text ran to its edge on the line above
+        out[k] = bool(full) and all(_col_at(cols, x0) in full for x0, _, _ in row_segs[k]) and \
+            gap <= tight + min(1.0, (loose - tight) / 2)
+    return out
 
 
 # --- text-aligned tables with no rules at all --------------------------------------------
@@ -248,9 +377,33 @@ def _unruled_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) ->
         if any(_overlap(bbox, g) for g in drawings):
             continue  # a chart or picture: its labels line up too, but it is not a table
         t = _text_aligned_grid(page.number + 1, bbox, [ln for r in body for ln in r], style="text_aligned")
-        if t is not None and len(t.grid) >= _MIN_ROWS and len(t.grid[0]) >= 2:
+        if t is not None and len(t.grid) >= _MIN_ROWS and len(t.grid[0]) >= 2 and not reads_as_prose(t.grid):
             out.append(t)
     return out
+
+
+_NUMERIC_CELL = re.compile(r"^[-+−–~≈约(（]?[$¥€£]?\s*\d[\d,.\s]*(?:%|pct|倍|[xX]|[亿万千百]?[元美]?元?)?[)）]?$")
+PROSE_CELL_CHARS = 12      # a cell of running text: a column's line of prose is at least this long
+
+
+def reads_as_prose(grid: list[list[str]]) -> bool:
+    """Side-by-side columns of running text, not a table: every column is mostly long lines,
+    many of them cut mid-sentence with punctuation inside, and no column holds figures.
+
+    Two-column body text lines up like a two-column table (left and right lines share rows);
+    read as one, its rows would interleave sentences of the two columns. A table has a column
+    of figures, or a column of short labels.
+    """
+    columns = [[c for c in col if c.strip()] for col in zip(*grid)]
+    cells = [c for col in columns for c in col]
+    if len(columns) < 2 or not cells:
+        return False
+    for col in columns:
+        if not col or sum(bool(_NUMERIC_CELL.match(c.strip())) for c in col) >= len(col) / 2:
+            return False
+        if sum(len(c) >= PROSE_CELL_CHARS for c in col) < 0.6 * len(col):
+            return False
+    return sum(bool(_SENTENCE_PUNCT.search(c)) for c in cells) >= len(cells) / 3
 
 
 def _rows(lines: list[Line]) -> list[list[Line]]:
