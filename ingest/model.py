@@ -38,7 +38,7 @@ class Block:
     boilerplate: bool = False      # kept in the Document, kept out of chunks
     ocr: bool = False              # text came from OCR, not the PDF's text layer
     table_id: str | None = None    # TABLE blocks, and the caption/source lines of a table
-    continues: bool = False        # this paragraph continues the last one of the previous page
+    continues: bool = False        # this paragraph goes on with the text block before it (cut by a page or column break)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from .tables import (CAPTION_RE, CONTINUED_RE, SOURCE_RE, RawTable,
 
 MAX_BYTES = 200 * 1000 * 1000  # files must be under 200 MB (decimal, the stricter reading)
 MAX_PAGES = 2000
+SIDEBAR_MAX_SHARE = 0.8      # a cover's side column is at most this wide, relative to the main column
 
 NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(?:[.、．]\s*|\s+)(?=[\u4e00-\u9fa5A-Za-z])")
 CN_HEADING_RE = re.compile(r"^[一二三四五六七八九十]{1,3}[、.．]\s*\S")
@@ -218,7 +219,7 @@ def _assemble(path: Path, work: list[_PageWork], pdf_meta: dict) -> Document:
     tables = _merge_tables(work)
     for p in work:
         _place_tables_and_figures(p, tables)
-    _mark_page_continuations(work)
+    _mark_continuations(work)
     pages = [Page(p.number, p.width, p.height, p.blocks, ocr=p.ocr, is_toc=p.is_toc) for p in work]
     cover = [ln for ln in work[0].lines if not bp.is_running(ln, work[0].height, keys)
              and ln not in sidebar]
@@ -247,14 +248,26 @@ class _DisclaimerZone:
 _TEXT_KINDS = (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM)
 
 
-def _mark_page_continuations(work: list[_PageWork]) -> None:
-    """A paragraph cut by a page break: the next page's first text block goes on with it."""
+def _mark_continuations(work: list[_PageWork]) -> None:
+    """A paragraph cut by a page or column break: the block it goes on in is marked
+    ``continues``. The cut block is a text block that ends inside a sentence; the next block in
+    reading order goes on with it when it is a paragraph at the top of the next page, or at
+    the top of the next column (beside and above the cut block's end)."""
     for prev, cur in zip(work, work[1:]):
         last = next((b for b in reversed(prev.blocks) if not b.boilerplate), None)
         first = next((b for b in cur.blocks if not b.boilerplate), None)
-        if (last is not None and first is not None and last.kind in _TEXT_KINDS
-                and first.kind == BlockKind.PARAGRAPH and not ends_sentence(last.text)):
+        if _cut_paragraph(last, first):
             first.continues = True
+    for p in work:
+        content = [b for b in p.blocks if not b.boilerplate]
+        for a, b in zip(content, content[1:]):
+            if _cut_paragraph(a, b) and b.bbox[0] >= a.bbox[2] - 2 and b.bbox[1] < a.bbox[3] - 2:
+                b.continues = True
+
+
+def _cut_paragraph(last: Block | None, first: Block | None) -> bool:
+    return (last is not None and first is not None and last.kind in _TEXT_KINDS
+            and first.kind == BlockKind.PARAGRAPH and not ends_sentence(last.text))
 
 
 def file_sha256(path: Path) -> str:
@@ -293,8 +306,10 @@ def _split_sidebar(lines: list[Line], width: float) -> tuple[list[Line], list[Li
     def span(side: list[Line]) -> float:
         return max(l.x1 for l in side) - min(l.x0 for l in side) if side else 0
 
-    side = left if span(left) < span(right) else right
-    if meta_score(side) < 2:
+    side, main = (left, right) if span(left) < span(right) else (right, left)
+    # a side column is narrower than the main one: two columns of about one width are a
+    # two-column body, whatever the cover prints at the top of one of them
+    if meta_score(side) < 2 or span(side) > SIDEBAR_MAX_SHARE * span(main):
         return lines, []
     ids = {id(ln) for ln in side}
     return [ln for ln in lines if id(ln) not in ids], side
@@ -469,9 +484,12 @@ def _place_tables_and_figures(p: _PageWork, tables: list[Table]) -> None:
     flow = [b for b in content if b.kind not in (BlockKind.TABLE, BlockKind.FIGURE)]
     placed = [b for b in content if b.kind in (BlockKind.TABLE, BlockKind.FIGURE)]
     for b in sorted(placed, key=lambda b: b.bbox[1]):
-        # before the first flow block of the same column that starts below it
-        idx = next((i for i, f in enumerate(flow) if f.bbox[1] >= b.bbox[1] - 1
-                    and f.bbox[0] < b.bbox[2] and b.bbox[0] < f.bbox[2]), len(flow))
+        # before the first flow block of the same column that starts below it; with none, after
+        # the last one of its column (not after another column's text: a table at the foot of
+        # the left column comes before the right column)
+        same_column = [i for i, f in enumerate(flow) if f.bbox[0] < b.bbox[2] and b.bbox[0] < f.bbox[2]]
+        idx = next((i for i in same_column if flow[i].bbox[1] >= b.bbox[1] - 1),
+                   same_column[-1] + 1 if same_column else len(flow))
         flow.insert(idx, b)
     del order
     headers = [b for b in running if b.kind == BlockKind.HEADER]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 
-from .model import BlockKind, Document, Table
+from .layout import join_lines
+from .model import Block, BlockKind, Document, Table
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
 
@@ -55,10 +56,16 @@ def to_markdown(doc: Document, show_boilerplate: bool = False) -> str:
     out = ["<!-- " + comment_text(f"{m.file} · {m.broker} · {m.date} · {m.report_type} · {m.industry} · "
                                   f"rating {m.rating or '-'} · analysts {analysts} · {m.page_count} pages") + " -->"]
     done: set[str] = set()
+    whole = _continued_paragraphs(doc)
     for page in doc.pages:
         out.append(f"\n<!-- page {page.number}{' (OCR)' if page.ocr else ''}{' (contents page)' if page.is_toc else ''} -->")
         for b in page.blocks:
-            if b.boilerplate and not show_boilerplate:
+            if b.boilerplate and not show_boilerplate or id(b) in whole.taken:
+                continue
+            if id(b) in whole.text:
+                text, pages = whole.text[id(b)]
+                more = f"  <!-- continues on page {', '.join(map(str, pages))} -->" if pages else ""
+                out.append(("- " if b.kind == BlockKind.LIST_ITEM else "") + md_text(text) + more)
                 continue
             mark = "~~" if b.boilerplate else ""
             if b.kind == BlockKind.TABLE:
@@ -77,3 +84,27 @@ def to_markdown(doc: Document, show_boilerplate: bool = False) -> str:
             else:
                 out.append(f"{mark}{md_text(b.text)}{mark}" + (f"  <!-- {b.kind.value} -->" if b.boilerplate else ""))
     return "\n\n".join(out)
+
+
+class _Continued:
+    """Paragraphs cut by a page or column break, read whole: ``text`` maps the first piece to
+    the joined text and the other pages it runs onto; ``taken`` holds the later pieces."""
+
+    def __init__(self):
+        self.text: dict[int, tuple[str, list[int]]] = {}
+        self.taken: set[int] = set()
+
+
+def _continued_paragraphs(doc: Document) -> _Continued:
+    found = _Continued()
+    flow: list[Block] = [b for p in doc.pages for b in p.blocks if not b.boilerplate]
+    start: Block | None = None
+    for a, b in zip(flow, flow[1:]):
+        if not b.continues:
+            start = None
+            continue
+        start = start or a
+        text, pages = found.text.get(id(start), (start.text, []))
+        found.text[id(start)] = join_lines([text, b.text]), sorted({*pages, b.page} - {start.page})
+        found.taken.add(id(b))
+    return found
