@@ -155,6 +155,7 @@ def _join_strokes(strokes: list[tuple[float, float, float]]) -> list[tuple[float
 
 MAX_HEADER_LINES = 3       # a three-line table's header wraps over at most this many lines
 _SENTENCE_PUNCT = re.compile(r"[，。；：、！？,;:!?]")
+_NUMERIC_CELL = re.compile(r"^[-+−–~≈约(（]?[$¥€£]?\s*\d[\d,.\s]*(?:%|pct|倍|[xX]|[亿万千百]?[元美]?元?)?[)）]?$")
 
 
 def _three_line_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) -> list[RawTable]:
@@ -218,14 +219,15 @@ def _rows_to_page_edge(page: pymupdf.Page, lines: list[Line], rule: tuple[float,
     if not down:
         rows.reverse()
     body: list[list[Line]] = []
-    edge, pitch = y, 0.0
+    edge, pitch = y, 0.0                 # pitch: the widest gap between two rows so far
     for r in rows:
         height = max(ln.height for ln in r)
         gap = (min(ln.y0 for ln in r) - edge) if down else (edge - max(ln.y1 for ln in r))
         if gap > max(1.5 * height, 2 * pitch) or any(_ends_table(ln, x1 - x0) for ln in r):
             break
+        if body:
+            pitch = max(pitch, gap)
         body.append(r)
-        pitch = max(pitch, gap)
         edge = max(ln.y1 for ln in r) if down else min(ln.y0 for ln in r)
     if not body:
         return []
@@ -240,7 +242,7 @@ def _rows_to_page_edge(page: pymupdf.Page, lines: list[Line], rule: tuple[float,
 def _ends_table(ln: Line, width: float) -> bool:
     """A caption, a source line or a line of prose across the table's width: not a row."""
     return bool(CAPTION_RE.match(ln.text) or SOURCE_RE.match(ln.text)) or \
-        (ln.x1 - ln.x0 > 0.6 * width and len(_segments(ln, 0.75)) == 1 and bool(_SENTENCE_PUNCT.search(ln.text)))
+        (ln.x1 - ln.x0 > 0.6 * width and len(_segments(ln)) == 1 and bool(_SENTENCE_PUNCT.search(ln.text)))
 
 
 def _labelled_between(lines: list[Line], upper: tuple, lower: tuple) -> bool:
@@ -336,9 +338,10 @@ def _wrapped_lines(rows: list[list[Line]], row_segs: list[list[tuple[float, floa
         return out
     for k, gap in enumerate(gaps, start=1):
         full = {_col_at(cols, x0) for x0, x1, _ in row_segs[k - 1] if x1 >= cols[_col_at(cols, x0)][1] - 1.5 * size}
-        # every cell of the line goes on in a column whose text ran to its edge on the line above
-        out[k] = bool(full) and all(_col_at(cols, x0) in full for x0, _, _ in row_segs[k]) and \
-            gap <= tight + min(1.0, (loose - tight) / 2)
+        # every cell of the line goes on in a column whose text ran to its edge on the line above,
+        # and none is a figure of its own (a figure starts a row: it is not a wrapped remainder)
+        out[k] = bool(full) and all(_col_at(cols, x0) in full and not _NUMERIC_CELL.match(t) for x0, _, t in row_segs[k]) \
+            and gap <= tight + min(1.0, (loose - tight) / 2)
     return out
 
 
@@ -382,7 +385,6 @@ def _unruled_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) ->
     return out
 
 
-_NUMERIC_CELL = re.compile(r"^[-+−–~≈约(（]?[$¥€£]?\s*\d[\d,.\s]*(?:%|pct|倍|[xX]|[亿万千百]?[元美]?元?)?[)）]?$")
 PROSE_CELL_CHARS = 12      # a cell of running text: a column's line of prose is at least this long
 
 

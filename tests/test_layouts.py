@@ -1,0 +1,400 @@
+"""Broker layouts other than the house one, on synthetic pages with invented companies:
+three-line tables drawn cell by cell, with wrapped headers and cells, cut by a page break;
+two-column prose (never a table, read column by column, paragraphs going on across column and
+page breaks); a cover whose two columns are a body, not a side column."""
+from __future__ import annotations
+
+import re
+
+import pymupdf
+
+from ingest import BlockKind, chunk_document, parse
+from ingest.render import to_markdown
+from ingest.tables import _join_strokes, reads_as_prose
+
+F = "china-s"
+SIZE = 9
+BLACK = (0, 0, 0)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _rule(page, y: float, x0: float, x1: float, cuts: list[float] = (), width: float = 0.8) -> None:
+    """A horizontal rule, drawn as one stroke or, with ``cuts``, as one filled strip per column
+    (the way word processors and HTML renderers draw a table border)."""
+    edges = [x0, *cuts, x1]
+    for a, b in zip(edges, edges[1:]):
+        page.draw_rect(pymupdf.Rect(a, y - width / 2, b, y + width / 2), color=None, fill=BLACK)
+
+
+def _table(page, y: float, xs: list[float], x1: float, header: list[list[str]], rows: list[list[list[str]]],
+           line: float = 11, row_gap: float = 6, per_cell: bool = True, top: bool = True, close: bool = True) -> float:
+    """A three-line table at ``y``: each header/row is a list of printed lines, each line one text
+    per column ('' for none). Lines of one row are ``line`` apart; rows ``row_gap`` further."""
+    cuts = [x - 4 for x in xs[1:]] if per_cell else []
+    if top:
+        _rule(page, y, xs[0] - 4, x1, cuts)
+    y += 4
+    for k, row in enumerate([header, *rows] if header else rows):
+        for printed in row:
+            y += line
+            for x, text in zip(xs, printed):
+                if text:
+                    page.insert_text((x, y), text, fontname=F, fontsize=SIZE)
+        y += row_gap
+        if k == 0 and header:
+            _rule(page, y - row_gap / 2, xs[0] - 4, x1, cuts, width=0.5)
+    if close:
+        _rule(page, y, xs[0] - 4, x1, cuts)
+    return y
+
+
+def _save(doc, path):
+    doc.save(path)
+    return parse(path, ocr=False)
+
+
+XS = [60, 160, 330]
+HEADER = [["业务", "收入（亿元）", "说明"]]
+ROWS = [[["Acme云", "120.5", "客户数量稳步提升，"], ["", "", "订单饱满"]],
+        [["Globex", "86.0", "海外业务占比提高"]],
+        [["Initech", "42.3", "新产品放量，毛利率"], ["", "", "改善明显"]]]
+
+
+# --- a rule drawn cell by cell is one rule ---------------------------------------------------
+
+def test_strokes_that_touch_end_to_end_are_one_rule():
+    joined = _join_strokes([(100.2, 60, 156), (100.0, 156, 326), (100.1, 326.5, 540), (200, 60, 120)])
+    assert joined == [(100.2, 60, 540), (200, 60, 120)]
+
+
+def test_strokes_apart_or_at_another_height_stay_apart():
+    assert _join_strokes([(100, 60, 150), (100, 160, 300)]) == [(100, 60, 150), (100, 160, 300)]
+    assert _join_strokes([(100, 60, 150), (103, 150, 300)]) == [(100, 60, 150), (103, 150, 300)]
+
+
+def test_three_line_table_drawn_cell_by_cell_is_a_grid(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((60, 90), "表1：Acme 与 Globex 收入对比", fontname=F, fontsize=SIZE)
+    _table(page, 100, XS, 540, HEADER, ROWS)
+    (t,) = _save(doc, tmp_path / "cells.pdf").tables
+    assert t.style == "three_line" and t.header == HEADER
+    assert [r[0] for r in t.rows] == ["Acme云", "Globex", "Initech"]
+
+
+def test_short_strokes_under_words_are_no_table(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for y in (100, 130, 160):
+        page.insert_text((60, y), "Acme 重点关注", fontname=F, fontsize=SIZE)
+        page.insert_text((300, y), "Globex 维持评级", fontname=F, fontsize=SIZE)
+        _rule(page, y + 3, 60, 110)          # an underline: short, and not joined to the other
+        _rule(page, y + 3, 300, 360)
+    assert _save(doc, tmp_path / "underline.pdf").tables == []
+
+
+# --- the header is what lies above the header rule -----------------------------------------
+
+def test_wrapped_header_stays_one_row(tmp_path):
+    doc = pymupdf.open()
+    header = [["", "2025年收入", "2026年收入"], ["", "（亿元）", "（亿元）"]]
+    rows = [[["Acme", "12.5", "15.0"]], [["Globex", "8.1", "9.9"]], [["Initech", "3.2", "4.4"]]]
+    _table(doc.new_page(), 100, XS, 540, header, rows)
+    (t,) = _save(doc, tmp_path / "header.pdf").tables
+    assert t.header == [["", "2025年收入（亿元）", "2026年收入（亿元）"]]
+    assert t.rows == [["Acme", "12.5", "15.0"], ["Globex", "8.1", "9.9"], ["Initech", "3.2", "4.4"]]
+
+
+def test_header_columns_close_together_do_not_merge(tmp_path):
+    doc = pymupdf.open()
+    xs = [60, 135, 185, 235]                 # columns set apart by little more than a character
+    header = [["公司", "营收", "净利", "估值"], ["", "增速", "增速", "倍数"]]
+    rows = [[["Acme", "12%", "15%", "20.1"]], [["Globex", "8%", "9%", "18.4"]], [["Hooli", "3%", "4%", "11.0"]]]
+    _table(doc.new_page(), 100, xs, 285, header, rows)
+    (t,) = _save(doc, tmp_path / "close.pdf").tables
+    assert t.header == [["公司", "营收增速", "净利增速", "估值倍数"]]
+    assert t.rows[2] == ["Hooli", "3%", "4%", "11.0"]
+
+
+def test_a_rule_under_a_group_of_rows_is_no_header_rule(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    header = [["公司", "2025", "2026"]]
+    group = [[[f"Acme分部{k}", f"{k}.0", f"{k}.5"]] for k in range(1, 5)]
+    y = _table(page, 100, XS, 540, header + [], group, close=False, per_cell=False)
+    # a second group under its own rule: what lies above that rule is not all header
+    _rule(page, y, 56, 540)
+    rows = [[[f"Globex分部{k}", f"{k}.1", f"{k}.6"]] for k in range(1, 3)]
+    _table(page, y, XS, 540, [], rows, top=False, per_cell=False)
+    tables = _save(doc, tmp_path / "groups.pdf").tables
+    assert len(tables) == 1
+    t = tables[0]
+    assert t.header == header
+    assert [r[0] for r in t.rows] == [f"Acme分部{k}" for k in range(1, 5)] + ["Globex分部1", "Globex分部2"]
+
+
+# --- wrapped cells continue the cell above ---------------------------------------------------
+
+def test_line_with_empty_first_cell_continues_the_row(tmp_path):
+    doc = pymupdf.open()
+    _table(doc.new_page(), 100, XS, 540, HEADER, ROWS, row_gap=0)    # evenly spaced: only the empty cell tells
+    (t,) = _save(doc, tmp_path / "wrap.pdf").tables
+    assert t.rows == [["Acme云", "120.5", "客户数量稳步提升，订单饱满"], ["Globex", "86.0", "海外业务占比提高"],
+                      ["Initech", "42.3", "新产品放量，毛利率改善明显"]]
+
+
+def test_first_column_that_wraps_is_joined_by_line_spacing(tmp_path):
+    doc = pymupdf.open()
+    rows = [[["Acme智能", "120.5", "客户数量稳步提升，"], ["云业务", "", "订单饱满"]],
+            [["Globex", "86.0", "海外业务占比提高"]],
+            [["Acme新能", "42.3", "新产品放量，毛利率"], ["源板块", "", "改善明显"]]]
+    _table(doc.new_page(), 100, XS, 540, HEADER, rows, line=11, row_gap=7)
+    (t,) = _save(doc, tmp_path / "wrapfirst.pdf").tables
+    assert [r[0] for r in t.rows] == ["Acme智能云业务", "Globex", "Acme新能源板块"]
+    assert t.rows[2][2] == "新产品放量，毛利率改善明显"
+
+
+def test_evenly_spaced_rows_of_figures_are_not_joined(tmp_path):
+    doc = pymupdf.open()
+    rows = [[[f"{2020 + k}", f"{10 + k}.5", f"{20 + k}.5"]] for k in range(5)]
+    _table(doc.new_page(), 100, XS, 540, [["年份", "Acme", "Globex"]], rows, row_gap=0)
+    (t,) = _save(doc, tmp_path / "even.pdf").tables
+    assert len(t.rows) == 5 and t.rows[4] == ["2024", "14.5", "24.5"]
+
+
+# --- a caption or source line between rules parts two tables -------------------------------
+
+def _stacked(tmp_path, between: list[str]):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = _table(page, 100, XS, 540, HEADER, ROWS[:2], per_cell=False)
+    for text in between:
+        y += 16
+        page.insert_text((60, y), text, fontname=F, fontsize=8)
+    _table(page, y + 8, XS, 540, [["公司", "2025", "2026"]], [[["Umbrella", "1.0", "2.0"]], [["Hooli", "3.0", "4.0"]]],
+           per_cell=False)
+    return _save(doc, tmp_path / "stacked.pdf")
+
+
+def test_source_and_caption_between_rules_part_two_tables(tmp_path):
+    doc = _stacked(tmp_path, ["资料来源：Acme 公司公告，样例证券研究所", "表2：Umbrella 与 Hooli 收入"])
+    assert [t.header for t in doc.tables] == [HEADER, [["公司", "2025", "2026"]]]
+    assert doc.tables[0].source.startswith("资料来源") and doc.tables[1].caption.startswith("表2")
+
+
+def test_caption_alone_between_rules_parts_two_tables(tmp_path):
+    doc = _stacked(tmp_path, ["表2：Umbrella 与 Hooli 收入"])
+    assert len(doc.tables) == 2 and doc.tables[1].rows == [["Umbrella", "1.0", "2.0"], ["Hooli", "3.0", "4.0"]]
+
+
+def test_source_alone_between_rules_parts_two_tables(tmp_path):
+    doc = _stacked(tmp_path, ["数据来源：Globex 年报"])
+    assert len(doc.tables) == 2 and doc.tables[0].rows[-1][0] == "Globex"
+
+
+# --- a three-line table cut by a page break ----------------------------------------------
+
+def _running(page, number: int) -> None:
+    page.insert_text((60, 40), "样例证券 行业深度报告", fontname=F, fontsize=8)
+    page.insert_text((280, 815), f"第 {number} 页", fontname=F, fontsize=8)
+
+
+def test_three_line_table_cut_by_a_page_break_is_one_table(tmp_path):
+    doc = pymupdf.open()
+    rows = [[[f"Acme子公司{k:02d}", f"{k}.5", "区域业务持续扩张"]] for k in range(60)]
+    page = doc.new_page()
+    _running(page, 1)
+    page.insert_text((60, 90), "表1：Acme 子公司收入", fontname=F, fontsize=SIZE)
+    y, k = 100, 0
+    _rule(page, y, 56, 540)
+    y += 4 + 11
+    for x, text in zip(XS, HEADER[0]):
+        page.insert_text((x, y), text, fontname=F, fontsize=SIZE)
+    y += 6
+    _rule(page, y - 3, 56, 540, width=0.5)
+    while y < 770:                           # rows down to the foot of the page, no closing rule
+        y += 17
+        for x, text in zip(XS, rows[k][0]):
+            page.insert_text((x, y), text, fontname=F, fontsize=SIZE)
+        k += 1
+    page = doc.new_page()
+    _running(page, 2)
+    y = _table(page, 62, XS, 540, [], rows[k:k + 8], top=False)     # the rest, then the closing rule
+    page.insert_text((60, y + 16), "资料来源：Acme 公司公告", fontname=F, fontsize=8)
+    page.insert_textbox((60, y + 30, 540, y + 90), "正文：Globex 的订单同样饱满。" * 4, fontname=F, fontsize=10)
+    parsed = _save(doc, tmp_path / "cut.pdf")
+    (t,) = parsed.tables
+    assert t.pages == [1, 2] and t.header == HEADER
+    assert [r[0] for r in t.rows] == [r[0][0] for r in rows[:k + 8]]
+    assert t.source.startswith("资料来源")
+    assert any(b.kind == BlockKind.PARAGRAPH and b.text.startswith("正文") for b in parsed.pages[1].blocks)
+
+
+def test_closed_table_followed_by_prose_takes_no_prose(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = _table(page, 100, XS, 540, [], [[["Acme", "1.0", "2.0"]], [["Globex", "3.0", "4.0"]]], per_cell=False)
+    page.insert_textbox((60, y + 4, 540, 800), "正文：Acme 与 Globex 的收入持续增长，订单饱满。" * 40,
+                        fontname=F, fontsize=10)
+    parsed = _save(doc, tmp_path / "closed.pdf")
+    assert [t.rows for t in parsed.tables] == [[["Globex", "3.0", "4.0"]]]
+    assert _squash("正文：Acme 与 Globex 的收入持续增长") in _squash(
+        " ".join(b.text for b in parsed.pages[0].blocks if b.kind == BlockKind.PARAGRAPH))
+
+
+def test_rule_under_prose_at_the_head_of_a_page_is_no_table(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_textbox((60, 60, 540, 160), "Acme 的收入持续增长，订单饱满，毛利率改善。" * 8, fontname=F, fontsize=10)
+    _rule(page, 170, 60, 540)                   # a separator rule under the opening paragraph
+    page.insert_textbox((60, 180, 540, 300), "Globex 的海外业务占比提高。" * 8, fontname=F, fontsize=10)
+    assert _save(doc, tmp_path / "separator.pdf").tables == []
+
+
+# --- two-column prose is never a table ----------------------------------------------------
+
+SENTENCES = ["Acme 公司的云业务收入持续增长，客户数量稳步提升。", "Globex 加快海外数据中心建设，订单饱满。",
+             "Initech 推出新一代推理芯片，单位算力成本下降。", "Umbrella 的毛利率改善明显，经营杠杆持续释放。",
+             "我们认为行业景气度有望维持，建议关注具备资源优势的公司。"]
+
+
+def _prose(n: int, start: int = 0) -> str:
+    return "".join(SENTENCES[(start + k) % len(SENTENCES)] for k in range(n))
+
+
+def _two_columns(page, left: str, right: str, top: float = 80, bottom: float = 780, caption: str = "") -> None:
+    if caption:
+        page.insert_text((50, top), caption, fontname=F, fontsize=SIZE)
+        top += 6
+    for x0, x1, text in ((50, 285, left), (310, 545, right)):
+        assert page.insert_textbox((x0, top, x1, bottom), text, fontname=F, fontsize=10) >= 0, "text does not fit"
+
+
+def test_two_column_prose_under_a_caption_is_no_table(tmp_path):
+    doc = pymupdf.open()
+    _two_columns(doc.new_page(), _prose(6), _prose(6, 2), caption="图1：Acme 业务结构")
+    parsed = _save(doc, tmp_path / "twocol.pdf")
+    assert parsed.tables == []
+    paras = [b for b in parsed.pages[0].blocks if b.kind == BlockKind.PARAGRAPH]
+    assert [_squash(b.text) for b in paras] == [_squash(_prose(6)), _squash(_prose(6, 2))]
+
+
+def test_prose_is_told_from_tables_by_figures_and_labels():
+    left = ["Acme 公司的云业务收入持续增长，", "客户数量稳步提升，订单饱满。", "Globex 加快海外数据中心建设，"]
+    right = ["Initech 推出新一代推理芯片，", "单位算力成本下降，毛利率改善。", "我们认为行业景气度有望维持，"]
+    assert reads_as_prose([list(r) for r in zip(left, right)])
+    # a column of figures, or one of short labels, makes it a table
+    assert not reads_as_prose([[a, f"{k}.5"] for k, a in enumerate(left)])
+    assert not reads_as_prose([["Acme", a] for a in right])
+
+
+def test_caption_over_aligned_labels_and_figures_is_still_a_table(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((60, 100), "表1：Acme 与 Globex 核心指标", fontname=F, fontsize=SIZE)
+    for k, row in enumerate([["指标", "Acme", "Globex"], ["收入（亿元）", "120.5", "86.0"],
+                             ["毛利率", "35.2%", "28.1%"], ["员工（人）", "1,200", "860"]]):
+        for x, text in zip((60, 260, 420), row):
+            page.insert_text((x, 124 + 16 * k), text, fontname=F, fontsize=SIZE)
+    page.insert_text((60, 200), "资料来源：公司公告", fontname=F, fontsize=8)
+    (t,) = _save(doc, tmp_path / "aligned.pdf").tables
+    assert t.header == [["指标", "Acme", "Globex"]] and t.rows[1] == ["毛利率", "35.2%", "28.1%"]
+
+
+# --- paragraphs go on across column and page breaks ----------------------------------------
+
+CUT = "Acme 公司的云业务收入持续增长，客户数量稳步提升，管理层预计明年资本开支将继续扩大并投向新的数据中心。"
+
+
+def _cut_columns(tmp_path, left_end: str):
+    """Two columns: the left ends with ``left_end``, the right goes on from there."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _two_columns(page, _prose(6) + left_end, CUT[len(left_end):] + _prose(3, 1), bottom=400)
+    return _save(doc, tmp_path / "cutcol.pdf")
+
+
+def test_sentence_cut_by_a_column_break_goes_on_in_the_next_column(tmp_path):
+    parsed = _cut_columns(tmp_path, CUT[:20])
+    paras = [b for b in parsed.pages[0].blocks if b.kind == BlockKind.PARAGRAPH]
+    assert len(paras) == 2 and paras[1].continues and not paras[0].continues
+    assert any(_squash(CUT) in _squash(c.text) for c in chunk_document(parsed))
+    assert _squash(CUT) in _squash(to_markdown(parsed))
+
+
+def test_paragraph_ending_at_the_column_foot_does_not_go_on(tmp_path):
+    doc = pymupdf.open()
+    _two_columns(doc.new_page(), _prose(6), _prose(3, 1), bottom=400)
+    paras = [b for b in _save(doc, tmp_path / "whole.pdf").pages[0].blocks if b.kind == BlockKind.PARAGRAPH]
+    assert len(paras) == 2 and not paras[1].continues
+
+
+def test_sentence_cut_by_a_page_break_is_one_chunk_with_both_pages(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _running(page, 1)
+    page.insert_textbox((60, 600, 540, 800), _prose(12) + CUT[:24], fontname=F, fontsize=10)   # runs to the foot
+    page = doc.new_page()
+    _running(page, 2)
+    page.insert_textbox((60, 70, 540, 200), CUT[24:] + _prose(2), fontname=F, fontsize=10)
+    parsed = _save(doc, tmp_path / "cutpage.pdf")
+    first = next(b for b in parsed.pages[1].blocks if not b.boilerplate)
+    assert first.continues
+    chunk = next(c for c in chunk_document(parsed) if _squash(CUT) in _squash(c.text))
+    assert chunk.pages == [1, 2]
+    md = to_markdown(parsed)
+    assert _squash(CUT) in _squash(md) and "continues on page 2" in md
+
+
+def test_table_at_the_foot_of_the_left_column_comes_before_the_right_column(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_textbox((50, 80, 285, 200), _prose(4), fontname=F, fontsize=10)
+    page.insert_textbox((310, 80, 545, 400), _prose(8, 3), fontname=F, fontsize=10)
+    page.insert_text((50, 224), "表1：Acme 收入", fontname=F, fontsize=SIZE)
+    _table(page, 232, [54, 130, 200], 285, [["公司", "2025", "2026"]],
+           [[["Acme", "1.0", "2.0"]], [["Globex", "3.0", "4.0"]]])
+    blocks = [b for b in _save(doc, tmp_path / "foot.pdf").pages[0].blocks]
+    kinds = [b.kind.value for b in blocks]
+    assert kinds.index("table") < max(i for i, b in enumerate(blocks) if b.bbox[0] > 300)
+    assert all(b.bbox[0] > 300 for b in blocks[kinds.index("table") + 1:])
+
+
+# --- a cover's side column is narrower than its main column --------------------------------
+
+COVER_SIDE = ["买入（维持）", "分析师：张三", "执业证书编号：S0000000000001", "分析师：李四",
+              "执业证书编号：S0000000000002", "相关研究：Acme 深度报告"]
+
+
+def _cover(tmp_path, side_x: tuple[float, float], body_x: tuple[float, float]):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((50, 60), "Acme（ACME）：云业务加速增长", fontname=F, fontsize=18)
+    for k, text in enumerate(COVER_SIDE):
+        page.insert_text((side_x[0], 100 + 18 * k), text, fontname=F, fontsize=SIZE)
+    if side_x[1] - side_x[0] > 220:           # as wide as the other column: the body goes on below
+        page.insert_textbox((side_x[0], 100 + 18 * len(COVER_SIDE), side_x[1], 780), _prose(10), fontname=F, fontsize=10)
+    assert page.insert_textbox((body_x[0], 90, body_x[1], 780), _prose(16, 1), fontname=F, fontsize=10) >= 0
+    return _save(doc, tmp_path / "cover.pdf")
+
+
+def test_equal_columns_of_a_cover_are_a_two_column_body(tmp_path):
+    parsed = _cover(tmp_path, (50, 285), (310, 545))
+    assert not any(b.kind == BlockKind.SIDEBAR for b in parsed.pages[0].blocks)
+    text = _squash(" ".join(b.text for b in parsed.pages[0].blocks if not b.boilerplate))
+    assert _squash(_prose(10)) in text and _squash(_prose(16, 1)) in text
+
+
+def test_narrow_right_side_column_is_a_sidebar(tmp_path):
+    parsed = _cover(tmp_path, (430, 560), (50, 400))
+    side = [b.text for b in parsed.pages[0].blocks if b.kind == BlockKind.SIDEBAR]
+    assert "分析师：张三" in side and parsed.meta.rating.startswith("买入")
+
+
+def test_narrow_left_side_column_is_a_sidebar(tmp_path):
+    parsed = _cover(tmp_path, (30, 230), (260, 565))
+    side = [b.text for b in parsed.pages[0].blocks if b.kind == BlockKind.SIDEBAR]
+    assert "分析师：李四" in side
