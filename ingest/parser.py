@@ -261,13 +261,27 @@ def _mark_continuations(work: list[_PageWork]) -> None:
     for p in work:
         content = [b for b in p.blocks if not b.boilerplate]
         for a, b in zip(content, content[1:]):
-            if _cut_paragraph(a, b) and b.bbox[0] >= a.bbox[2] - 2 and b.bbox[1] < a.bbox[3] - 2:
+            if _cut_paragraph(a, b) and _next_column(a, b, p.width, p.height):
                 b.continues = True
 
 
 def _cut_paragraph(last: Block | None, first: Block | None) -> bool:
     return (last is not None and first is not None and last.kind in _TEXT_KINDS
             and first.kind == BlockKind.PARAGRAPH and not ends_sentence(last.text))
+
+
+MIN_COLUMN_SHARE = 0.2       # a column of body text is at least this share of the page's width
+
+
+def _next_column(a: Block, b: Block, page_width: float, page_height: float) -> bool:
+    """``b`` heads the column right of ``a``'s: it lies right of ``a``, starts higher up than
+    ``a`` (or ``a`` runs down its column from as high up), and both are as wide as body columns
+    of about one width (cells of a table row, boxes of a slide side by side and a narrow side
+    column's notes are not)."""
+    wa, wb = a.bbox[2] - a.bbox[0], b.bbox[2] - b.bbox[0]
+    higher = b.bbox[1] < a.bbox[1] - 2 or (b.bbox[1] < a.bbox[3] - 2 and a.bbox[3] - a.bbox[1] >= 0.04 * page_height)
+    return (b.bbox[0] >= a.bbox[2] - 2 and higher
+            and min(wa, wb) >= MIN_COLUMN_SHARE * page_width and min(wa, wb) >= 0.5 * max(wa, wb))
 
 
 def file_sha256(path: Path) -> str:

@@ -398,3 +398,25 @@ def test_narrow_left_side_column_is_a_sidebar(tmp_path):
     parsed = _cover(tmp_path, (30, 230), (260, 565))
     side = [b.text for b in parsed.pages[0].blocks if b.kind == BlockKind.SIDEBAR]
     assert "分析师：李四" in side
+
+
+def test_cells_of_a_row_and_side_notes_do_not_go_on_as_columns(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for k, (label, value) in enumerate([("设定项", "设定值"), ("测试区间", "2020/01 至 2024/12"), ("样本", "Acme 与 Globex")]):
+        page.insert_text((60, 100 + 16 * k), label, fontname=F, fontsize=SIZE)       # no rules, no caption
+        page.insert_text((300, 100 + 16 * k), value, fontname=F, fontsize=SIZE)
+    page.insert_text((40, 200), "要点提示", fontname=F, fontsize=SIZE)                # a note in the margin
+    page.insert_textbox((150, 195, 545, 300), _prose(4), fontname=F, fontsize=10)
+    parsed = _save(doc, tmp_path / "cells.pdf")
+    assert not any(b.continues for b in parsed.pages[0].blocks)
+
+
+def test_boxes_side_by_side_on_one_line_do_not_go_on_as_columns(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=842, height=595)              # a slide
+    for k, (left, right) in enumerate([("Acme 借助新一代大模型快速理解海量客户反馈", "Globex 借助新一代大模型自动生成产品说明"),
+                                       ("Initech 借助新一代大模型批量撰写营销文案", "Hooli 借助新一代大模型实时回答客户提问")]):
+        page.insert_text((46, 240 + 60 * k), left, fontname=F, fontsize=10)
+        page.insert_text((477, 240 + 60 * k), right, fontname=F, fontsize=10)
+    assert not any(b.continues for b in _save(doc, tmp_path / "slide.pdf").pages[0].blocks)
