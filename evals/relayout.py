@@ -765,13 +765,14 @@ class Measurement:
     cells: int = 0                     # cells of the generated three-line tables
     cells_read: int = 0
     broken_pages: int = 0              # page breaks inside a sentence
+    false_tables: int = 0              # tables the parser found in text (the copies print every table ruled)
     missing: list = field(default_factory=list)
 
     def row(self) -> str:
         cov = f"{100 * self.found / self.quotes:.1f}% ({self.found}/{self.quotes})" if self.quotes else "-"
         acc = f"{100 * self.cells_read / self.cells:.1f}% ({self.cells_read}/{self.cells})" if self.cells else "-"
         chunk = f"{100 * self.in_chunk / self.quotes:.1f}%" if self.quotes else "-"
-        return f"| {self.layout} | {cov} | {chunk} | {acc} | {self.broken_pages} |"
+        return f"| {self.layout} | {cov} | {chunk} | {acc} | {self.false_tables} | {self.broken_pages} |"
 
 
 def measure(out_dir: Path, layouts: list[str], corpus: Path = CORPUS, only: list[str] | None = None,
@@ -798,6 +799,8 @@ def measure(out_dir: Path, layouts: list[str], corpus: Path = CORPUS, only: list
                 copy.write_bytes(typeset(ex, paper, LAYOUTS[name]))
                 m.broken_pages += broken_pages(copy)
             doc = parse(copy, ocr=False)
+            if name != "original":
+                m.false_tables += sum(t.style == "text_aligned" for t in doc.tables)
             text = markdown_text(to_markdown(doc))
             chunks = [c.text for c in chunk_document(doc)]
             for q in quotes[src.name]:
@@ -837,8 +840,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"unknown layout(s) {', '.join(unknown)}; choose from original, {', '.join(LAYOUTS)}")
         print("| layout | gold quotes in the parsed Markdown | in one chunk | three-line table cells "
-              "| pages ending inside a sentence |")
-        print("|---|---|---|---|---|")
+              "| tables found in text | pages ending inside a sentence |")
+        print("|---|---|---|---|---|---|")
         for m in measure(out, names, Path(args.corpus), args.only, args.paper):
             print(m.row(), flush=True)
             for f, q in m.missing if args.missing else []:

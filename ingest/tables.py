@@ -385,25 +385,25 @@ def _unruled_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) ->
     return out
 
 
-PROSE_CELL_CHARS = 12      # a cell of running text: a column's line of prose is at least this long
+LABEL_CHARS = 8            # a table's label: shorter than this; a line of a column of prose: longer
 
 
 def reads_as_prose(grid: list[list[str]]) -> bool:
-    """Side-by-side columns of running text, not a table: every column is mostly long lines,
-    many of them cut mid-sentence with punctuation inside, and no column holds figures.
+    """Side-by-side columns of running text, not a table: no column holds figures or short
+    labels (most of every column's lines are long), and many lines have sentence punctuation.
 
     Two-column body text lines up like a two-column table (left and right lines share rows);
     read as one, its rows would interleave sentences of the two columns. A table has a column
     of figures, or a column of short labels.
     """
-    columns = [[c for c in col if c.strip()] for col in zip(*grid)]
+    columns = [[c.strip() for c in col if c.strip()] for col in zip(*grid)]
     cells = [c for col in columns for c in col]
     if len(columns) < 2 or not cells:
         return False
     for col in columns:
-        if not col or sum(bool(_NUMERIC_CELL.match(c.strip())) for c in col) >= len(col) / 2:
+        if not col or sum(bool(_NUMERIC_CELL.match(c)) for c in col) >= len(col) / 2:
             return False
-        if sum(len(c) >= PROSE_CELL_CHARS for c in col) < 0.6 * len(col):
+        if sum(len(c) < LABEL_CHARS for c in col) >= len(col) / 2:
             return False
     return sum(bool(_SENTENCE_PUNCT.search(c)) for c in cells) >= len(cells) / 3
 

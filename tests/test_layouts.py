@@ -420,3 +420,10 @@ def test_boxes_side_by_side_on_one_line_do_not_go_on_as_columns(tmp_path):
         page.insert_text((46, 240 + 60 * k), left, fontname=F, fontsize=10)
         page.insert_text((477, 240 + 60 * k), right, fontname=F, fontsize=10)
     assert not any(b.continues for b in _save(doc, tmp_path / "slide.pdf").pages[0].blocks)
+
+
+def test_prose_columns_with_a_few_short_lines_are_still_prose():
+    left = ["Acme 公司的云业务收入持续增长，", "客户数量稳步提升，订单饱满。", "Globex 加快海外数据中心建设，", "订单饱满"]
+    right = ["（续）", "Initech 推出新一代推理芯片，", "单位算力成本下降，毛利率改善。", "我们认为行业景气度有望维持，"]
+    assert reads_as_prose([list(r) for r in zip(left, right)])
+    assert not reads_as_prose([["Acme", "云业务"], ["Globex", "数据中心"], ["Hooli", "推理芯片，算力"]])
