@@ -287,8 +287,10 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
         return None
     # the columns of a table under rules may be set apart by cell padding only: narrower gaps split cells
     row_segs = [[s for ln in r for s in _segments(ln, 0.75 if style == "three_line" else 1.2)] for r in rows]
-    # columns = union of the x-intervals that segments occupy across all rows
-    cols = _columns(row_segs, min_gap=2)
+    # columns = union of the x-intervals that segments occupy across the rows; a row of one
+    # cell across the table (a group label, a note) spans columns and does not make them
+    split = [segs for segs in row_segs if len(segs) >= 2]
+    cols = _columns(split if len(split) >= 2 else row_segs, min_gap=2)
     if len(cols) < 2:
         return None
     grid: list[list[str]] = []
@@ -300,10 +302,9 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
             c = _col_at(cols, x0)
             cells[c] = join_lines([cells[c], text]) if cells[c] else text
         in_header = header_bottom is not None and row[0].cy < header_bottom
-        # a row with an empty first cell under a filled one continues the row above (wrapped cell),
-        # as does a line set as close under the one above as the lines of one cell are;
-        # under the header rule, the header's cells take no more lines
-        if grid and (in_header or len(grid) > n_head and (not cells[0] and grid[-1][0] or wraps)):
+        # a line a cell wrapped onto continues the row above (with an empty first cell, a row
+        # with a label); under the header rule, the header's cells take no more lines
+        if grid and (in_header or len(grid) > n_head and wraps and (cells[0] or grid[-1][0])):
             grid[-1] = [join_lines([a, b]) if b else a for a, b in zip(grid[-1], cells)]
         else:
             grid.append(cells)
@@ -316,17 +317,20 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
 
 
 def _col_at(cols: list[list[float]], x0: float) -> int:
-    return next(k for k, (a, b) in enumerate(cols) if a - 2 <= x0 <= b)
+    """The column a text starting at ``x0`` is in: the last one starting at or left of it."""
+    return max((k for k, (a, _) in enumerate(cols) if a - 2 <= x0), default=0)
 
 
 def _wrapped_lines(rows: list[list[Line]], row_segs: list[list[tuple[float, float, str]]],
                    cols: list[list[float]]) -> list[bool]:
     """For each line of a table, whether a cell wrapped onto it from the line above.
 
-    Tables set rows further apart (cell padding) than the lines inside one cell: when the gaps
-    between lines come in two sizes, a line at the small gap goes on with the row above if each
-    of its cells lies in a column whose text ran to the right edge on the line above (it wrapped
-    there). Evenly spaced lines say nothing.
+    A wrapped line has each of its cells in a column whose text ran to (near) the right edge on
+    the line above, and no cell that is a figure of its own (a figure starts a row). Spacing
+    decides when it can: tables set rows further apart (cell padding) than the lines inside one
+    cell, so when the gaps between lines come in two sizes only a line at the small gap is
+    wrapped. With evenly spaced lines, only a line with an empty first cell is (each row starts
+    with its label).
     """
     out = [False] * len(rows)
     gaps = [min(ln.y0 for ln in r) - max(ln.y1 for ln in p) for p, r in zip(rows, rows[1:])]
@@ -334,14 +338,13 @@ def _wrapped_lines(rows: list[list[Line]], row_segs: list[list[tuple[float, floa
         return out
     size = max(4.0, sorted(ln.size for r in rows for ln in r)[len(rows) // 2])
     tight, loose = min(gaps), max(gaps)
-    if loose - tight < max(1.5, 0.2 * size):
-        return out
+    spaced = loose - tight >= max(1.5, 0.2 * size)
     for k, gap in enumerate(gaps, start=1):
-        full = {_col_at(cols, x0) for x0, x1, _ in row_segs[k - 1] if x1 >= cols[_col_at(cols, x0)][1] - 1.5 * size}
-        # every cell of the line goes on in a column whose text ran to its edge on the line above,
-        # and none is a figure of its own (a figure starts a row: it is not a wrapped remainder)
-        out[k] = bool(full) and all(_col_at(cols, x0) in full and not _NUMERIC_CELL.match(t) for x0, _, t in row_segs[k]) \
-            and gap <= tight + min(1.0, (loose - tight) / 2)
+        full = {c for c, (_, x1, _) in ((_col_at(cols, s[0]), s) for s in row_segs[k - 1])
+                if x1 >= cols[c][1] - max(1.5 * size, 0.25 * (cols[c][1] - cols[c][0]))}
+        within = {_col_at(cols, x0) for x0, _, _ in row_segs[k]}
+        fits = bool(within) and within <= full and not any(_NUMERIC_CELL.match(t) for _, _, t in row_segs[k])
+        out[k] = fits and (gap <= tight + min(1.0, (loose - tight) / 2) if spaced else 0 not in within)
     return out
 
 

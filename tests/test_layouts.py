@@ -427,3 +427,16 @@ def test_prose_columns_with_a_few_short_lines_are_still_prose():
     right = ["（续）", "Initech 推出新一代推理芯片，", "单位算力成本下降，毛利率改善。", "我们认为行业景气度有望维持，"]
     assert reads_as_prose([list(r) for r in zip(left, right)])
     assert not reads_as_prose([["Acme", "云业务"], ["Globex", "数据中心"], ["Hooli", "推理芯片，算力"]])
+
+
+def test_group_label_across_the_table_does_not_merge_its_columns(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = _table(page, 100, XS, 540, HEADER, [], close=False)
+    page.insert_text((60, y + 11), "Acme集团（三家子公司合计约250亿元）", fontname=F, fontsize=SIZE)  # spans the row
+    _table(page, y + 14, XS, 540, [], ROWS, top=False)
+    (t,) = _save(doc, tmp_path / "group.pdf").tables
+    assert t.header == HEADER and len(t.rows[0]) == 3
+    assert t.rows[1:] == [["Acme云", "120.5", "客户数量稳步提升，订单饱满"], ["Globex", "86.0", "海外业务占比提高"],
+                          ["Initech", "42.3", "新产品放量，毛利率改善明显"]]
+    assert _squash(t.rows[0][0]).startswith("Acme集团")
