@@ -325,12 +325,13 @@ def _wrapped_lines(rows: list[list[Line]], row_segs: list[list[tuple[float, floa
                    cols: list[list[float]]) -> list[bool]:
     """For each line of a table, whether a cell wrapped onto it from the line above.
 
-    A wrapped line has each of its cells in a column whose text ran to (near) the right edge on
-    the line above, and no cell that is a figure of its own (a figure starts a row). Spacing
-    decides when it can: tables set rows further apart (cell padding) than the lines inside one
-    cell, so when the gaps between lines come in two sizes only a line at the small gap is
-    wrapped. With evenly spaced lines, only a line with an empty first cell is (each row starts
-    with its label).
+    Spacing decides when it can: tables set rows further apart (cell padding) than the lines
+    inside one cell, so when the gaps between lines come in two sizes only a line at the small
+    gap is wrapped (an empty first cell at the large gap is a row under a label spanning rows),
+    and if it has a first cell of its own, each of its cells lies in a column whose text ran to
+    (near) the right edge on the line above and none is a figure (a figure starts a row). With
+    evenly spaced lines, a line with an empty first cell is wrapped (each row starts with its
+    label).
     """
     out = [False] * len(rows)
     gaps = [min(ln.y0 for ln in r) - max(ln.y1 for ln in p) for p, r in zip(rows, rows[1:])]
@@ -343,8 +344,14 @@ def _wrapped_lines(rows: list[list[Line]], row_segs: list[list[tuple[float, floa
         full = {c for c, (_, x1, _) in ((_col_at(cols, s[0]), s) for s in row_segs[k - 1])
                 if x1 >= cols[c][1] - max(1.5 * size, 0.25 * (cols[c][1] - cols[c][0]))}
         within = {_col_at(cols, x0) for x0, _, _ in row_segs[k]}
-        fits = bool(within) and within <= full and not any(_NUMERIC_CELL.match(t) for _, _, t in row_segs[k])
-        out[k] = fits and (gap <= tight + min(1.0, (loose - tight) / 2) if spaced else 0 not in within)
+        if not within:
+            continue
+        if not spaced:
+            out[k] = 0 not in within
+            continue
+        # a line with a label of its own wrapped only where the line above ran to the edge
+        fits = 0 not in within or within <= full and not any(_NUMERIC_CELL.match(t) for _, _, t in row_segs[k])
+        out[k] = fits and gap <= tight + min(1.0, (loose - tight) / 2)
     return out
 
 

@@ -440,3 +440,22 @@ def test_group_label_across_the_table_does_not_merge_its_columns(tmp_path):
     assert t.rows[1:] == [["Acme云", "120.5", "客户数量稳步提升，订单饱满"], ["Globex", "86.0", "海外业务占比提高"],
                           ["Initech", "42.3", "新产品放量，毛利率改善明显"]]
     assert _squash(t.rows[0][0]).startswith("Acme集团")
+
+
+def test_row_under_a_label_spanning_rows_is_a_row_when_rows_are_spaced(tmp_path):
+    doc = pymupdf.open()
+    rows = [[["2024", "Acme", "新建数据中心，", "签约"], ["", "", "覆盖华东地区", ""]],
+            [["", "Globex", "扩建算力集群", "扩容"]],                     # same year: the label spans both rows
+            [["2025", "Initech", "推理平台上线", "交付"]]]
+    _table(doc.new_page(), 100, [60, 130, 220, 420], 540, [["年份", "公司", "项目", "进展"]], rows, line=11, row_gap=7)
+    (t,) = _save(doc, tmp_path / "rowspan.pdf").tables
+    assert t.rows == [["2024", "Acme", "新建数据中心，覆盖华东地区", "签约"], ["", "Globex", "扩建算力集群", "扩容"],
+                      ["2025", "Initech", "推理平台上线", "交付"]]
+
+
+def test_second_line_of_figures_under_each_value_joins_its_row_when_evenly_spaced(tmp_path):
+    doc = pymupdf.open()
+    rows = [[["1", "0.59", "-0.37"], ["", "(2.04)", "(-1.50)"]], [["2", "0.58", "-0.44"], ["", "(2.41)", "(-2.00)"]]]
+    _table(doc.new_page(), 100, XS, 540, [["窗口", "Acme", "Globex"]], rows, row_gap=0)
+    (t,) = _save(doc, tmp_path / "tstat.pdf").tables
+    assert t.rows == [["1", "0.59(2.04)", "-0.37(-1.50)"], ["2", "0.58(2.41)", "-0.44(-2.00)"]]
