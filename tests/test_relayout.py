@@ -155,3 +155,68 @@ def test_yanbao_eval_corpus_scores_against_the_relaid_pdfs(relaid, tmp_path, mon
     rows = report["retrieval"]["bm25"]["items"]
     assert len(rows) == len(items) and sum(r["hit@5"] for r in rows) >= len(items) - 1
     assert f"items over {relaid.resolve()}" in capsys.readouterr().out
+
+
+# --- other layouts: two columns, three-line tables, paragraphs cut by page breaks -------------
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    out = tmp_path_factory.mktemp("layouts")
+    with pymupdf.open(CORPUS / SMALL) as doc:
+        ex = rl.extract(doc)
+    for name in ("two-column", "three-line", "page-break"):
+        (out / name).mkdir()
+        (out / name / SMALL).write_bytes(rl.typeset(ex, "a5-landscape", rl.LAYOUTS[name]))
+    return out, ex
+
+
+def test_layouts_are_deterministic(layouts, tmp_path):
+    out, _ = layouts
+    for name in ("two-column", "three-line"):
+        again = rl.relayout(CORPUS / SMALL, tmp_path / f"{name}.pdf", layout=rl.LAYOUTS[name])
+        assert again.read_bytes() == (out / name / SMALL).read_bytes(), name
+
+
+def test_two_column_copy_sets_prose_in_two_columns(layouts):
+    out, _ = layouts
+    with pymupdf.open(out / "two-column" / SMALL) as doc:
+        page = doc[1]
+        middle = page.rect.width / 2
+        lines = [ln["bbox"] for b in page.get_text("dict")["blocks"] for ln in b.get("lines", [])
+                 if ln["bbox"][3] < page.rect.height - rl.FOOTER_BAND]
+    left = [b for b in lines if b[2] < middle]
+    right = [b for b in lines if b[0] > middle]
+    assert len(left) > 5 and len(right) > 5
+    assert not [b for b in lines if b[0] < middle - rl.GUTTER < middle + rl.GUTTER < b[2]
+                and b[2] - b[0] > 0.6 * page.rect.width]
+
+
+def test_three_line_copy_rules_tables_above_and_below_the_header_and_at_the_end(layouts):
+    out, ex = layouts
+    tables = [b for b in ex.blocks if isinstance(b, rl.Table)]
+    with pymupdf.open(out / "three-line" / SMALL) as doc:
+        strokes = [(p.number, d["rect"]) for p in doc for d in p.get_drawings()]
+    assert strokes and all(r.height < 2 for _, r in strokes)     # no vertical rules, no boxes
+    rules = {(page, round(r.y0)) for page, r in strokes}
+    # a rule over and under each header and one at each table's end (a table cut by a page
+    # break has its end on the next page)
+    assert len(rules) == 3 * len(tables)
+    assert any(len(c or "") > 40 for t in tables for r in t.rows for c in r)   # cells long enough to wrap
+
+
+def test_page_break_copy_cuts_sentences_at_page_breaks(layouts):
+    out, _ = layouts
+    assert rl.broken_pages(out / "page-break" / SMALL) >= 2
+
+
+def test_cell_accuracy_counts_cells_read_back_in_place():
+    truth = [rl.Table([["公司", "2025"], ["Acme", "1.5"], ["Globex", None]])]
+    assert rl.cell_accuracy(truth, [["公司", "2025"], ["Acme", "1.5"], ["Globex", ""]]) == (5, 5)
+    assert rl.cell_accuracy(truth, [["公司", "2025"], ["Acme1.5", ""], ["Glo bex", "x"]]) == (3, 5)
+
+
+def test_measure_reports_quote_coverage_and_cell_accuracy(tmp_path):
+    (m,) = rl.measure(tmp_path, ["three-line"], only=[SMALL])
+    assert m.quotes >= 5 and 0 < m.found <= m.quotes and 0 < m.cells_read <= m.cells
+    assert (tmp_path / "three-line" / SMALL).exists()
+    assert m.row().startswith("| three-line | ")
