@@ -705,7 +705,7 @@ def relayout(src: Path, dst: Path, paper: str = "a5-landscape", layout: Layout =
 
 GOLD_SETS = [Path(__file__).resolve().parent / "gold", Path(__file__).resolve().parents[2] / "shared" / "evals"]
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_MD_ESCAPE = re.compile(r"\\(?=[^\w\s])")
+_MD_ESCAPE = re.compile(r"\\(?=[^\w\s]|_)")          # a Markdown escape: a backslash before _ $ | * …
 
 
 def gold_quotes(corpus: Path = CORPUS, sets: list[Path] | None = None) -> dict[str, list[str]]:

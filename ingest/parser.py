@@ -30,7 +30,8 @@ SIDEBAR_MAX_SHARE = 0.8      # a cover's side column is at most this wide, relat
 
 NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(?:[.、．]\s*|\s+)(?=[\u4e00-\u9fa5A-Za-z])")
 CN_HEADING_RE = re.compile(r"^[一二三四五六七八九十]{1,3}[、.．]\s*\S")
-BULLET_RE = re.compile(r"^\s*([■●◆◇•▪►◼□○★☆\-–·]|[（(]\d{1,2}[)）]|\d{1,2}[)）])\s*")
+# a dash before a digit is a minus sign: a wrapped line may start with "-0.65%"
+BULLET_RE = re.compile(r"^\s*([■●◆◇•▪►◼□○★☆·]|[\-–](?!\d)|[（(]\d{1,2}[)）]|\d{1,2}[)）])\s*")
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # we report problems ourselves, per file
 

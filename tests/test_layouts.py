@@ -459,3 +459,28 @@ def test_second_line_of_figures_under_each_value_joins_its_row_when_evenly_space
     _table(doc.new_page(), 100, XS, 540, [["窗口", "Acme", "Globex"]], rows, row_gap=0)
     (t,) = _save(doc, tmp_path / "tstat.pdf").tables
     assert t.rows == [["1", "0.59(2.04)", "-0.37(-1.50)"], ["2", "0.58(2.41)", "-0.44(-2.00)"]]
+
+
+# --- a minus sign at the start of a wrapped line is no bullet --------------------------------
+
+def _lines(tmp_path, lines: list[str]):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for k, text in enumerate(lines):
+        page.insert_text((60, 100 + 14 * k), text, fontname=F, fontsize=10)
+    return [b for b in _save(doc, tmp_path / "lines.pdf").pages[0].blocks if not b.boilerplate]
+
+
+def test_wrapped_line_starting_with_a_negative_figure_goes_on_with_the_paragraph(tmp_path):
+    (block,) = _lines(tmp_path, ["从样本期的月度数据来看，Acme 因子的均值为 -1.03%，中位数为", "-0.65%，多数月份小于零。"])
+    assert block.kind == BlockKind.PARAGRAPH and block.text.endswith("多数月份小于零。")
+
+
+def test_wrapped_line_starting_with_an_en_dash_minus_goes_on_too(tmp_path):
+    (block,) = _lines(tmp_path, ["Globex 的超额收益在回撤最深的月份达到了", "–12.5%，随后逐步修复。"])
+    assert block.kind == BlockKind.PARAGRAPH and "12.5%" in block.text
+
+
+def test_dash_and_space_still_start_a_list_item(tmp_path):
+    blocks = _lines(tmp_path, ["风险提示：", "- Acme 新产品推广不及预期；", "- 2025 年 Globex 订单交付延迟。"])
+    assert [b.kind for b in blocks] == [BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.LIST_ITEM]
