@@ -133,16 +133,17 @@ class UpdateReport:
 
 
 def facts_fingerprint() -> str:
-    """Changes whenever the facts read from a report could: the fact reader's and number
-    parser's code, or the alias and metric tables that bind entities and metric keys. Stored in
-    the manifest; ``qa.Library.ingest`` re-reads the stored reports when it differs."""
-    import ingest.facts
-    import ingest.numbers
+    """Changes whenever what is read from a report could: any code of the ingest stage (the PDF
+    parser, tables, chunking, the fact reader, the number parser), or the alias and metric
+    tables that bind entities and metric keys. Stored in the manifest; ``qa.Library.ingest``
+    re-reads the stored reports when it differs (vectors of unchanged chunks are cached), so a
+    library never answers from what an older parser read."""
+    import ingest
     import index.text as text
 
     digest = hashlib.sha256()
-    for module in (ingest.facts, ingest.numbers):
-        digest.update(Path(module.__file__).read_bytes())
+    for path in sorted(Path(ingest.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for name in (text.ALIASES_FILE, text.METRICS_FILE):
         for path in text.dictionary_files(name):
             digest.update(path.read_bytes())
