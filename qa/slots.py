@@ -89,6 +89,30 @@ _ASKED_NOUN = re.compile(rf"(?:多少|几)\s*(?:{CLASSIFIER})\s*(?P<noun>(?:[A-Z
 _ASKED_NOUN_EN = re.compile(r"\bhow many\s+(?P<noun>[A-Za-z][\w.+-]*(?:\s+[A-Za-z][\w.+-]*){0,2})", re.I)
 
 
+# the two ends of a list or a range: asked for one, a figure labelled with the other is not it
+_EXTREMES = [("最多", "最少"), ("最高", "最低"), ("最大", "最小"), ("上限", "下限"), ("峰值", "谷值"),
+             ("highest", "lowest"), ("maximum", "minimum"), ("most", "least"), ("largest", "smallest"),
+             ("upper", "lower"), ("peak", "trough")]
+
+
+def _extreme_agreement(question: str, label: str) -> float:
+    """+1 when the label names the end the question asks for ("最多"), -2 when only the other end."""
+    q, lab = question.lower(), label.lower()
+    score = 0.0
+    for one, other in _EXTREMES:
+        for asked, opposite in ((one, other), (other, one)):
+            if _word_in(asked, q) and not _word_in(opposite, q):
+                if _word_in(asked, lab):
+                    score += 1
+                elif _word_in(opposite, lab):
+                    score -= 2
+    return score
+
+
+def _word_in(word: str, text: str) -> bool:
+    return bool(re.search(rf"(?<![a-z]){word}(?![a-z])", text)) if word.isascii() else word in text
+
+
 def _names_the_counted(question: str, label: str) -> bool:
     """Does the label name what the question counts? Half of a Chinese noun's bigrams, or one
     of an English noun's words (a name like "X-3" is the word that matters)."""
@@ -172,6 +196,7 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
         score += 1.5        # "多少张" is answered by a figure printed "…张"
     elif asked and asked.group(1) not in ("元", "美元") and fact.get("currency"):
         score -= 2          # "多少股" counts shares: a sum of money does not answer it
+    score += _extreme_agreement(q.text, label)
     if _names_the_counted(q.text, f"{fact.get('metric', '')} {fact.get('item', '')}"):
         score += 2          # "多少股A类普通股": what is counted is named right after the question word
     if _DURATION_WORDS.search(q.text):

@@ -308,3 +308,14 @@ def test_the_noun_after_the_question_word_names_the_count(question, text, picked
 def test_an_english_count_question_names_the_counted_noun(question, text, picked, right):
     better, why = repick(parse_query(question), picked, facts(text))
     assert why == "" and better is not None and better["printed"].replace(" ", "") == right
+
+
+@pytest.mark.parametrize("question, text, picked, right", [
+    ("Acme 持仓最多时持有多少只股票？", "Acme 平均持股 12 只，最少时持股 0 只，最多时持股 54 只。", "0 只", "54只"),
+    ("Acme 月度收益最低是多少？", "Acme 月度收益最高为 8.5%，最低为 -6.2%。", "8.5%", "-6.2%"),
+    ("What was the lowest monthly return of the Acme fund?", "Acme 基金 highest monthly return 为 9%，lowest monthly return 为 -4%。",
+     "9%", "-4%"),
+])
+def test_one_end_of_a_range_is_not_the_other(question, text, picked, right):
+    better, why = repick(parse_query(question), picked, facts(text))
+    assert why == "" and better is not None and better["printed"].replace(" ", "") == right
