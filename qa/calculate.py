@@ -16,7 +16,7 @@ import re
 from index.query import ParsedQuery
 from ingest.numbers import Quantity, extract_quantities, format_quantity
 
-from .compute import Computation
+from .compute import Computation, asks_difference
 from .slots import GROWTH_KEYS, period_agreement, score_facts
 
 _GROWTH = re.compile(r"(增长|增加|提高|提升|上涨|上升|扩大|下降|减少|下滑|降低|缩小)了?\s*(百分之多少|百分之几|多少\s*%|几成)|"
@@ -36,7 +36,7 @@ _PRINTED_SHARE = re.compile(r"占|比重|份额|比例|share|proportion|accounts
 
 def asked_ratio(question: str) -> str:
     """"growth", "multiple", "derived" (a level implied by a level and its growth rate),
-    "share" (a part of a whole) or "" for what a question asks to compute."""
+    "share" (a part of a whole), "difference" or "" for what a question asks to compute."""
     if _DERIVED.search(question):
         return "derived"
     if _MULTIPLE.search(question):
@@ -45,6 +45,8 @@ def asked_ratio(question: str) -> str:
         return "growth"
     if _SHARE.search(question):
         return "share"
+    if asks_difference(question):
+        return "difference"
     return ""
 
 
@@ -53,9 +55,13 @@ def _quantity(f: dict) -> Quantity:
                     is_range=f["low"] != f["high"])
 
 
-def _same_measure(a: dict, b: dict) -> bool:
-    return a["unit"] == b["unit"] and a["currency"] == b["currency"] and a["low"] == a["high"] \
-        and b["low"] == b["high"] and a["value"] != 0 and b["value"] != 0 and (a["value"] > 0) == (b["value"] > 0)
+def _same_measure(a: dict, b: dict, signed: bool = False) -> bool:
+    """Two single values of one unit and currency; for a ratio also nonzero and of one sign (a
+    difference may cross zero: a loss turned into a profit)."""
+    if not (a["unit"] == b["unit"] and a["currency"] == b["currency"] and a["low"] == a["high"]
+            and b["low"] == b["high"]):
+        return False
+    return signed or a["value"] != 0 and b["value"] != 0 and (a["value"] > 0) == (b["value"] > 0)
 
 
 def _best(q: ParsedQuery, facts: list[dict], keep) -> dict | None:
@@ -76,7 +82,7 @@ def _named_after(text: str, entity, at: int) -> bool:
     return bool(later) and later[0][1] == entity.name
 
 
-def _pair(q: ParsedQuery, facts: list[dict]) -> tuple[dict, dict] | None:
+def _pair(q: ParsedQuery, facts: list[dict], signed: bool = False) -> tuple[dict, dict] | None:
     """(a, b): for two asked periods a is the later one's figure; for two asked companies a is the
     first named. None when the question does not name two of either."""
     from dataclasses import replace
@@ -94,7 +100,7 @@ def _pair(q: ParsedQuery, facts: list[dict]) -> tuple[dict, dict] | None:
             names.sort(key=lambda e: 0 if _named_after(q.text, e, at) else -1)
         picks = [_best(replace(q, entities=[e]), facts, lambda f, e=e: f.get("entity") == e.name) for e in names]
     a, b = picks
-    if a is None or b is None or a is b or not _same_measure(a, b):
+    if a is None or b is None or a is b or not _same_measure(a, b, signed):
         return None
     return a, b
 
@@ -204,10 +210,16 @@ def calculate(q: ParsedQuery, facts: list[dict]) -> Computation | None:
         return _derived(q, facts)
     if kind == "share":
         return _share(q, facts)
-    pair = _pair(q, facts) if kind else None
+    pair = _pair(q, facts, signed=kind == "difference") if kind else None
     if pair is None:
         return None
     a, b = pair
+    if kind == "difference":
+        # the size of the change (later minus earlier, first named minus second), as printed
+        gap = abs(a["value"] - b["value"])
+        result = f"{gap:.2f}".rstrip("0").rstrip(".") + "个百分点" if a["unit"] == "%" else _scaled(a, gap)
+        return Computation(result, _inputs(a, b), f"{a['printed']} − {b['printed']}",
+                           a["text"] if a["text"] == b["text"] else f"{b['text']}\n{a['text']}")
     ratio = a["value"] / b["value"]
     if kind == "growth":
         result = f"{(ratio - 1) * 100:.1f}%"

@@ -112,3 +112,22 @@ def test_no_share_without_an_identifiable_whole():
     # two parts, no whole: nothing to divide by
     text = "Acme 海外收入 10 亿元，国内收入 30 亿元。"
     assert calculate(parse_query("Acme 海外收入占比是多少？"), facts(text)) is None
+
+
+# --- a difference between two periods or two companies ------------------------------------------
+
+@pytest.mark.parametrize("question, text, result", [
+    ("截至 2029Q2 末，Acme 的在手订单比 2028 年底增加了多少？",
+     "截至 2029Q2，Acme 在手订单达到 520 亿元，较 2028 年底的 410 亿元进一步提升。", "110 亿元"),
+    ("Acme 的毛利率比 Globex 高出多少个百分点？", "Acme 毛利率为 42.5%，Globex 毛利率为 35.1%。", "7.4个百分点"),
+    ("How much did Acme's operating profit increase from 2028 to 2029?",
+     "2028 年 Acme 经营利润亏损 -3 亿元，2029 年 Acme 经营利润 5 亿元。", "8 亿元"),   # across zero
+])
+def test_a_difference_between_two_periods_or_companies(question, text, result):
+    comp = calculate(parse_query(question), facts(text))
+    assert comp is not None and comp.result == result and len(comp.inputs) == 2
+
+
+def test_no_difference_without_both_terms():
+    text = "截至 2029Q2，Acme 在手订单达到 520 亿元。"
+    assert calculate(parse_query("Acme 2029Q2 在手订单比 2028 年底增加了多少？"), facts(text)) is None
