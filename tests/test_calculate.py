@@ -77,6 +77,10 @@ def test_a_question_naming_one_period_computes_nothing():
     ("据 Acme 2029 年收入与增速推算 2028 年收入", "2029 年 Acme 收入 0.55 亿元，同比增长 20%。", "0.458 亿元"),
 ])
 def test_a_level_implied_by_its_growth_rate(question, text, result):
+    _computes(question, text, result)
+
+
+def _computes(question: str, text: str, result: str) -> None:
     comp = calculate(parse_query(question), facts(text))
     assert comp is not None and comp.result == result and len(comp.inputs) == 2
 
@@ -99,8 +103,7 @@ def test_an_implied_level_needs_the_rate_that_reaches_the_asked_period():
     ("Acme 海外收入占比是多少？", "Acme 实现收入 40 亿元，其中海外收入 10 亿元。", "25.0%"),
 ])
 def test_a_share_of_the_whole_from_part_and_whole(question, text, result):
-    comp = calculate(parse_query(question), facts(text))
-    assert comp is not None and comp.result == result
+    _computes(question, text, result)
 
 
 def test_a_printed_share_is_looked_up_not_computed():
@@ -124,8 +127,7 @@ def test_no_share_without_an_identifiable_whole():
      "2028 年 Acme 经营利润亏损 -3 亿元，2029 年 Acme 经营利润 5 亿元。", "8 亿元"),   # across zero
 ])
 def test_a_difference_between_two_periods_or_companies(question, text, result):
-    comp = calculate(parse_query(question), facts(text))
-    assert comp is not None and comp.result == result and len(comp.inputs) == 2
+    _computes(question, text, result)
 
 
 def test_no_difference_without_both_terms():
