@@ -17,7 +17,7 @@ from index.query import ParsedQuery
 from ingest.numbers import Quantity, extract_quantities, format_quantity
 
 from .compute import Computation, asks_difference
-from .slots import GROWTH_KEYS, period_agreement, score_facts
+from .slots import ASKS_DERIVED, GROWTH_KEYS, period_agreement, score_facts
 
 _GROWTH = re.compile(r"(增长|增加|提高|提升|上涨|上升|扩大|下降|减少|下滑|降低|缩小)了?\s*(百分之多少|百分之几|多少\s*%|几成)|"
                      r"增长率|增速|增幅|降幅|by what percentage|what percentage (increase|decrease|growth|rise|drop)|"
@@ -27,23 +27,24 @@ _MULTIPLE = re.compile(r"(几|多少)\s*倍|how many times|what multiple|times (
 _PRINTED_RATE = re.compile(r"同比|环比|yoy|qoq|year[- ]on[- ]year|quarter[- ]on[- ]quarter", re.I)
 
 
-_DERIVED = re.compile(r"推算|倒推|反推|隐含|implied|implies|back out", re.I)
-_SHARE = re.compile(r"占比|比重|占[^，,。？?]{0,16}?的?(?:比例|百分之|多少)|share of|as a share|proportion|"
-                    r"what percentage of|what fraction", re.I)
 _WHOLE = re.compile(r"总|合计|整体|全部|全年|total|overall|whole|group", re.I)
+# a part of a whole, asked in so many words (narrower than what a share answer must look like:
+# "有多大比例的因子…" asks for a printed proportion, not for one to be computed)
+_PART_OF_WHOLE = re.compile(r"占比|比重|占[^，,。？?]{0,16}?的?(?:比例|百分之|多少)|share of|as a share|proportion|"
+                            r"what percentage of|what fraction", re.I)
 _PRINTED_SHARE = re.compile(r"占|比重|份额|比例|share|proportion|accounts? for", re.I)
 
 
 def asked_ratio(question: str) -> str:
     """"growth", "multiple", "derived" (a level implied by a level and its growth rate),
     "share" (a part of a whole), "difference" or "" for what a question asks to compute."""
-    if _DERIVED.search(question):
+    if ASKS_DERIVED.search(question):
         return "derived"
     if _MULTIPLE.search(question):
         return "multiple"
     if _GROWTH.search(question) and not _PRINTED_RATE.search(question):
         return "growth"
-    if _SHARE.search(question):
+    if _PART_OF_WHOLE.search(question):
         return "share"
     if asks_difference(question):
         return "difference"

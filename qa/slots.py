@@ -259,9 +259,10 @@ _ASKS_POINTS = re.compile(r"(?:多少|几)个?百分点|percentage points?|\bbps
 _ASKS_MULTIPLE = re.compile(r"(?:几|多少)倍|how many times|what multiple|(?:as )?(?:a )?multiple of", re.I)
 # a share is a percentage; a figure derived from others ("implied", "推算") is computed, never
 # looked up; a difference is answered by a printed change, not by one of the two levels
-_ASKS_SHARE = re.compile(r"占比|比重|比例|份额|占[^，,。？?]{0,16}?(?:的)?(?:多少|百分之|几成)|share of|as a share|"
+ASKS_SHARE = re.compile(r"占比|比重|比例|份额|占[^，,。？?]{0,16}?(?:的)?(?:多少|百分之|几成)|share of|as a share|"
                          r"proportion|what percentage of|what fraction|what portion", re.I)
-_ASKS_DERIVED = re.compile(r"推算|倒推|隐含|反推|implied|implies|back out|derive", re.I)
+# ("implied volatility" is a metric, and "revenue derived from" a source, not a computation)
+ASKS_DERIVED = re.compile(r"推算|倒推|反推|back out|(?:隐含|implied|implies)(?!\s*(?:波动率|volatility|vol\b))", re.I)
 _CHANGE_WORDS = re.compile(r"增加|增长|提升|提高|上调|下调|上升|下降|减少|降低|下滑|扩大|缩小|高出|多出|相差|差额|差距|变化|"
                            r"increase|decrease|rise|fall|grew|growth|up|down|higher|lower|more|less|change", re.I)
 _ASK_GRAMS = {"多少", "是多", "少个", "为多", "有多", "大约", "约多", "哪个", "什么", "目前", "分别", "是什", "the", "what",
@@ -281,9 +282,9 @@ def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
         return False        # "高出多少个百分点" is not answered with one of the two rates
     if _ASKS_MULTIPLE.search(q.text) and fact.get("unit") != "x" and fact.get("kind") != "multiple":
         return False        # "是原来的几倍" is not answered with one of the two amounts
-    if _ASKS_SHARE.search(q.text) and fact.get("unit") not in ("%", "pp") and fact.get("kind") != "other":
+    if ASKS_SHARE.search(q.text) and fact.get("unit") not in ("%", "pp") and fact.get("kind") != "other":
         return False        # "占总收入的比重" is not answered with the amount
-    if _ASKS_DERIVED.search(q.text):
+    if ASKS_DERIVED.search(q.text):
         return False        # "推算其上年收入" is computed from printed figures, or not answered
     if asks_difference(q.text) and not _is_change(fact):
         return False        # "比去年增加了多少" is not answered with this year's level

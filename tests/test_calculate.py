@@ -133,3 +133,9 @@ def test_a_difference_between_two_periods_or_companies(question, text, result):
 def test_no_difference_without_both_terms():
     text = "截至 2029Q2，Acme 在手订单达到 520 亿元。"
     assert calculate(parse_query("Acme 2029Q2 在手订单比 2028 年底增加了多少？"), facts(text)) is None
+
+
+@pytest.mark.parametrize("question", ["What share of Acme's revenue is derived from cloud?",
+                                      "Acme 期权的隐含波动率是多少？", "What is the implied volatility of Acme options?"])
+def test_a_metric_named_implied_or_derived_is_not_a_computation(question):
+    assert asked_ratio(question) != "derived"

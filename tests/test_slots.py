@@ -285,8 +285,7 @@ def test_an_implied_figure_is_never_looked_up(question):
     ("Acme 融资后门店扩张到多少家？", "Acme 融资 8 亿元，门店扩张到 1200 家。", "8 亿元", "1200家"),
 ])
 def test_a_counted_question_is_not_answered_with_a_sum_of_money(question, text, picked, right):
-    better, why = repick(parse_query(question), picked, facts(text))
-    assert why == "" and better is not None and better["printed"].replace(" ", "") == right
+    _repicks(question, text, picked, right)
 
 
 @pytest.mark.parametrize("question, text, picked, right", [
@@ -295,8 +294,7 @@ def test_a_counted_question_is_not_answered_with_a_sum_of_money(question, text, 
     ("Acme 部署了多少台推理服务器？", "Acme 部署训练服务器 400 台、推理服务器 900 台。", "400 台", "900台"),
 ])
 def test_the_noun_after_the_question_word_names_the_count(question, text, picked, right):
-    better, why = repick(parse_query(question), picked, facts(text))
-    assert why == "" and better is not None and better["printed"].replace(" ", "") == right
+    _repicks(question, text, picked, right)
 
 
 @pytest.mark.parametrize("question, text, picked, right", [
@@ -306,8 +304,7 @@ def test_the_noun_after_the_question_word_names_the_count(question, text, picked
     ("How many Polaris satellites has Acme launched?", "Acme 已发射 Vega 卫星 40 颗、Polaris 卫星 12 颗。", "40 颗", "12颗"),
 ])
 def test_an_english_count_question_names_the_counted_noun(question, text, picked, right):
-    better, why = repick(parse_query(question), picked, facts(text))
-    assert why == "" and better is not None and better["printed"].replace(" ", "") == right
+    _repicks(question, text, picked, right)
 
 
 @pytest.mark.parametrize("question, text, picked, right", [
@@ -317,5 +314,9 @@ def test_an_english_count_question_names_the_counted_noun(question, text, picked
      "9%", "-4%"),
 ])
 def test_one_end_of_a_range_is_not_the_other(question, text, picked, right):
+    _repicks(question, text, picked, right)
+
+
+def _repicks(question: str, text: str, picked: str, right: str) -> None:
     better, why = repick(parse_query(question), picked, facts(text))
     assert why == "" and better is not None and better["printed"].replace(" ", "") == right
