@@ -16,6 +16,7 @@ from ingest.facts import CLASSIFIER
 from ingest.numbers import Quantity, extract_quantities, same_value
 
 from .compute import asks_difference
+from .evidence import required_terms
 
 GROWTH_KEYS = ("growth", "growth_yoy", "growth_qoq")
 # metrics printed as percentages; any other known metric is a level (an amount, a count, a price)
@@ -296,6 +297,8 @@ def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
     names = set()
     for e in q.entities:
         names |= _grams(e.alias) | _grams(e.name)
+    for forms in required_terms(q):     # a company the dictionary does not know is a name too
+        names |= {g for form in forms for g in _grams(form)}
     for p in q.periods:
         names |= {g for v in p.variants() for g in _grams(v)}
     asked = _grams(q.text) - names - _STOP_GRAMS - _ASK_GRAMS

@@ -437,6 +437,14 @@ def test_the_ui_names_a_damaged_file_instead_of_a_traceback(library, monkeypatch
     assert "catalog.sqlite is damaged" in shown and "doctor --repair" in shown
 
 
+@pytest.mark.parametrize("question", ["", "   ", "？？！", "...", "How is the weather today?",
+                                      "Acme 的股价是多少？", "Globex 的员工人数是多少？"])
+def test_what_cannot_be_answered_is_refused(library, question):
+    # empty, punctuation, off-topic, and a metric the library does not hold for that company
+    answer = open_library(library).ask(question, llm="none")
+    assert answer.abstained and answer.text
+
+
 # -- 4. provenance and identity: a planted report never wins silently ----------------------------
 
 @pytest.fixture
