@@ -556,6 +556,14 @@ def test_a_later_file_under_a_held_name_is_kept_beside_it_or_replaces_it(library
     assert not any(f.startswith("globex~") for f in held)
 
 
+def test_a_broken_file_under_a_held_name_never_drops_the_report(library, incoming, capsys):
+    (incoming / "acme.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n")
+    before = indexed(library)["acme.pdf"]
+    code, out, _ = run(capsys, "ingest", str(incoming / "acme.pdf"), "--library", str(library))
+    assert "failed 1" in out and indexed(library)["acme.pdf"] == before
+    assert answer_of(capsys, library)["statement"].replace(" ", "") == "10亿美元"
+
+
 def test_the_same_content_twice_is_one_report(library, incoming, capsys):
     first = make_pdf(incoming / "one.pdf", ["戊己证券 2026年5月1日", "Initech 2025 年收入 3 亿美元。"])
     shutil.copy(first, incoming / "copy-of-one.pdf")
