@@ -473,6 +473,7 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
     scope_entities = (find_entities(caption) if find_entities else []) or \
         (find_entities(heading) if find_entities else [])
     out: list[Fact] = []
+    above = ""                                  # the last row label that is not a bare change
     for r, row in enumerate(table.rows):
         if r < first_row:
             continue
@@ -480,6 +481,10 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
         if first_fig is None:
             continue
         label = " ".join(cell.strip() for cell in row[:first_fig] if cell.strip())
+        if is_change_row(label) and above:
+            label = f"{above} {label}"          # "YoY (%)" under "Acme": Acme's growth
+        elif label:
+            above = label
         page, bbox = _row_page(table, r)
         row_text = "\t".join(cell.strip() for cell in row)
         label_periods = periods_in(label)
@@ -530,6 +535,16 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
                             file=file, page=page, text=row_text, entity=entity, item=item.strip(),
                             bbox=bbox, table_id=table.id, row=r, col=c, estimate=est or status == "forecast"))
     return out
+
+
+# a row label that is only a change ("YoY (%)", "同比", "增速", "QoQ"): the growth of the row above it
+_CHANGE_ROW = re.compile(r"^\s*(?:[%％]\s*)?(?:yoy|qoq|同比(?:增长|增速|变化)?|环比(?:增长|增速|变化)?|增速|增长率|增幅|"
+                         r"growth|y/y|q/q|yoy\s*growth)\s*(?:[(（]\s*[%％]\s*[)）]|[%％])?\s*$", re.I)
+
+
+def is_change_row(label: str) -> bool:
+    """Is a table row label only a rate of change (whose subject is the row above it)?"""
+    return bool(_CHANGE_ROW.match(label or ""))
 
 
 def _row_page(table: Table, row: int) -> tuple[int, BBox | None]:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from index.query import (ParsedQuery, _surface_pattern, entity_mentions, extract_periods, find_entities, find_periods,
                          glossary_forms, glosses)
 from index.text import normalize_text, tokenize
+from ingest.facts import is_change_row
 from ingest.model import Chunk
 from ingest.numbers import extract_quantities
 
@@ -53,12 +54,17 @@ def units_from(chunk: Chunk, rank: int) -> list[Unit]:
         out = []
         for lo, hi in _side_by_side(header):
             head = header[lo:hi]
+            above = ""                    # a "YoY (%)" row is the growth of the row above it
             for row in body:
                 part = row[lo:hi] if hi <= len(row) else row[lo:]
                 if not any(c.strip() for c in part):
                     continue
                 cells = list(zip(head + [""] * (len(part) - len(head)), part))
-                out.append(Unit("\t".join(part), f"{heading}\n{caption}\n{' | '.join(head)}", chunk, rank, cells))
+                label = part[0].strip()
+                subject = above if is_change_row(label) else ""
+                above = above if subject or not label else label
+                context = f"{heading}\n{caption}\n" + (f"{subject}\n" if subject else "") + " | ".join(head)
+                out.append(Unit("\t".join(part), context, chunk, rank, cells))
         return out
     out = []
     previous = ""

@@ -414,3 +414,34 @@ def test_no_report_date_changes_nothing():
 ])
 def test_metric_qualifier(phrase, qualifier):
     assert metric_qualifier(phrase) == qualifier
+
+
+# --- a row that is only a change belongs to the row above it ------------------------------------
+
+@pytest.mark.parametrize("label, change", [("YoY (%)", True), ("同比", True), ("yoy", True), ("环比增长", True),
+                                           ("增速（%）", True), ("QoQ%", True), ("收入", False), ("YoY 收入", False),
+                                           ("Acme", False), ("", False)])
+def test_a_change_row_label(label, change):
+    from ingest.facts import is_change_row
+    assert is_change_row(label) is change
+
+
+def test_a_change_row_is_the_growth_of_the_row_above():
+    t = table([["公司", "2025Q4", "2026Q1"]],
+              [["Acme", "120", "150"], ["YoY (%)", "30%", "45%"], ["Globex", "80", "84"], ["同比", "10%", "5%"]],
+              caption="表1：资本开支（亿美元）")
+    facts = table_facts(t, find_entities=finder)
+    acme_growth, globex_growth = cell(facts, 1, 2), cell(facts, 3, 2)
+    assert (acme_growth.entity, acme_growth.value, acme_growth.period) == ("Acme", 45.0, "2026Q1")
+    assert globex_growth.entity == "Globex" and globex_growth.value == 5.0
+    assert cell(facts, 2, 2).entity == "Globex"            # a level row is its own subject
+
+
+def test_a_change_row_unit_names_its_subject_in_the_evidence():
+    from ingest.model import Chunk
+    from qa.evidence import units_from
+    text = "表1：资本开支（亿美元）\n公司 | 2025Q4 | 2026Q1\nAcme | 120 | 150\nYoY (%) | 30% | 45%\nGlobex | 80 | 84"
+    units = units_from(Chunk(id="r.pdf#0", file="r.pdf", kind="table", text=text, pages=[1], bboxes=[]), 0)
+    growth = next(u for u in units if u.text.startswith("YoY"))
+    assert "Acme" in growth.full and "Globex" not in growth.full
+    assert "Acme" not in next(u for u in units if u.text.startswith("Globex")).full.split("\n")[-2]
