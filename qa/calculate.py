@@ -17,12 +17,11 @@ from index.query import ParsedQuery
 from ingest.numbers import Quantity, extract_quantities, format_quantity
 
 from .compute import Computation, asks_difference
-from .slots import ASKS_DERIVED, GROWTH_KEYS, period_agreement, score_facts
+from .slots import ASKS_DERIVED, ASKS_MULTIPLE, GROWTH_KEYS, period_agreement, score_facts
 
 _GROWTH = re.compile(r"(增长|增加|提高|提升|上涨|上升|扩大|下降|减少|下滑|降低|缩小)了?\s*(百分之多少|百分之几|多少\s*%|几成)|"
                      r"增长率|增速|增幅|降幅|by what percentage|what percentage (increase|decrease|growth|rise|drop)|"
                      r"percentage (increase|decrease|growth|change)|growth rate|grow by how much", re.I)
-_MULTIPLE = re.compile(r"(几|多少)\s*倍|how many times|what multiple|times (as large|as much|larger|higher)", re.I)
 # a printed rate answers "同比增长多少" without computing
 _PRINTED_RATE = re.compile(r"同比|环比|yoy|qoq|year[- ]on[- ]year|quarter[- ]on[- ]quarter", re.I)
 
@@ -40,7 +39,7 @@ def asked_ratio(question: str) -> str:
     "share" (a part of a whole), "difference" or "" for what a question asks to compute."""
     if ASKS_DERIVED.search(question):
         return "derived"
-    if _MULTIPLE.search(question):
+    if ASKS_MULTIPLE.search(question):
         return "multiple"
     if _GROWTH.search(question) and not _PRINTED_RATE.search(question):
         return "growth"

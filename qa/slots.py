@@ -257,7 +257,8 @@ _ASKS_PERCENT = re.compile(r"百分之(?:多少|几)|多少\s*%|what percentage|
 # a difference of rates is asked in points, a ratio as a multiple: a level answers neither
 # (a computed difference or multiple never reaches this check)
 _ASKS_POINTS = re.compile(r"(?:多少|几)个?百分点|percentage points?|\bbps?\b|basis points", re.I)
-_ASKS_MULTIPLE = re.compile(r"(?:几|多少)倍|how many times|what multiple|(?:as )?(?:a )?multiple of", re.I)
+ASKS_MULTIPLE = re.compile(r"(?:几|多少)\s*倍|how many times|what multiple|(?:as )?(?:a )?multiple of|"
+                           r"times (?:as large|as much|larger|higher)", re.I)
 # a share is a percentage; a figure derived from others ("implied", "推算") is computed, never
 # looked up; a difference is answered by a printed change, not by one of the two levels
 ASKS_SHARE = re.compile(r"占比|比重|比例|份额|占[^，,。？?]{0,16}?(?:的)?(?:多少|百分之|几成)|share of|as a share|"
@@ -281,7 +282,7 @@ def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
         return False        # "百分之多少" is not answered with an amount
     if _ASKS_POINTS.search(q.text) and fact.get("unit") not in ("pp", "bp"):
         return False        # "高出多少个百分点" is not answered with one of the two rates
-    if _ASKS_MULTIPLE.search(q.text) and fact.get("unit") != "x" and fact.get("kind") != "multiple":
+    if ASKS_MULTIPLE.search(q.text) and fact.get("unit") != "x" and fact.get("kind") != "multiple":
         return False        # "是原来的几倍" is not answered with one of the two amounts
     if ASKS_SHARE.search(q.text) and fact.get("unit") not in ("%", "pp") and fact.get("kind") != "other":
         return False        # "占总收入的比重" is not answered with the amount
