@@ -58,8 +58,97 @@ def _ruled_tables(page: pymupdf.Page, lines: list[Line]) -> list[RawTable]:
             continue
         grid, consumed = _fill_cells(rows, lines, tuple(t.bbox))
         edges = sorted({round(c[0], 1) for r in rows for c in r if c} | {round(t.bbox[2], 1)})
-        out.append(_finish(RawTable(page.number + 1, tuple(t.bbox), grid, edges, "ruled", consumed=consumed)))
+        table = _finish(RawTable(page.number + 1, tuple(t.bbox), grid, edges, "ruled", consumed=consumed))
+        out.append(_columns_inside_cells(table, lines, rows))
     return out
+
+
+_NUMBER_TOKEN = re.compile(r"[-+−]?\d[\d,]*(?:\.\d+)?%?")
+
+
+_NOT_WORDS = re.compile(r"[\s%*()（）+\-−–,.，、]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+GLUED_LABEL_CHARS = 12     # a short Latin label (a factor or ticker name) may be glued to the figures
+
+
+def _glued_cells(grid: list[list[str]]) -> int:
+    """Cells that are only figures (and at most a short Latin label) yet hold two or more of
+    them: in a grid of figures, several columns read as one. A cell of words that mentions
+    several amounts ("120亿美元，最高270亿美元") is not glued."""
+    count = 0
+    for cell in (c for row in grid for c in row):
+        numbers = _NUMBER_TOKEN.findall(cell)
+        rest = _NOT_WORDS.sub("", _NUMBER_TOKEN.sub("", cell))
+        if len(numbers) >= 2 and not _CJK.search(rest) and (not rest or len(numbers) >= 3 and len(rest) <= GLUED_LABEL_CHARS):
+            count += 1
+    return count
+
+
+def _columns_inside_cells(t: RawTable, lines: list[Line], ruled_rows: list[list]) -> RawTable:
+    """A ruled table whose rules outline groups of columns (or only the header's cells) leaves
+    several columns of figures in one ruled cell. When the text inside the table lines up in
+    more columns than the rules draw, and that unglues the figures, the columns of the text win;
+    a header label alone in a ruled cell over several of them is the group label of each."""
+    glued = _glued_cells(t.grid)
+    if glued < 2:
+        return t
+    inner = [ln for ln in lines if inside(ln.bbox, t.bbox, pad=2)]
+    inner += _labels_beside(t.bbox, inner, lines)
+    above = _aligned_rows_above(bbox_union([t.bbox] + [ln.bbox for ln in inner]), inner, lines)
+    bbox = bbox_union([t.bbox] + [ln.bbox for ln in inner + above])
+    aligned = _text_aligned_grid(t.page, bbox, above + inner, style="ruled")
+    if aligned is None or len(aligned.grid[0]) <= len(t.grid[0]) or _glued_cells(aligned.grid) >= glued:
+        return t
+    aligned.consumed = t.consumed | {id(ln) for ln in above}
+    _spread_group_labels(aligned, [(c[0], c[2]) for r in ruled_rows for c in r if c])
+    return aligned
+
+
+def _labels_beside(bbox: BBox, inner: list[Line], lines: list[Line]) -> list[Line]:
+    """Row labels left of a ruled grid, one on each of its rows' baselines (the label column
+    drawn without the grid's rules)."""
+    rows = [r[0].cy for r in _rows(inner)]
+    width = bbox[2] - bbox[0]
+    beside = [ln for ln in lines if ln.x1 <= bbox[0] + 2 and ln.x0 >= bbox[0] - width / 2
+              and bbox[1] - 2 <= ln.cy <= bbox[3] + 2 and len(ln.text) <= 2 * LABEL_CHARS]
+    on_rows = [ln for ln in beside if any(abs(ln.cy - y) <= max(ln.height, 4) * 0.5 for y in rows)]
+    return on_rows if len(on_rows) >= 2 and len(on_rows) == len(beside) else []
+
+
+def _aligned_rows_above(bbox: BBox, inner: list[Line], lines: list[Line]) -> list[Line]:
+    """Rows right above a ruled grid, set like its rows and split into cells, that its rules
+    leave out (a header and first rows drawn without the grid's rules)."""
+    body = _rows(inner)
+    if len(body) < 2:
+        return []
+    pitch = max(b[0].cy - a[0].cy for a, b in zip(body, body[1:]))
+    candidates = _rows([ln for ln in lines if ln.cy <= bbox[1] + 2 and ln.x0 >= bbox[0] - 2
+                        and ln.x1 <= bbox[2] + 2 and id(ln) not in {id(i) for i in inner}])
+    taken: list[Line] = []
+    top = body[0][0].cy
+    for row in reversed(candidates):
+        if top - row[0].cy > pitch * 1.5 or any(CAPTION_RE.match(ln.text) or SOURCE_RE.match(ln.text) for ln in row):
+            break
+        if sum(len(_segments(ln)) for ln in row) < 2:
+            break
+        taken += row
+        top = row[0].cy
+    return taken
+
+
+def _spread_group_labels(t: RawTable, spans: list[tuple[float, float]]) -> None:
+    """A label alone in its row over several columns that each have their own label on the row
+    below (a two-level header) heads each of them."""
+    mids = [(a + b) / 2 for a, b in zip(t.col_edges, t.col_edges[1:])]
+    for row, below in zip(t.grid, t.grid[1:]):
+        if len(_NUMBER_TOKEN.findall(" ".join(below[1:]))) >= 2:
+            break                      # the header ends where the figures begin
+        for x0, x1 in spans:
+            under = [k for k, m in enumerate(mids) if x0 <= m <= x1]
+            labelled = [k for k in under if row[k].strip()]
+            if len(under) >= 2 and len(labelled) == 1 and all(below[k].strip() for k in under):
+                for k in under:
+                    row[k] = row[labelled[0]]
 
 
 def _find_tables(page: pymupdf.Page) -> list:
@@ -286,20 +375,21 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
     if len(rows) < 2:
         return None
     # the columns of a table under rules may be set apart by cell padding only: narrower gaps split cells
-    row_segs = [[s for ln in r for s in _segments(ln, 0.75 if style == "three_line" else 1.2)] for r in rows]
-    # columns = union of the x-intervals that segments occupy across the rows; a row of one
-    # cell across the table (a group label, a note) spans columns and does not make them
+    gap = 0.75 if style == "three_line" else 1.2
+    row_segs = [[s for ln in r for s in _segments(ln, gap)] for r in rows]
     split = [segs for segs in row_segs if len(segs) >= 2]
-    cols = _columns(split if len(split) >= 2 else row_segs, min_gap=2)
+    cols = _columns_of_fullest_rows(split) if len(split) >= 2 else _columns(row_segs, min_gap=2)
     if len(cols) < 2:
         return None
+    # a header set tighter than the body runs cells together: cut them where the columns' gutters are
+    row_segs = [[s for ln in r for s in _cut_at_gutters(ln, _segments(ln, gap), cols)] for r in rows]
     grid: list[list[str]] = []
     n_head = 0
     wrapped = _wrapped_lines(rows, row_segs, cols)
     for row, segs, wraps in zip(rows, row_segs, wrapped):
         cells = [""] * len(cols)
-        for x0, _, text in segs:
-            c = _col_at(cols, x0)
+        for x0, x1, text in segs:
+            c = _col_under(cols, x0, x1)
             cells[c] = join_lines([cells[c], text]) if cells[c] else text
         in_header = header_bottom is not None and row[0].cy < header_bottom
         # a line a cell wrapped onto continues the row above (with an empty first cell, a row
@@ -314,6 +404,54 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
     edges = [c[0] for c in cols] + [bbox[2]]
     consumed = {id(ln) for ln in lines}
     return _finish(RawTable(page_no, bbox, grid, edges, style, consumed=consumed))
+
+
+def _columns_of_fullest_rows(row_segs: list[list[tuple[float, float, str]]]) -> list[list[float]]:
+    """Columns from the rows split into the most cells first; a row whose cell would run two
+    of those columns together (a group label over several columns, a note) does not shape them."""
+    order = sorted(row_segs, key=len, reverse=True)
+    cols = _columns(order[:1], min_gap=2)
+    for segs in order[1:]:
+        widened = _columns([[(a, b, "") for a, b in cols], segs], min_gap=2)
+        if len(widened) >= len(cols):
+            cols = widened
+    return cols
+
+
+GUTTER_CUT = 0.3           # a gap of this share of the font size inside a gutter between columns splits a cell
+
+
+def _cut_at_gutters(ln: Line, segs: list[tuple[float, float, str]],
+                    cols: list[list[float]]) -> list[tuple[float, float, str]]:
+    """Split a segment that spans the gutter between two columns at a gap inside that gutter."""
+    out: list[tuple[float, float, str]] = []
+    min_gap = max(ln.size, 4.0) * GUTTER_CUT
+    for seg in segs:
+        first, last = _col_at(cols, seg[0]), _col_at(cols, seg[1] - 2)
+        if first == last:
+            out.append(seg)
+            continue
+        gutters = [(cols[k][1], cols[k + 1][0]) for k in range(first, last)]
+        pieces: list[list[tuple[str, BBox]]] = [[]]
+        ink: BBox | None = None
+        for ch, cb in ln.chars:
+            if not seg[0] - 0.5 <= (cb[0] + cb[2]) / 2 <= seg[1] + 0.5:
+                continue
+            if ch.strip() and ink is not None and cb[0] - ink[2] >= min_gap and \
+                    any(a - 1 <= (ink[2] + cb[0]) / 2 <= b + 1 for a, b in gutters):
+                pieces.append([])
+            pieces[-1].append((ch, cb))
+            ink = cb if ch.strip() else ink
+        out += [_segment(p) for p in pieces if any(ch.strip() for ch, _ in p)]
+    return out
+
+
+def _col_under(cols: list[list[float]], x0: float, x1: float) -> int:
+    """The column a cell's text overlaps most (a header centred over right-aligned figures can
+    start left of its column), else the one whose start is the last at or left of it."""
+    overlaps = [min(x1, b) - max(x0, a) for a, b in cols]
+    best = max(range(len(cols)), key=overlaps.__getitem__)
+    return best if overlaps[best] > 0 else _col_at(cols, x0)
 
 
 def _col_at(cols: list[list[float]], x0: float) -> int:
