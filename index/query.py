@@ -488,6 +488,11 @@ def _surface_pattern(surface: str) -> str:
             previous = ""
             parts.append(r"\s*")
             continue
+        if char in "_-" and previous.isascii() and previous.isalnum():
+            # a code name joins its parts with "_" or "-" as the printer likes ("F_1d" = "F-1d")
+            parts.append(r"[-_‐]")
+            previous = char
+            continue
         if previous and bool(_CJK.match(previous)) != bool(_CJK.match(char)):
             parts.append(r"\s*")
         parts.append(re.escape(char))

@@ -419,6 +419,24 @@ def _near_caption(p: _PageWork, t: RawTable) -> Block | None:
     return best
 
 
+TABLE_LABEL_CHARS = 24      # a label line over a table ("Panel A：", "因子X："), not a sentence
+_LABEL_END = re.compile(r"[：:]\s*$")
+_CLAUSE_PUNCT = re.compile(r"[，。；,;]")
+
+
+def _label_above(p: _PageWork, t: RawTable) -> Block | None:
+    """A short line ending in a colon right above a table names it: reports stack several
+    tables under one caption, each under such a label."""
+    for b in p.blocks:
+        gap = t.bbox[1] - b.bbox[3]
+        if (b.kind in (BlockKind.PARAGRAPH, BlockKind.HEADING) and not b.boilerplate and -2 <= gap <= 20
+                and b.bbox[0] < t.bbox[2] and t.bbox[0] < b.bbox[2]
+                and len(b.text) <= TABLE_LABEL_CHARS and _LABEL_END.search(b.text)
+                and not _CLAUSE_PUNCT.search(b.text)):
+            return b
+    return None
+
+
 def _near_source(p: _PageWork, t: RawTable) -> Block | None:
     for b in sorted(p.blocks, key=lambda b: b.bbox[1]):
         if b.kind == BlockKind.SOURCE and not b.table_id and -2 <= b.bbox[1] - t.bbox[3] <= 40:
@@ -464,7 +482,10 @@ def _merge_tables(work: list[_PageWork]) -> list[Table]:
             else:
                 header, rows = split_header(raw.grid)
                 cap_text = caption.text if caption else ""
-                title = raw.title_row
+                label = _label_above(p, raw)
+                title = " ".join(x for x in (raw.title_row, label.text if label else "") if x)
+                if cap_text and label:
+                    cap_text = f"{cap_text} {label.text}"
                 table = Table(id=f"t{len(tables) + 1}", caption=cap_text or title,
                               unit=unit_hint(cap_text, title, *(" ".join(h) for h in header)),
                               header=header, rows=rows, style=raw.style,

@@ -342,3 +342,24 @@ def test_an_english_qualifier_is_found_in_chinese_evidence():
     mets = metric_surfaces(q)
     assert _qualified(_Unit("2025 年特斯拉数据中心收入 52 亿美元"), qualifiers, mets) == 1.0
     assert _qualified(_Unit("2025 年特斯拉收入 80 亿美元"), qualifiers, mets) == 0.0
+
+
+# --- code names printed with "_" or "-" --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "printed"), [
+    ("Factor_5d", "因子Factor-5d：月度收益"), ("Factor-5d", "Factor_5d 的 IC"), ("ROE_TTM", "roe-ttm 排名"),
+])
+def test_a_code_name_matches_with_either_joiner(name: str, printed: str) -> None:
+    from index.query import _surface_pattern
+    import re
+    assert re.search(_surface_pattern(name), printed, re.I)
+
+
+@pytest.mark.parametrize(("name", "printed"), [
+    ("Factor_5d", "Factor_5dx 的 IC"), ("Factor_5d", "Factor 5d 的 IC"), ("MA_20", "MA_200 的收益"),
+])
+def test_a_code_name_still_needs_its_joiner_and_its_edges(name: str, printed: str) -> None:
+    from index.query import _surface_pattern
+    import re
+    assert not re.search(_surface_pattern(name), printed, re.I)

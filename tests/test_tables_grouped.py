@@ -166,3 +166,50 @@ def test_a_ruled_table_of_words_with_several_amounts_keeps_its_ruled_cells(tmp_p
     t = _table(tmp_path / "w.pdf")
     assert t.style == "ruled"
     assert ["样例云甲", "30亿美元，最高45亿美元", "三年期算力协议"] in t.rows
+
+
+def _stacked_pdf(path, labels: list[str], gap: float = 6.0):
+    """Fully ruled tables stacked under one caption, each under its own label line."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    _text(page, X0, 70, "图5：样例因子在各样本空间的表现")
+    y = 90.0
+    for n, label in enumerate(labels):
+        _text(page, X0, y, label)
+        y += gap + 10
+        xs = [X0, 200, 320, 440, X1]
+        rows = [["样本", "IC", "IC_IR", "WinRate"], ["样例指数甲", f"{n + 3}.10%", "2.4", "70.1%"],
+                ["样例指数乙", f"{n + 4}.20%", "1.9", "65.3%"]]
+        shape = page.new_shape()
+        top = y - ROW_H + 4
+        for row in rows:
+            for x, s in zip(xs, row):
+                _text(page, x + 4, y, s)
+            y += ROW_H
+        for ly in [top + k * ROW_H for k in range(len(rows) + 1)]:
+            shape.draw_line((X0, ly), (X1, ly))
+        for x in xs:
+            shape.draw_line((x, top), (x, top + len(rows) * ROW_H))
+        shape.finish(color=(0, 0, 0), width=0.6)
+        shape.commit()
+        y += 30
+    doc.save(path)
+
+
+def test_a_label_line_over_each_stacked_table_names_it(tmp_path):
+    _stacked_pdf(tmp_path / "s.pdf", ["因子Gamma-1：", "因子Gamma-2：", "Panel C:"])
+    tables = parse(tmp_path / "s.pdf").tables
+    assert len(tables) == 3
+    assert tables[0].caption.startswith("图5") and "因子Gamma-1：" in tables[0].caption
+    assert "因子Gamma-2：" in tables[1].caption and "Panel C:" in tables[2].caption
+
+
+def test_a_sentence_ending_in_a_colon_is_no_table_label(tmp_path):
+    sentence = "下表展示了样例因子在两个样本空间中的测试结果，具体如下："
+    _stacked_pdf(tmp_path / "s.pdf", [sentence])
+    assert sentence not in parse(tmp_path / "s.pdf").tables[0].caption
+
+
+def test_a_label_far_above_a_table_does_not_name_it(tmp_path):
+    _stacked_pdf(tmp_path / "s.pdf", ["因子Gamma-1："], gap=40.0)
+    assert "Gamma" not in parse(tmp_path / "s.pdf").tables[0].caption
