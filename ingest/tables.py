@@ -377,8 +377,15 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
     # the columns of a table under rules may be set apart by cell padding only: narrower gaps split cells
     gap = 0.75 if style == "three_line" else 1.2
     row_segs = [[s for ln in r for s in _segments(ln, gap)] for r in rows]
+    # columns = union of the x-intervals that segments occupy across the rows; a row of one
+    # cell across the table (a note) spans columns and does not make them. When the rows split
+    # into the most cells separate columns that the union runs together (a group label over
+    # several columns), those rows set them.
     split = [segs for segs in row_segs if len(segs) >= 2]
-    cols = _columns_of_fullest_rows(split) if len(split) >= 2 else _columns(row_segs, min_gap=2)
+    cols = _columns(split if len(split) >= 2 else row_segs, min_gap=2)
+    if len(split) >= 2:
+        fullest = _columns_of_fullest_rows(split)
+        cols = fullest if len(fullest) > len(cols) else cols
     if len(cols) < 2:
         return None
     # a header set tighter than the body runs cells together: cut them where the columns' gutters are
@@ -415,7 +422,23 @@ def _columns_of_fullest_rows(row_segs: list[list[tuple[float, float, str]]]) -> 
         widened = _columns([[(a, b, "") for a, b in cols], segs], min_gap=2)
         if len(widened) >= len(cols):
             cols = widened
-    return cols
+    # two neighbouring columns that no row fills both of are one column whose cells are set
+    # at different places (centred short cells, left-aligned long ones)
+    merged = [cols[0]]
+    for col in cols[1:]:
+        prev = merged[-1]
+        together = any(any(_overlaps(s, prev) and not _overlaps(s, col) for s in segs)
+                       and any(_overlaps(s, col) and not _overlaps(s, prev) for s in segs)
+                       for segs in row_segs)
+        if together:
+            merged.append(col)
+        else:
+            merged[-1] = [prev[0], max(prev[1], col[1])]
+    return merged
+
+
+def _overlaps(seg: tuple[float, float, str], col: list[float]) -> bool:
+    return min(seg[1], col[1]) - max(seg[0], col[0]) > 0
 
 
 GUTTER_CUT = 0.3           # a gap of this share of the font size inside a gutter between columns splits a cell
@@ -447,8 +470,11 @@ def _cut_at_gutters(ln: Line, segs: list[tuple[float, float, str]],
 
 
 def _col_under(cols: list[list[float]], x0: float, x1: float) -> int:
-    """The column a cell's text overlaps most (a header centred over right-aligned figures can
-    start left of its column), else the one whose start is the last at or left of it."""
+    """The column a cell's text starts in; a text starting in a gutter (a header centred over
+    right-aligned figures starts left of them) belongs to the column it overlaps most."""
+    start = next((k for k, (a, b) in enumerate(cols) if a - 2 <= x0 <= b), None)
+    if start is not None:
+        return start
     overlaps = [min(x1, b) - max(x0, a) for a, b in cols]
     best = max(range(len(cols)), key=overlaps.__getitem__)
     return best if overlaps[best] > 0 else _col_at(cols, x0)
