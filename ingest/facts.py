@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .model import BBox, BlockKind, Document, Table
 from .numbers import Quantity, extract_quantities, parse_quantity
@@ -453,6 +453,19 @@ def _has_figure(cell: str) -> list[Quantity]:
     return [q for q in extract_quantities(cell) if q.kind == "figure"]
 
 
+_DATE_HEAD = re.compile(r"年份|年度|日期|时间|时点|成立|上市|发布|创立|\byears?\b|\bdates?\b|founded|since", re.I)
+
+
+def _bare_count(cell: str, head: str, label: str) -> list[Quantity]:
+    """A lone four-digit number in a row of figures, under a header and beside a label that
+    are no period or date, is a figure (a rating of 2029, 1980 units), not a year."""
+    qs = extract_quantities(cell)
+    if len(qs) == 1 and qs[0].kind == "year" and not qs[0].unit and qs[0].raw.strip() == cell.strip() \
+            and not periods_in(head) and not _DATE_HEAD.search(f"{head} {label}"):
+        return [replace(qs[0], kind="figure")]
+    return []
+
+
 def _with_unit(cell_q: Quantity, unit: str) -> Quantity:
     """A bare cell read with the unit its header, row label or caption gives it."""
     if not unit or not cell_q.is_bare:
@@ -493,7 +506,8 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
         label_is_metric = bool(label) and not label_entities
         for c in range(first_fig, len(row)):
             cell = row[c].strip()
-            figs = _has_figure(cell)
+            figs = _has_figure(cell) or \
+                (_bare_count(cell, heads[c] if c < len(heads) else "", label) if c > first_fig else [])
             if len(figs) > 1:   # a sentence in a cell: read as a sentence, kept in its cell
                 for f in sentence_facts(cell, file=file, page=page, bbox=bbox,
                                         scope=_Scope(period=caption_periods[-1][1] if caption_periods else "",

@@ -445,3 +445,25 @@ def test_a_change_row_unit_names_its_subject_in_the_evidence():
     growth = next(u for u in units if u.text.startswith("YoY"))
     assert "Acme" in growth.full and "Globex" not in growth.full
     assert "Acme" not in next(u for u in units if u.text.startswith("Globex")).full.split("\n")[-2]
+
+
+# --- a four-digit number among figures is a figure, not a year -------------------------------
+
+
+def test_a_four_digit_score_in_a_row_of_scores_is_a_figure():
+    t = table([["评测", "样例模型甲", "样例模型乙", "样例模型丙"]], [["Arena (Elo)", "1187", "1642", "2031"]])
+    facts = table_facts(t)
+    assert [f.value for f in sorted(facts, key=lambda f: f.col)] == [1187, 1642, 2031]
+    assert cell(facts, 0, 3).item == "样例模型丙" or cell(facts, 0, 3).metric == "样例模型丙"
+
+
+def test_a_year_column_of_founding_dates_stays_years():
+    t = table([["公司", "成立年份", "员工数"]], [["样例科技", "2015", "1200"], ["样例云", "2019", "860"]])
+    assert {f.value for f in table_facts(t)} == {1200, 860}
+
+
+def test_a_year_as_the_row_label_stays_the_label():
+    t = table([["年份", "收入(亿元)", "利润(亿元)"]], [["2024", "1,980", "120"], ["2025", "2,030", "150"]])
+    facts = table_facts(t)
+    assert sorted(round(f.value / 1e8) for f in facts) == [120, 150, 1980, 2030]
+    assert cell(facts, 1, 1).period.startswith("2025")
