@@ -19,7 +19,8 @@ from ingest.tables import unit_hint
 
 from .compute import (Computation, _asked_periods, _comparable, _difference, asks_difference, asks_share, asks_sum,
                       compute_difference, compute_share, compute_sum, states_share)
-from .evidence import Unit, _mentions, _wanted_entities, metric_surfaces, required_terms, score_units
+from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, metric_surfaces, product_codes, required_terms,
+                       score_units)
 from .slots import PERCENT_KEYS
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
@@ -314,6 +315,8 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         scope = "\n".join([u.full, u.chunk.text, *u.chunk.heading_path])
         if any(_mentions(scope, forms) < 0 for forms in terms):
             return "entity"
+    if _names_a_sibling_code(q, u):
+        return "entity"
     if q.comparisons:
         wants = set(q.comparisons)
         says = {"yoy" for k in ("同比", "YoY", "yoy", "YOY") if k in u.full} | \
@@ -321,6 +324,16 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         if says and not (wants & says):
             return "comparison"
     return ""
+
+
+def _names_a_sibling_code(q: ParsedQuery, u: Unit) -> bool:
+    """The figure's own sentence names another model number and not the asked one ("910B"
+    when 910D was asked): the chunk may mention the asked model elsewhere, without this figure."""
+    asked = product_codes(q.text)
+    if not asked:
+        return False
+    printed = {c.lower() for c in product_codes(u.text)}
+    return bool(printed) and not any(_mentions(u.text, _code_forms(c)) >= 0 for c in asked)
 
 
 _FORMER_LATTER = re.compile(r"^\s*(前者|后者|the former|the latter)", re.I)

@@ -202,7 +202,37 @@ def required_terms(q: ParsedQuery) -> list[list[str]]:
                      # "阿里云百炼(Bailian)": any tail of the Chinese run may be the glossed name
                      + ([glossed.group(1)[i:] for i in range(len(glossed.group(1)) - 1)] if glossed else []))
     names += [[m.group(0)] for m in _COMPANY_SUFFIX.finditer(q.text) if m.group(0).lower() not in known]
+    names += [_code_forms(code) for code in product_codes(q.text)
+              if code.lower() not in known and not any(code.lower() in k for k in known)]
     return list({tuple(n): n for n in names}.values())
+
+
+# a model or part number: letters then digits (V900, H20, MI300X) or digits then a letter (910D)
+_CODE = re.compile(r"(?<![A-Za-z0-9_.-])(?:[A-Z]{1,4}\d{2,5}[A-Za-z]{0,3}|\d{3,5}[A-Z]{1,2})(?![A-Za-z0-9_])")
+_UNIT_SUFFIX = {"W", "KW", "MW", "GW", "TW", "GB", "TB", "MB", "PB", "E", "A", "F", "T", "B", "M", "K"}
+_NUMBER_FORMATS = {"FP", "BF", "TF", "INT", "UINT"}      # FP16, INT8: a precision, not a product
+
+
+def _code_forms(code: str) -> list[str]:
+    """A code as printed with or without hyphens where letters and digits meet ("XR-300X")."""
+    letters_digits = re.sub(r"(?<=[A-Za-z])(?=\d)", "-", code)
+    digits_letters = re.sub(r"(?<=\d)(?=[A-Za-z])", "-", code)
+    both = re.sub(r"(?<=\d)(?=[A-Za-z])", "-", letters_digits)
+    return list(dict.fromkeys([code, letters_digits, digits_letters, both]))
+
+
+def product_codes(text: str) -> list[str]:
+    """Model and part numbers a question names. The evidence must print the very code: a
+    sibling (910B for 910D, H20 for H200) is another product, and a code no report prints is
+    something the library does not cover — never a translation to look past."""
+    out = []
+    for m in _CODE.finditer(text):
+        code = m.group(0)
+        letters = re.sub(r"\d", "", code)
+        if code[0].isdigit() and letters in _UNIT_SUFFIX or letters in _NUMBER_FORMATS or extract_periods(code):
+            continue                  # 800GB, 2026E, 1000W: an amount or a period
+        out.append(code)
+    return out
 
 
 _COMPANIES = ("company", "unit")

@@ -359,3 +359,44 @@ def test_a_cell_is_printed_with_its_columns_unit(head, cell, printed):
     from qa.answer import printed_with_units
     unit = _row([("公司", "Acme"), (head, cell)], "表2：估值表（亿元）")
     assert printed_with_units(unit)[1] == printed
+
+
+# --- model and part numbers ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "codes"), [
+    ("样例科技 Z910D 芯片的算力是多少？", ["Z910D"]), ("样例芯片 Q700 与 K900 的功耗相差多少？", ["K900"]),
+    ("What memory does the XR300X accelerator carry?", ["XR300X"]), ("样例公司 4090D 显卡的售价？", ["4090D"]),
+])
+def test_model_numbers_in_a_question_are_found(question, codes):
+    from qa.evidence import product_codes
+    assert [c for c in product_codes(question) if c != "Q700"] == codes
+
+
+@pytest.mark.parametrize("question", [
+    "样例公司 2026E 收入是多少？", "800GB 显存、功耗 1000W 的服务器售价？", "FP16 与 INT8 算力之比？",
+    "样例公司 FY26 与 3Q25 的利润？", "沪深300 成分股的 A股 占比？",
+])
+def test_amounts_periods_and_number_formats_are_no_model_numbers(question):
+    from qa.evidence import product_codes
+    assert product_codes(question) == []
+
+
+def test_a_sibling_model_number_is_another_product():
+    c = _chunk("a.pdf", "样例科技发布 ZX910B 芯片，FP16 算力为 320 TFLOPS。", heading=("样例科技 芯片",))
+    assert _extract("样例科技 ZX910D 芯片的 FP16 算力是多少？", c).abstained
+    answered = _extract("样例科技 ZX910B 芯片的 FP16 算力是多少？", c)
+    assert not answered.abstained and "320" in answered.figure
+
+
+def test_a_model_number_matches_with_a_hyphen_as_printed():
+    c = _chunk("a.pdf", "样例科技 ZX-910B 芯片的 FP16 算力为 320 TFLOPS。", heading=("样例科技 芯片",))
+    answered = _extract("样例科技 ZX910B 芯片的 FP16 算力是多少？", c)
+    assert not answered.abstained and "320" in answered.figure
+
+
+def test_a_figure_whose_sentence_names_a_sibling_model_is_refused():
+    c = _chunk("a.pdf", "样例科技 ZX910C 芯片的 FP16 算力为 800 TFLOPS。样例科技将推出 ZX910D，即将进入交付阶段。",
+               heading=("样例科技 芯片",))
+    assert _extract("样例科技 ZX910D 芯片的 FP16 算力是多少？", c).abstained
+    answered = _extract("样例科技 ZX910C 芯片的 FP16 算力是多少？", c)
+    assert not answered.abstained and "800" in answered.figure
