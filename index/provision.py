@@ -160,7 +160,144 @@ def provision(model: SplitModel, log=print) -> Path:
     return model.path
 
 
-def main(argv: list[str] | None = None) -> int:
+# --- EmbeddingGemma exported for faster CPU inference -----------------------------------------
+# sentence-transformers' own ``backend="onnx"|"openvino"`` needs optimum / optimum-intel, whose
+# releases pin other transformers and torch versions than the ones this project runs; so the
+# graph is exported here with torch.onnx and converted with the OpenVINO / ONNX Runtime tools.
+EXPORT_FILES = {"openvino": "model.xml", "openvino-int8": "model.xml", "onnx-int8": "model.onnx"}
+# an export must give (nearly) the vectors of the model it came from, or it is refused
+MIN_EXPORT_COSINE = 0.99
+
+
+def exports_dir() -> Path:
+    return EMBEDDINGGEMMA.folder / "exports"
+
+
+def export_path(backend: str) -> Path | None:
+    """The exported graph of EmbeddingGemma for ``backend``, or None until it is exported."""
+    folder = exports_dir() / backend
+    graph = folder / EXPORT_FILES[backend]
+    return graph if (folder / ".verified").exists() and graph.exists() else None
+
+
+def _bidirectional_masks(attention_mask, window: int):
+    """EmbeddingGemma's two attention masks built from plain tensor ops (transformers builds
+    them with vmap, which the ONNX exporter cannot trace): every layer sees all unpadded
+    tokens; sliding-window layers only those fewer than ``window`` positions away."""
+    import torch
+
+    keys = attention_mask.bool()[:, None, None, :]
+    positions = torch.arange(attention_mask.shape[1])
+    near = (positions[:, None] - positions[None, :]).abs() < window
+    full = keys.expand(-1, 1, attention_mask.shape[1], -1)
+    return {"full_attention": full, "sliding_attention": keys & near}
+
+
+def _export_onnx(model_folder: Path, target: Path) -> None:
+    """EmbeddingGemma (transformer, pooling, dense layers, normalisation) as one fp32 ONNX graph."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True,
+                                model_kwargs={"torch_dtype": torch.float32, "attn_implementation": "sdpa"})
+    window = model[0].auto_model.config.sliding_window
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            masks = _bidirectional_masks(attention_mask, window)
+            hidden = self.model[0].auto_model(input_ids=input_ids, attention_mask=masks).last_hidden_state
+            features = {"token_embeddings": hidden, "attention_mask": attention_mask}
+            for module in list(self.model)[1:]:
+                features = module(features)
+            return features["sentence_embedding"]
+
+    sample = model.tokenizer(["title: none | text: 示例", "title: none | text: sample text"],
+                             padding=True, return_tensors="pt")
+    dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+               "sentence_embedding": {0: "batch"}}
+    with torch.no_grad():
+        torch.onnx.export(SentenceEmbedding().eval(), (sample["input_ids"], sample["attention_mask"]),
+                          str(target), input_names=["input_ids", "attention_mask"],
+                          output_names=["sentence_embedding"], dynamic_axes=dynamic, opset_version=17,
+                          dynamo=False)
+
+
+def _check_export(backend: str, graph: Path, log) -> None:
+    """Compare the export with the torch model on a short and a long (> sliding window) text."""
+    import numpy as np
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedder import ExportedEmbedder
+
+    model_folder = EMBEDDINGGEMMA.path
+
+    texts = ["某云计算公司2026年一季度收入为 12.3 亿美元，同比增长 45%。",
+             "数据中心资本开支同比增长，算力租赁价格企稳。" * 60]
+    reference = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True,
+                                    model_kwargs={"torch_dtype": torch.float32})
+    expected = reference.encode(texts, prompt_name="document", normalize_embeddings=True)
+    exported = ExportedEmbedder(model_folder, backend, name=backend, spec=backend, graph=graph,
+                                show_progress=False)
+    cosines = np.sum(exported.embed_documents(texts) * expected, axis=1)
+    log(f"  [{EMBEDDINGGEMMA.name}+{backend}] cosine to the torch fp32 model: "
+        + ", ".join(f"{c:.4f}" for c in cosines))
+    if cosines.min() < MIN_EXPORT_COSINE:
+        raise ProvisionError(f"the {backend} export drifts from the model (cosine {cosines.min():.3f} < "
+                             f"{MIN_EXPORT_COSINE}); not using it")
+
+
+def export_embedder(backend: str, log=print) -> Path:
+    """Export EmbeddingGemma for ``backend`` beside the model, once (idempotent), checked
+    against the torch model before it is published (atomically, like the models)."""
+    if backend not in EXPORT_FILES:
+        raise ProvisionError(f"unknown backend {backend!r}; known: {', '.join(EXPORT_FILES)}")
+    done = export_path(backend)
+    if done:
+        log(f"  [{EMBEDDINGGEMMA.name}+{backend}] ready at {done.parent}")
+        return done
+    if not EMBEDDINGGEMMA.is_ready():
+        provision(EMBEDDINGGEMMA, log)
+    exports_dir().mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{backend}-", dir=exports_dir()))
+    work.chmod(0o755)   # mkdtemp makes it private; the export is as readable as the model
+    final = exports_dir() / backend
+    try:
+        log(f"  [{EMBEDDINGGEMMA.name}+{backend}] exporting (once; a minute or two)")
+        fp32 = work / "fp32" / "model.onnx"
+        fp32.parent.mkdir()
+        _export_onnx(EMBEDDINGGEMMA.path, fp32)
+        graph = work / EXPORT_FILES[backend]
+        if backend.startswith("openvino"):
+            import openvino
+
+            model = openvino.Core().read_model(str(fp32))
+            if backend == "openvino-int8":
+                import nncf
+                model = nncf.compress_weights(model)  # int8 weights (asymmetric, per channel)
+            openvino.save_model(model, str(graph))  # weights stored fp16; run in bf16 or fp32
+        else:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+            quantize_dynamic(str(fp32), str(graph), weight_type=QuantType.QInt8,
+                             extra_options={"MatMulConstBOnly": True})
+        shutil.rmtree(fp32.parent)
+        _check_export(backend, graph, log)
+        (work / ".verified").write_text(f"checked against {EMBEDDINGGEMMA.name} (torch)\n")
+        if final.exists():
+            shutil.rmtree(final)
+        work.rename(final)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    log(f"  [{EMBEDDINGGEMMA.name}+{backend}] ready at {final}")
+    return final / EXPORT_FILES[backend]
+
+
+def main(argv: list[str] | None = None, exports: list[str] | tuple[str, ...] = ()) -> int:
     names = argv if argv else list(MODELS)
     for name in names:
         if name not in MODELS:
@@ -170,6 +307,12 @@ def main(argv: list[str] | None = None) -> int:
             provision(MODELS[name])
         except ProvisionError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            return 1
+    for backend in exports:
+        try:
+            export_embedder(backend)
+        except (ProvisionError, ImportError) as exc:
+            print(f"error: exporting EmbeddingGemma for {backend}: {exc}", file=sys.stderr)
             return 1
     return 0
 

@@ -40,7 +40,12 @@ def _cmd_parse(args) -> int:
 
 def _cmd_models(args) -> int:
     from index import provision
-    return provision.main(args.names)
+    from qa.config import Config
+    exports = args.export
+    if exports is None:    # the configured backend, when it is an exported one
+        backend = Config.load(args.config).embed_backend
+        exports = [backend] if backend != "torch" and not args.names else []
+    return provision.main(args.names, exports=exports)
 
 
 def _cmd_doctor(args) -> int:
@@ -81,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="provision the offline models into the per-user cache")
     p.add_argument("names", nargs="*", help="model names (default: all)")
+    p.add_argument("--export", action="append", choices=["openvino", "openvino-int8", "onnx-int8"],
+                   help="export EmbeddingGemma for this backend, once (default: the configured embed_backend)")
+    p.add_argument("--config", help="a yanbao.toml")
     p.set_defaults(func=_cmd_models)
 
     p = sub.add_parser("doctor", help="what is installed, where, and whether it loads offline; "

