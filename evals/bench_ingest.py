@@ -44,6 +44,46 @@ def time_ingest(config, pdfs: list[Path]) -> tuple[float, int]:
         return seconds, len(report.added)
 
 
+_worker_embedder = None
+
+
+def _load_worker_embedder(spec: str) -> None:
+    global _worker_embedder
+    from index import load_embedder
+    _worker_embedder = load_embedder(spec, show_progress=False, threads=1)
+    _worker_embedder.warm_up()
+
+
+def _embed_in_worker(texts: list[str]) -> int:
+    return len(_worker_embedder.embed_documents(texts))
+
+
+def time_embedding_placement(spec: str, texts: list[str], workers: int) -> dict:
+    """Embedding in the parent (one model, every core) against in ``workers`` processes (a
+    model each, one thread each): model load and embedding time, side by side."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from index import load_embedder
+
+    started = time.perf_counter()
+    parent = load_embedder(spec, show_progress=False)
+    parent.warm_up()
+    loaded = time.perf_counter()
+    parent.embed_documents(texts)
+    out = {"parent": (loaded - started, time.perf_counter() - loaded)}
+    del parent
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_load_worker_embedder, initargs=(spec,)) as pool:
+        list(pool.map(_embed_in_worker, [[]] * workers))   # every worker has its model
+        loaded = time.perf_counter()
+        shares = [texts[i::workers] for i in range(workers)]
+        assert sum(pool.map(_embed_in_worker, shares)) == len(texts)
+    out[f"{workers} workers"] = (loaded - started, time.perf_counter() - loaded)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
@@ -51,7 +91,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--ray", action="store_true", help="also as Ray tasks on a local Ray instance")
     parser.add_argument("--no-ingest", action="store_true", help="time reading only")
+    parser.add_argument("--embed-placement", type=int, metavar="N",
+                        help="only: embed the first N chunks in the parent vs in --workers processes")
     args = parser.parse_args(argv)
+    if args.embed_placement:
+        from evals.bench_index import corpus_chunks
+        texts = [c.text for c in corpus_chunks(args.corpus)[0][:args.embed_placement]]
+        print(f"{len(texts)} chunks, embedder {args.embedder}, {os.cpu_count()} cores")
+        for label, (load, embed) in time_embedding_placement(args.embedder, texts, args.workers).items():
+            print(f"  embedding in {label:10s} model load {load:5.1f} s   embed {embed:6.1f} s   "
+                  f"{len(texts) / embed:5.2f} chunks/s")
+        return 0
 
     from qa import Config
 

@@ -201,8 +201,10 @@ class ExportedEmbedder(Embedder):
 
     def __init__(self, model_folder: str | Path, backend: str, *, name: str, spec: str,
                  batch_size: int = 4, truncate_dim: int | None = None, show_progress: bool = True,
-                 max_tokens: int = 2048, dtype: str | None = None, graph: Path | None = None) -> None:
+                 max_tokens: int = 2048, dtype: str | None = None, graph: Path | None = None,
+                 threads: int = 0) -> None:
         del dtype  # the backend decides (OpenVINO runs bf16 where the CPU has it)
+        self.threads = threads  # 0: the runtime's default (all cores)
         self.model_folder = Path(model_folder)
         self.graph = graph  # None: the published export (index.provision.export_path)
         self.backend = backend
@@ -238,12 +240,15 @@ class ExportedEmbedder(Embedder):
         if self.backend.startswith("openvino"):
             import openvino
 
-            compiled = openvino.Core().compile_model(str(graph), "CPU")
+            settings = {"INFERENCE_NUM_THREADS": self.threads} if self.threads else {}
+            compiled = openvino.Core().compile_model(str(graph), "CPU", settings)
             run = lambda ids, mask: compiled({"input_ids": ids, "attention_mask": mask})[0]  # noqa: E731
         else:
             import onnxruntime
 
-            session = onnxruntime.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
             run = lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]  # noqa: E731
         return tokenizer, run
 

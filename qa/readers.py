@@ -24,6 +24,8 @@ from .config import Config
 # reports read ahead of the writer per worker: enough to keep every worker busy while the
 # parent embeds and commits, few enough to bound memory
 READ_AHEAD_PER_WORKER = 4
+# fewer reports than this are read here: starting worker processes costs more than it saves
+MIN_REPORTS_FOR_PROCESSES = 4
 
 
 def read_report(path: Path, name: str, ocr: bool, ocr_max_pages: int, ocr_max_seconds: float):
@@ -54,7 +56,7 @@ class ReportReaders:
         if self.ray_address:
             self._ray = _connect_ray(self.ray_address)
             self.workers = max(1, int(self._ray.cluster_resources().get("CPU", 1)))
-        elif self.workers > 1 and jobs > 1:
+        elif self.workers > 1 and jobs >= MIN_REPORTS_FOR_PROCESSES:
             # forkserver: workers fork from a clean server process, not from this one, which
             # may hold model threads (torch, OpenMP) that a plain fork would copy mid-lock
             context = multiprocessing.get_context("forkserver")
