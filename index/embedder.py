@@ -238,7 +238,10 @@ class ExportedEmbedder(Embedder):
                 "(once, about a minute)")
         tokenizer = AutoTokenizer.from_pretrained(str(self.model_folder), local_files_only=True)
         if self.backend.startswith("openvino"):
-            import openvino
+            try:
+                import openvino
+            except ImportError:
+                raise EmbedderUnavailable("the openvino backend needs OpenVINO: pip install 'yanbao[openvino]'") from None
 
             settings = {"INFERENCE_NUM_THREADS": self.threads} if self.threads else {}
             compiled = openvino.Core().compile_model(str(graph), "CPU", settings)
@@ -331,6 +334,10 @@ def load_embedder(spec: str | Path = DEFAULT_EMBEDDER_SPEC, **options) -> Embedd
         if not EMBEDDINGGEMMA.is_ready():
             raise EmbedderUnavailable(f"EmbeddingGemma is not provisioned at {EMBEDDINGGEMMA.path}; run "
                                       f"`yanbao models {EMBEDDINGGEMMA.name}`")
+        from index.provision import export_path
+        if export_path(backend) is None:
+            raise EmbedderUnavailable(f"EmbeddingGemma has no {backend} export yet: run `yanbao models "
+                                      f"--export {backend}` (once, a minute or two), or use embed_backend 'torch'")
         options.pop("dtype", None)
         return ExportedEmbedder(EMBEDDINGGEMMA.path, backend, spec=spec_text,
                                 name=f"{EMBEDDINGGEMMA.name}{BACKEND_SEPARATOR}{backend}", **options)
