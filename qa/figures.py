@@ -132,12 +132,141 @@ def label_figures(figures: list[Figure]) -> list[Figure]:
     return figures
 
 
+# The export and the app's table share these columns, so a CSV or Excel file holds exactly the
+# rows (and in the same order) the figures page shows.
+EXPORT_COLUMNS = ["entity", "metric", "period", "status", "printed", "value", "unit", "currency", "broker", "date",
+                  "title", "file", "page", "label", "against", "quote"]
+
+
+def export_rows(figures: list[Figure]) -> list[dict]:
+    """One plain dict per figure, ``EXPORT_COLUMNS`` in order (what CSV, Excel and the table hold)."""
+    return [{c: getattr(f, c) for c in EXPORT_COLUMNS} for f in figures]
+
+
 def to_csv(figures: list[Figure]) -> str:
-    columns = ["entity", "metric", "period", "status", "printed", "value", "unit", "currency", "broker", "date",
-               "title", "file", "page", "label", "against", "quote"]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
-    for f in figures:
-        writer.writerow(f.to_dict())
+    writer.writerows(export_rows(figures))
     return out.getvalue()
+
+
+def to_xlsx(figures: list[Figure]) -> bytes:
+    """The same rows as ``to_csv`` as an Excel workbook (openpyxl): numbers stay numbers, the
+    header row is frozen and filterable."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "figures"
+    sheet.append(EXPORT_COLUMNS)
+    for row in export_rows(figures):
+        sheet.append([_cell(row[c]) for c in EXPORT_COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    widths = {"quote": 60, "title": 30, "metric": 24, "against": 36, "file": 30}
+    for i, column in enumerate(EXPORT_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(i)].width = widths.get(column, 14)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _cell(value):
+    """A value as a worksheet cell: text without the control characters XML cannot hold (a PDF's
+    text may carry them), and text that a spreadsheet would run as a formula kept as text."""
+    if not isinstance(value, str):
+        return value
+    value = _ILLEGAL_XML.sub("", value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") and not _NUMBER.fullmatch(value) else value
+
+
+_NUMBER = re.compile(r"[-+]?\d[\d,.]*%?")
+
+
+# -- a series over periods --------------------------------------------------------------------------
+
+_PERIOD = re.compile(r"(FY)?(\d{4})(?:(Q[1-4])|(H[12]))?(?:(Q[1-4]))?")
+PERIOD_KINDS = {"year": "年度", "half": "半年", "quarter": "季度", "fiscal": "财年", "other": "其他"}
+
+
+def period_kind(period: str) -> str:
+    """year | half | quarter | fiscal | other — a series plots periods of one kind, since a
+    fiscal year and a calendar year of the same number are different periods."""
+    m = _PERIOD.fullmatch(period or "")
+    if not m:
+        return "other"
+    if m[1]:
+        return "fiscal"
+    return "quarter" if m[3] else "half" if m[4] else "year"
+
+
+def period_order(period: str) -> tuple:
+    """A sort key that puts periods in time order: 2025 < 2026H1 < 2026Q1 … within a year by
+    its first month, the whole year first."""
+    m = _PERIOD.fullmatch(period or "")
+    if not m:
+        return (9999, 99, period or "")
+    part = m[3] or m[5] or m[4] or ""
+    month = {"": 0, "H1": 1, "Q1": 1, "Q2": 4, "H2": 7, "Q3": 7, "Q4": 10}[part]
+    return (int(m[2]), month, period)
+
+
+SCALES = [(1e12, "万亿"), (1e8, "亿"), (1e4, "万"), (1.0, "")]
+CURRENCY_WORDS = {"USD": "美元", "CNY": "元", "HKD": "港元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑"}
+UNIT_WORDS = {"%": "%", "pp": "个百分点", "x": "倍", "W": "W", "Wh": "Wh"}
+
+
+def axis_unit(figures: list[Figure]) -> tuple[float, str]:
+    """(divisor, label) to plot figures of one unit on a readable axis: 994亿美元 → 994 on
+    an axis in 亿美元."""
+    if not figures:
+        return 1.0, ""
+    f = figures[0]
+    if f.unit:
+        return 1.0, UNIT_WORDS.get(f.unit, f.unit)
+    peak = max(abs(x.value) for x in figures)
+    divisor, word = next(((d, w) for d, w in SCALES if peak >= d * 10 or d == 1.0), (1.0, ""))
+    currencies = {x.currency for x in figures if x.currency}
+    return divisor, word + (CURRENCY_WORDS.get(next(iter(currencies)), "") if len(currencies) == 1 else "")
+
+
+def unit_groups(figures: list[Figure]) -> list[list[Figure]]:
+    """Figures by unit family ("" amounts, "%", "x" …), the largest group first: one chart
+    plots one of them. Amounts in two named currencies are two groups; an amount whose
+    report names no currency (a table "(十亿)") stays with the amounts of its metric."""
+    groups: dict[tuple, list[Figure]] = {}
+    currencies = {f.currency for f in figures if f.currency}
+    for f in figures:
+        currency = f.currency if len(currencies) > 1 else ""
+        groups.setdefault((f.unit, currency), []).append(f)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def figure_slots(rows: list[tuple[str, str, str, int]]) -> list[dict]:
+    """(entity, metric_key, metric phrase, count) rows of the store, merged per entity and
+    metric — a known metric by key and qualifier ("收入" and "营业收入" are one choice,
+    "海外收入" another), an unknown one by its own words — each shown by its most used
+    wording, the most reported first."""
+    from index.query import metric_qualifier
+    merged: dict[tuple, dict] = {}
+    for entity, key, metric, count in rows:
+        if not metric:
+            continue
+        qualifier = metric_qualifier(metric) if key else None
+        slot = (entity, key, qualifier) if key else (entity, "", _core(metric) or metric)
+        entry = merged.setdefault(slot, {"entity": entity, "metric_key": key, "qualifier": qualifier,
+                                         "metric": metric, "count": 0, "_best": 0})
+        entry["count"] += count
+        if count > entry["_best"] or count == entry["_best"] and len(metric) < len(entry["metric"]):
+            entry["metric"], entry["_best"] = metric, count
+    out = sorted(merged.values(), key=lambda e: (-e["count"], e["entity"], e["metric"]))
+    for e in out:
+        del e["_best"]
+    return out

@@ -81,19 +81,56 @@ def _chat(llm, max_tokens: int):
     return RunnableLambda(call)
 
 
+_PHRASING_PROMPT = ChatPromptTemplate.from_messages([
+    ("system", "{system}"),
+    ("human", "资料 / Passage:\n{evidence}\n\n问题 / Question: {question}"),
+])
+
+
 def phrasing_chain(model_path: str | Path | None = None, max_tokens: int = 96) -> Runnable:
     """LCEL: {system, evidence, question} → prompt → local LLM → text. Context goes first."""
-    prompt = ChatPromptTemplate.from_messages([
-        ("system", "{system}"),
-        ("human", "资料 / Passage:\n{evidence}\n\n问题 / Question: {question}"),
-    ])
-    return prompt | _chat(load_llm(model_path), max_tokens) | StrOutputParser()
+    return _PHRASING_PROMPT | _chat(load_llm(model_path), max_tokens) | StrOutputParser()
+
+
+def _chat_stream(llm, max_tokens: int):
+    """The same call as ``_chat``, yielding the text as llama.cpp generates it (a generator
+    function: LangChain's ``.stream`` passes each piece on as it comes)."""
+    def call(prompt_value):
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        messages = [{"role": roles.get(m.type, "user"), "content": m.content} for m in prompt_value.to_messages()]
+        for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
+                                                stream=True):
+            piece = chunk["choices"][0].get("delta", {}).get("content")
+            if piece:
+                yield piece
+    return RunnableLambda(call)
 
 
 def phrase(question: str, evidence: str, english: bool, model_path: str | Path | None = None) -> str:
     chain = phrasing_chain(model_path)
-    return chain.invoke({"system": SYSTEM_EN if english else SYSTEM_ZH, "evidence": evidence,
-                         "question": question}).strip()
+    return chain.invoke(_phrasing_input(question, evidence, english)).strip()
+
+
+def phrase_stream(question: str, evidence: str, english: bool, model_path: str | Path | None = None,
+                  max_tokens: int = 96):
+    """``phrase``, yielding the wording piece by piece as the model generates it (joined, the
+    same text ``phrase`` returns, unstripped)."""
+    chain = _PHRASING_PROMPT | _chat_stream(load_llm(model_path), max_tokens) | StrOutputParser()
+    yield from chain.stream(_phrasing_input(question, evidence, english))
+
+
+def _phrasing_input(question: str, evidence: str, english: bool) -> dict:
+    return {"system": SYSTEM_EN if english else SYSTEM_ZH, "evidence": evidence, "question": question}
+
+
+def warm_up(model_path: str | Path | None = None) -> None:
+    """Load the model and evaluate the phrasing system prompt once: the first real question
+    then starts from llama.cpp's cached prefix, like every later one."""
+    llm = load_llm(model_path)
+    for system in (SYSTEM_EN, SYSTEM_ZH):   # Chinese last: most questions are
+        llm.create_chat_completion(messages=[{"role": "system", "content": system},
+                                             {"role": "user", "content": "资料 / Passage:\n"}],
+                                   max_tokens=1, temperature=0.0)
 
 
 CHOOSE_ZH = ("你是研报问答助手。根据资料，从候选数字中选出直接回答问题的那一个，只输出它的字母；"

@@ -213,7 +213,7 @@ def test_conflicting_figures_side_by_side(fake):
     at = app().run()
     at.chat_input(key="question").set_value("阿里云本季度收入多少").run()
     assert not at.exception
-    assert "不一致" in _markdown(at)
+    assert "冲突" in _markdown(at)
     assert at.button(key="conf-open-1-0-0").label == "p.9 查看原文"
     assert at.button(key="conf-open-1-0-1").label == "p.3 查看原文"
     at.button(key="conf-open-1-0-1").click().run()
