@@ -99,16 +99,47 @@ def _core(metric: str) -> str:
     return _GENERIC.sub("", text).lower()
 
 
+CHANGE_KEYS = {"growth", "growth_yoy", "growth_qoq"}
+_CHANGE_WORDS = re.compile(r"yoy|qoq|同比|环比|增速|增长率|增长|增幅|growth", re.I)
+_BRACKETED = re.compile(r"[（(][^）)]*[)）]")
+
+
+_TOTAL = re.compile(r"合计|总计|共计|累计|加总|总和|[0-9两二三四五六七八九十几多]+\s*家|\b(?:total|combined|aggregate)\b",
+                    re.I)
+
+
+def is_total(metric: str) -> bool:
+    """A figure of several companies together ("三家公司资本开支合计", "Acme、Globex 资本开支"):
+    it is filed under one of them, but is never that company's own figure."""
+    from index.query import entity_mentions
+    return bool(_TOTAL.search(metric)) or len({e.name for _, e in entity_mentions(metric)}) > 1
+
+
+def metric_variant(metric_key: str, metric: str) -> str:
+    """What, besides its key, tells a metric apart: the words written onto it ("海外电池" in
+    "海外电池收入"); for a change (a growth rate), what changes — "收入 YOY" and "毛利 YOY"
+    are both ``growth_yoy`` but two different figures; and whether it is a total of several
+    companies. "" when nothing does."""
+    from index.query import metric_key_of, metric_qualifier
+    variant = metric_qualifier(metric)
+    if metric_key in CHANGE_KEYS:
+        rest = _BRACKETED.sub(" ", _CHANGE_WORDS.sub(" ", metric))     # "积压订单 (十亿) YOY" → 积压订单
+        base = metric_key_of(rest)
+        # the growth of what: "海外收入" (qualifier and key) or, for an unknown metric, its words
+        variant = f"{metric_qualifier(rest)}/{base}" if base else _core(rest)
+    return f"合计:{variant}" if is_total(metric) else variant
+
+
 def _comparable(a: Figure, b: Figure) -> bool:
     """Same slot and no different qualifier on the metric: "海外电池收入" and "收入" share a key
-    but are different figures, so they are never set against each other; "积压订单" and
-    "Backlog" (one key, no qualifier) are the same figure in other words."""
-    from index.query import metric_qualifier
+    but are different figures, so they are never set against each other, nor are the growth
+    of revenue and the growth of gross profit; "积压订单" and "Backlog" (one key, no
+    qualifier) are the same figure in other words."""
     if (a.metric_key or b.metric_key) and a.metric_key != b.metric_key:
         return False
     if not a.metric_key:
         return _core(a.metric) == _core(b.metric)
-    return metric_qualifier(a.metric) == metric_qualifier(b.metric)
+    return metric_variant(a.metric_key, a.metric) == metric_variant(b.metric_key, b.metric)
 
 
 def label_figures(figures: list[Figure]) -> list[Figure]:
@@ -251,15 +282,14 @@ def unit_groups(figures: list[Figure]) -> list[list[Figure]]:
 
 def figure_slots(rows: list[tuple[str, str, str, int]]) -> list[dict]:
     """(entity, metric_key, metric phrase, count) rows of the store, merged per entity and
-    metric — a known metric by key and qualifier ("收入" and "营业收入" are one choice,
-    "海外收入" another), an unknown one by its own words — each shown by its most used
+    metric — a known metric by key and variant ("收入" and "营业收入" are one choice,
+    "海外收入" another, "毛利 YOY" and "收入 YOY" two more), an unknown one by its own words — each shown by its most used
     wording, the most reported first."""
-    from index.query import metric_qualifier
     merged: dict[tuple, dict] = {}
     for entity, key, metric, count in rows:
         if not metric:
             continue
-        qualifier = metric_qualifier(metric) if key else None
+        qualifier = metric_variant(key, metric) if key else None
         slot = (entity, key, qualifier) if key else (entity, "", _core(metric) or metric)
         entry = merged.setdefault(slot, {"entity": entity, "metric_key": key, "qualifier": qualifier,
                                          "metric": metric, "count": 0, "_best": 0})

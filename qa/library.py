@@ -316,8 +316,8 @@ class Library:
         report date, each labelled against the earlier values of the same slot (agree /
         revision / conflict). ``query`` is free text ("CoreWeave backlog 1Q26"); explicit
         ``entity``/``metric``/``period`` win over it. An empty query lists nothing.
-        ``qualifier``: only figures whose metric carries exactly these words before the known
-        metric ("" = none: "收入", not "海外收入"); see ``figure_slots``."""
+        ``qualifier``: only figures of this variant of the metric (``qa.figures.metric_variant``:
+        "" is plain "收入", not "海外收入"), as ``figure_slots`` lists them."""
         from .figures import figure_query, label_figures
         fq = figure_query(query, entity=entity, metric=metric, period=period)
         generation = self.index.current()
@@ -326,8 +326,8 @@ class Library:
         rows = generation.catalog.facts(entities=fq.entities, metric_keys=fq.metric_keys,
                                         metric_like=fq.metric_like, periods=fq.periods, limit=limit)
         if qualifier is not None:
-            from index.query import metric_qualifier
-            rows = [r for r in rows if metric_qualifier(r["metric"]) == qualifier]
+            from .figures import metric_variant
+            rows = [r for r in rows if metric_variant(r["metric_key"], r["metric"]) == qualifier]
         return label_figures([self._figure(r) for r in rows])
 
     def figure_slots(self) -> list[dict]:
@@ -579,9 +579,10 @@ class Library:
         answer = self._compose(state["question"], state["parsed"], state["extraction"], state.get("mismatch"))
         if not answer.abstained and state.get("fact"):
             fact = state["fact"]
-            from index.query import metric_qualifier
+            from .figures import metric_variant
             answer.slot = {k: fact.get(k, "") for k in ("entity", "metric", "metric_key", "period", "status")}
-            answer.slot["qualifier"] = metric_qualifier(fact["metric"]) if fact.get("metric_key") else None
+            answer.slot["qualifier"] = metric_variant(fact["metric_key"], fact["metric"]) if fact.get("metric_key") \
+                else None
             self._same_slot(answer, fact, state["parsed"])
         answer.evidence = [{"file": h.chunk.file, "pages": h.chunk.pages, "kind": h.chunk.kind,
                             "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in state["hits"]]

