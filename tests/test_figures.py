@@ -264,3 +264,72 @@ def test_periods_sort_in_time_order_and_by_kind():
     assert sorted(periods, key=period_order) == ["2024Q3", "2025", "2025H2", "2025Q4", "2026", "2026H1", "2026Q1"]
     assert [period_kind(p) for p in ("2026Q1", "2026", "2026H1", "FY2026", "")] == \
         ["quarter", "year", "half", "fiscal", "other"]
+
+
+# -- answers stream: the checked figure first, then the LLM's wording as it is generated --------------
+
+@pytest.fixture
+def fake_llm(lib, monkeypatch):
+    """The local LLM replaced by a scripted one; records when its generation started."""
+    import qa.llm
+    script = {"pieces": [], "started_after": None}
+    seen: list[str] = []
+
+    def phrase_stream(question, evidence, english, model_path=None):
+        script["started_after"] = list(seen)
+        yield from script["pieces"]
+    monkeypatch.setattr(qa.llm, "llm_available", lambda path=None: True)
+    monkeypatch.setattr(qa.llm, "phrase_stream", phrase_stream)
+    monkeypatch.setattr(qa.llm, "phrase", lambda *a, **k: "".join(script["pieces"]))
+    monkeypatch.setattr(lib, "config", lib.config.with_(llm_choose=False))
+    return script, seen
+
+
+def _events(lib, question, seen):
+    out = []
+    for event in lib.ask_stream(question, llm="local"):
+        seen.append(event.kind)
+        out.append(event)
+    return out
+
+
+def test_the_answer_streams_figure_and_citation_before_the_wording(lib, fake_llm):
+    script, seen = fake_llm
+    script["pieces"] = ["Globex 2025 年", "收入为 ", "10 亿美元", "。"]
+    events = _events(lib, "Globex 2025 年收入是多少？", seen)
+    assert [e.kind for e in events] == ["answer", "token", "token", "token", "token", "done"]
+    first, final = events[0].answer, events[-1].answer
+    assert script["started_after"] == ["answer"]            # the model started after the figure was out
+    assert first.statement == "10 亿美元" and first.citations[0].file == "late.pdf" and first.mode == "local"
+    assert "".join(e.text for e in events[1:-1]) == "Globex 2025 年收入为 10 亿美元。"
+    assert final.statement == "Globex 2025 年收入为 10 亿美元。" and "phrase" in final.timings
+    blocking = lib.ask("Globex 2025 年收入是多少？", llm="local")   # ask: the same answer, all at once
+    assert (blocking.statement, blocking.text) == (final.statement, final.text)
+
+
+def test_a_streamed_wording_with_a_number_not_on_the_page_is_dropped(lib, fake_llm):
+    script, seen = fake_llm
+    script["pieces"] = ["Globex 2025 年收入为 ", "12 亿美元", "。"]
+    final = _events(lib, "Globex 2025 年收入是多少？", seen)[-1].answer
+    assert final.statement == "10 亿美元" and final.parsed["llm_rejected"] == "Globex 2025 年收入为 12 亿美元。"
+
+
+def test_without_the_llm_the_stream_is_the_answer_then_done(lib):
+    events = list(lib.ask_stream("Globex 2025 年收入是多少？", llm="none"))
+    assert [e.kind for e in events] == ["answer", "done"] and events[-1].answer.statement == "10 亿美元"
+    assert events[-1].answer.slot["entity"] == "Globex" and events[-1].answer.slot["metric_key"] == "revenue"
+    assert [e.kind for e in lib.ask_stream("", llm="none")] == ["answer", "done"]    # a refusal too
+
+
+def test_warm_up_loads_the_models_before_the_first_question(lib, monkeypatch):
+    import qa.llm
+    loaded = []
+    monkeypatch.setattr(qa.llm, "llm_available", lambda path=None: True)
+    monkeypatch.setattr(qa.llm, "warm_up", lambda path=None: loaded.append(path))
+    steps = []
+    seconds = lib.warm_up(progress=lambda step, done, total: steps.append((step, done, total)))
+    assert [name for name, _ in seconds] == ["index", "embedder", "llm", "pipeline"]
+    assert steps[0] == ("index", 0, 4) and steps[-1] == ("ready", 4, 4)
+    assert loaded == [None] and lib.index.embedder._model is not None
+    monkeypatch.setattr(lib, "config", lib.config.with_(llm="none"))       # no LLM configured: none loaded
+    assert [name for name, _ in lib.warm_up()] == ["index", "embedder", "pipeline"] and loaded == [None]
