@@ -13,6 +13,7 @@ exported files hold the same rows.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -94,7 +95,8 @@ def build_chart(frame: pd.DataFrame, unit: str, metric: str) -> alt.LayerChart:
     per period, and revisions/conflicts labelled where they are."""
     periods = sorted(frame["period"].unique(), key=period_order)
     x = alt.X("period:O", sort=periods, title="期间", axis=alt.Axis(labelAngle=0))
-    y = alt.Y("value:Q", title=f"{metric}（{unit}）" if unit else metric, scale=alt.Scale(zero=False))
+    name = re.sub(r"\s*[（(][^）)]*[)）]", "", metric).strip() or metric   # "积压订单 (十亿)": the axis has the unit
+    y = alt.Y("value:Q", title=f"{name}（{unit}）" if unit else name, scale=alt.Scale(zero=False))
     color = alt.Color("series:N", title="系列")
     pick = alt.selection_point(name="pick", fields=["row"], on="click")
     tooltip = [alt.Tooltip("printed:N", title="数值"), alt.Tooltip("period:N", title="期间"),
