@@ -5,7 +5,7 @@
 
 For each start mode — ``warm`` (the default: the app loads its models when it opens, behind a
 progress bar) and ``cold`` (``YANBAO_WARM_START=0``: models load on the first question, the
-baseline) — it starts ``yanbao ui`` afresh on 127.0.0.1, opens it in headless Chromium
+baseline) — it starts ``yanbao ui`` afresh on 127.0.0.1 (a process of its own), opens it in headless Chromium
 (Debian's ``/usr/bin/chromium``, never a downloaded browser), waits until the page is ready and
 asks the same questions in the same order, timing each in the browser from Enter to:
 
@@ -77,14 +77,13 @@ def _time_answer(page, k: int, question: str, timeout: float = 600) -> tuple[flo
 
 def run_mode(mode: str, library: Path, embedder: str, llm: str, questions: list[str], log_dir: Path) -> dict:
     from playwright.sync_api import sync_playwright
-
-    from ui.launch import start_ui, stop_ui
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {"YANBAO_EMBEDDER": embedder, "YANBAO_LLM": llm, "YANBAO_WARM_START": "1" if mode == "warm" else "0"}
+    env = dict(os.environ, YANBAO_EMBEDDER=embedder, YANBAO_LLM=llm, YANBAO_WARM_START="1" if mode == "warm" else "0")
     t_start = time.perf_counter()
-    with (log_dir / f"bench-ui-{mode}.log").open("w") as log:
-        proc = start_ui(library, port, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with (log_dir / f"bench-ui-{mode}.log").open("w") as log:   # `yanbao ui`, as a user starts it
+        proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "ui", "--library", str(library), "--port", str(port)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(url, proc)
         with sync_playwright() as p:
@@ -96,7 +95,11 @@ def run_mode(mode: str, library: Path, embedder: str, llm: str, questions: list[
             times = [_time_answer(page, k, q) for k, q in enumerate(questions)]
             browser.close()
     finally:
-        stop_ui(proc)
+        proc.terminate()              # `yanbao ui` stops its Streamlit server on SIGTERM
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
     later = [t for _, t in times[1:]]
     return {"mode": mode, "ready": ready, "times": times, "first": times[0][1], "warm": statistics.median(later),
             "ratio": times[0][1] / statistics.median(later)}
