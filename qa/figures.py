@@ -115,11 +115,16 @@ def is_total(metric: str) -> bool:
     return bool(_TOTAL.search(metric)) or len({e.name for _, e in entity_mentions(metric)}) > 1
 
 
+# a security code in a metric phrase: a row of a comparable-companies table ("拓尔思 300229.SZ"),
+# which is that company's figure whoever the report is about
+_TICKER = re.compile(r"(?<![\w.])(?:\d{6}\.(?:SH|SZ|BJ)|\d{4,5}\.HK|[A-Z]{1,5}\.(?:O|N|US))(?![\w.])", re.I)
+
+
 def metric_variant(metric_key: str, metric: str) -> str:
     """What, besides its key, tells a metric apart: the words written onto it ("海外电池" in
     "海外电池收入"); for a change (a growth rate), what changes — "收入 YOY" and "毛利 YOY"
     are both ``growth_yoy`` but two different figures; and whether it is a total of several
-    companies. "" when nothing does."""
+    companies or a row of another listed company (a security code). "" when nothing does."""
     from index.query import metric_key_of, metric_qualifier
     variant = metric_qualifier(metric)
     if metric_key in CHANGE_KEYS:
@@ -127,6 +132,9 @@ def metric_variant(metric_key: str, metric: str) -> str:
         base = metric_key_of(rest)
         # the growth of what: "海外收入" (qualifier and key) or, for an unknown metric, its words
         variant = f"{metric_qualifier(rest)}/{base}" if base else _core(rest)
+    ticker = _TICKER.search(metric)
+    if ticker:
+        variant = f"{variant}@{ticker.group(0).upper()}"
     return f"合计:{variant}" if is_total(metric) else variant
 
 
@@ -147,6 +155,8 @@ def label_figures(figures: list[Figure]) -> list[Figure]:
     figures.sort(key=lambda f: (f.date or "9999", f.file, f.page))
     seen: dict[tuple, list[Figure]] = {}
     for f in figures:
+        if not f.period:      # a figure of no known period has no slot to compare within
+            continue
         group = seen.setdefault(_slot(f), [])
         earlier = [e for e in group if _comparable(f, e)]
         group.append(f)

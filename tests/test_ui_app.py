@@ -560,3 +560,12 @@ def test_the_models_load_once_when_the_app_opens(workspace):
     at.chat_input(key="question").set_value("CoreWeave Q1 2026 backlog").run()
     app().run()                                          # another session: the same warm library
     assert workspace["lib"].warmed == 1
+
+
+def test_entities_are_offered_by_count_and_figures_of_no_company_last():
+    from ui.figures_page import NO_ENTITY, entity_options, metric_options
+    slots = [{"entity": "", "metric_key": "max_drawdown", "qualifier": "", "metric": "最大回撤", "count": 90},
+             {"entity": "Nebius", "metric_key": "arr", "qualifier": "", "metric": "ARR", "count": 2},
+             {"entity": "CoreWeave", "metric_key": "backlog", "qualifier": "", "metric": "Backlog", "count": 5}]
+    assert entity_options(slots) == ["CoreWeave", "Nebius", NO_ENTITY]
+    assert [s["metric"] for s in metric_options(slots, NO_ENTITY)] == ["最大回撤"]

@@ -37,16 +37,20 @@ def slot_id(slot: dict) -> str:
                         "" if slot.get("qualifier") is None else slot["qualifier"], slot.get("metric") or ""])
 
 
+NO_ENTITY = "（未指明公司）"   # figures of no named company: an index, a market, a strategy's backtest
+
+
 def entity_options(slots: list[dict]) -> list[str]:
-    """Entities by how many figures the store holds for them."""
+    """Entities by how many figures the store holds for them; figures of no company last."""
     counts: dict[str, int] = {}
     for s in slots:
-        if s["entity"]:
-            counts[s["entity"]] = counts.get(s["entity"], 0) + s["count"]
-    return sorted(counts, key=lambda e: (-counts[e], e))
+        counts[s["entity"]] = counts.get(s["entity"], 0) + s["count"]
+    named = sorted((e for e in counts if e), key=lambda e: (-counts[e], e))
+    return named + ([NO_ENTITY] if "" in counts else [])
 
 
 def metric_options(slots: list[dict], entity: str) -> list[dict]:
+    entity = "" if entity == NO_ENTITY else entity
     return [s for s in slots if s["entity"] == entity]
 
 
@@ -178,13 +182,17 @@ def figures_page(lib, open_citation: Callable[[dict], None], md_escape: Callable
         st.caption("选择公司和指标后，这里列出各报告给出的全部数值。")
         return
     slot = by_id.get(picked)
+    unnamed = entity == NO_ENTITY           # the store's figures of no company: asked without one
+    asked = None if unnamed else entity
     if slot is not None:
-        figures = lib.figures(entity=entity, metric=slot["metric"], qualifier=slot["qualifier"]) if slot["metric_key"] \
-            else [f for f in lib.figures(entity=entity, metric=slot["metric"]) if f.metric == slot["metric"]]
+        figures = lib.figures(entity=asked, metric=slot["metric"], qualifier=slot["qualifier"]) if slot["metric_key"] \
+            else [f for f in lib.figures(entity=asked, metric=slot["metric"]) if f.metric == slot["metric"]]
         metric_name = slot["metric"]
     else:                                   # typed: resolved through the alias and metric tables
-        figures = lib.figures(entity=entity, metric=_typed(picked))
+        figures = lib.figures(entity=asked, metric=_typed(picked))
         metric_name = _typed(picked)
+    if unnamed:
+        figures = [f for f in figures if not f.entity]
     if not figures:
         st.info(f"文库中没有 {md_escape(entity)} 的「{md_escape(metric_name)}」数值。", icon=":material/search_off:")
         return
