@@ -155,7 +155,7 @@ def label_figures(figures: list[Figure]) -> list[Figure]:
     figures.sort(key=lambda f: (f.date or "9999", f.file, f.page))
     seen: dict[tuple, list[Figure]] = {}
     for f in figures:
-        if not f.period:      # a figure of no known period has no slot to compare within
+        if not (f.period and f.entity):   # whose figure or which period unknown: no slot to compare within
             continue
         group = seen.setdefault(_slot(f), [])
         earlier = [e for e in group if _comparable(f, e)]

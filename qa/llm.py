@@ -123,14 +123,17 @@ def _phrasing_input(question: str, evidence: str, english: bool) -> dict:
     return {"system": SYSTEM_EN if english else SYSTEM_ZH, "evidence": evidence, "question": question}
 
 
+WARM_UP_PASSAGE = "示例公司 2026 年一季度收入 12.3 亿元，同比增长 25%。Example Co. reported revenue of US$1.2 billion."
+
+
 def warm_up(model_path: str | Path | None = None) -> None:
-    """Load the model and evaluate the phrasing system prompt once: the first real question
-    then starts from llama.cpp's cached prefix, like every later one."""
+    """Load the model and run one short phrasing per language on a made-up passage: the weights
+    are paged in, llama.cpp's buffers sized for a real prompt, and the system prompt's prefix
+    cached, so the first real question costs what every later one does."""
     llm = load_llm(model_path)
-    for system in (SYSTEM_EN, SYSTEM_ZH):   # Chinese last: most questions are
-        llm.create_chat_completion(messages=[{"role": "system", "content": system},
-                                             {"role": "user", "content": "资料 / Passage:\n"}],
-                                   max_tokens=1, temperature=0.0)
+    chat = _chat(llm, max_tokens=4)
+    for english in (True, False):   # Chinese last: most questions are, and it stays in the cache
+        (_PHRASING_PROMPT | chat).invoke(_phrasing_input("示例公司一季度收入多少？", WARM_UP_PASSAGE, english))
 
 
 CHOOSE_ZH = ("你是研报问答助手。根据资料，从候选数字中选出直接回答问题的那一个，只输出它的字母；"

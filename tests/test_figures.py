@@ -335,12 +335,15 @@ def test_warm_up_loads_the_models_before_the_first_question(lib, monkeypatch):
     assert [name for name, _ in lib.warm_up()] == ["index", "embedder", "pipeline"] and loaded == [None]
 
 
-def test_rows_of_other_listed_companies_and_figures_without_a_period_are_never_compared():
+def test_rows_of_other_listed_companies_and_figures_without_a_period_or_entity_are_never_compared():
     rows = [_fig("0.37", 0.37, "2026-01-01", metric="拓尔思 300229.SZ", period="2025"),
             _fig("0.66", 0.66, "2026-01-01", metric="金山办公 688111.SH", period="2025", file="b.pdf"),
             _fig("0.70", 0.70, "2026-03-01", metric="拓尔思 300229.SZ", period="2025", file="c.pdf"),
-            _fig("1.5", 1.5, "2026-01-01", period=""), _fig("2.5", 2.5, "2026-02-01", period="", file="d.pdf")]
+            _fig("1.5", 1.5, "2026-01-01", period=""), _fig("2.5", 2.5, "2026-02-01", period="", file="d.pdf"),
+            _fig("-12%", -12.0, "2026-01-01", metric="最大回撤"), _fig("-30%", -30.0, "2026-02-01", metric="最大回撤")]
+    rows[-1].entity = rows[-2].entity = ""      # a strategy's backtest, an index: whose figure is unknown
     labels = {(f.metric, f.printed): f.label for f in label_figures(rows)}
     assert labels[("拓尔思 300229.SZ", "0.70")] == "conflict"      # the same company's row in a later report
     assert labels[("金山办公 688111.SH", "0.66")] == ""             # another company's row: another slot
     assert labels[("收入", "1.5")] == labels[("收入", "2.5")] == ""  # no period: nothing to compare within
+    assert labels[("最大回撤", "-30%")] == ""                        # no entity: nor here

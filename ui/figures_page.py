@@ -210,21 +210,12 @@ def figures_page(lib, open_citation: Callable[[dict], None], md_escape: Callable
     group = groups[0]
     kinds: dict[str, list[int]] = {}
     for f in group:
-        kinds.setdefault(period_kind(f.period), []).append(index_of[id(f)])
-    kind_names = sorted(kinds, key=lambda k: -len(kinds[k]))
-    o1, o2, _ = st.columns([1, 1, 2])
-    kind = o1.selectbox("期间类型", kind_names, key="fig_kind", format_func=lambda k: PERIOD_KINDS.get(k, k)) \
-        if len(kind_names) > 1 else kind_names[0]
-    series_by = o2.radio("系列", list(SERIES_BY), key="fig_series", horizontal=True, format_func=SERIES_BY.get)
-    frame, unit = chart_frame(figures, kinds.get(kind, kinds[kind_names[0]]), series_by)
-    chart_key = f"fig-chart-{slot_id(slot) if slot else picked}-{kind}-{series_by}"
-    with st.container(key="fig-chart-box"):
-        st.altair_chart(build_chart(frame, unit, metric_name), key=chart_key, on_select=_on_chart(
-            chart_key, figures, open_citation), selection_mode="pick", width="stretch")
-    left_out = len(figures) - len(frame)
-    if left_out:
-        st.caption(f"图中为{PERIOD_KINDS.get(kind, kind)}、单位「{unit or '无'}」的 {len(frame)} 个数值；"
-                   f"其余 {left_out} 个（其他期间类型或单位）见下表。")
+        if f.period:                        # a figure of no known period has no place on the time axis
+            kinds.setdefault(period_kind(f.period), []).append(index_of[id(f)])
+    if not kinds:
+        st.caption("这些数值都没有可识别的期间，无法按期间作图；见下表。")
+    else:
+        _chart(figures, kinds, slot_id(slot) if slot else picked, metric_name, open_citation)
 
     # the table: every figure, in report-date order (the export's rows)
     table = table_frame(figures)
@@ -240,6 +231,25 @@ def figures_page(lib, open_citation: Callable[[dict], None], md_escape: Callable
                            mime="text/csv", icon=":material/download:", key="fig-csv", on_click="ignore")
         st.download_button("导出 Excel", data=to_xlsx(figures), file_name=f"{stem}.xlsx", mime=XLSX_MIME,
                            icon=":material/table_view:", key="fig-xlsx", on_click="ignore")
+
+
+def _chart(figures: list[Figure], kinds: dict[str, list[int]], slot_key: str, metric_name: str,
+           open_citation: Callable[[dict], None]) -> None:
+    """The chart of one period kind (picked when there are several), series by broker or status."""
+    kind_names = sorted(kinds, key=lambda k: -len(kinds[k]))
+    o1, o2, _ = st.columns([1, 1, 2])
+    kind = o1.selectbox("期间类型", kind_names, key="fig_kind", format_func=lambda k: PERIOD_KINDS.get(k, k)) \
+        if len(kind_names) > 1 else kind_names[0]
+    series_by = o2.radio("系列", list(SERIES_BY), key="fig_series", horizontal=True, format_func=SERIES_BY.get)
+    frame, unit = chart_frame(figures, kinds.get(kind, kinds[kind_names[0]]), series_by)
+    chart_key = f"fig-chart-{slot_key}-{kind}-{series_by}"
+    with st.container(key="fig-chart-box"):
+        st.altair_chart(build_chart(frame, unit, metric_name), key=chart_key, on_select=_on_chart(
+            chart_key, figures, open_citation), selection_mode="pick", width="stretch")
+    left_out = len(figures) - len(frame)
+    if left_out:
+        st.caption(f"图中为{PERIOD_KINDS.get(kind, kind)}、单位「{unit or '无'}」的 {len(frame)} 个数值；"
+                   f"其余 {left_out} 个（其他期间类型、单位或无期间）见下表。")
 
 
 def _on_chart(key: str, figures: list[Figure], open_citation) -> Callable[[], None]:
