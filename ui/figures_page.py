@@ -205,9 +205,15 @@ def figures_page(lib, open_citation: Callable[[dict], None], md_escape: Callable
                 unsafe_allow_html=True)
 
     # the chart: one unit family, one kind of period
-    groups = unit_groups(figures)
+    # one unit family per chart: a report may print the metric as a share and as an amount
+    groups = [g for g in unit_groups(figures) if any(f.period for f in g)] or unit_groups(figures)
     index_of = {id(f): i for i, f in enumerate(figures)}
     group = groups[0]
+    if len(groups) > 1:
+        names = [f"{axis_unit(g)[1] or '无单位'}（{len(g)}）" for g in groups]
+        chosen = st.selectbox("图中单位", range(len(groups)), key="fig_unit", format_func=names.__getitem__,
+                              help="同一指标以不同单位报告时，图中一次只画一种；表中列出全部")
+        group = groups[chosen if chosen is not None and chosen < len(groups) else 0]
     kinds: dict[str, list[int]] = {}
     for f in group:
         if f.period:                        # a figure of no known period has no place on the time axis
