@@ -162,6 +162,7 @@ def _figures_page_from_the_answer(page, tmp_path: Path) -> None:
     assert "994 亿美元" in {r["printed"] for r in rows}
     # the grid's accessible rows (the first screenful): the same figures, in the same order
     grid = page.get_by_test_id("stDataFrame")
+    grid.locator("[role=gridcell]").first.wait_for(state="attached", timeout=60_000)   # the grid fills in after it paints
     shown = [[c.inner_text() for c in row.locator("[role=gridcell]").all()]
              for row in grid.locator("[role=row]").all()[1:]]
     shown = [cells for cells in shown if cells]
