@@ -262,6 +262,14 @@ class Catalog:
             out.append(d)
         return out
 
+    def fact_slots(self) -> list[tuple[str, str, str, int]]:
+        """(entity, metric_key, metric phrase, how many figures) over the whole store: what a
+        figure browser offers to pick from."""
+        if not self.has_facts():
+            return []
+        return [tuple(r) for r in self._db.execute(
+            "SELECT entity, metric_key, metric, COUNT(*) FROM facts GROUP BY entity, metric_key, metric")]
+
     def count_facts(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM facts").fetchone()[0] if self.has_facts() else 0
 

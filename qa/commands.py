@@ -152,10 +152,16 @@ def _cmd_remove(args) -> int:
 
 
 def _cmd_figures(args) -> int:
-    from .figures import to_csv
+    from .figures import to_csv, to_xlsx
     lib = _library(args, create=False)   # no library: one clear line from qa.cli, exit 2
     figures = lib.figures(entity=args.entity, metric=args.metric, period=args.period, query=args.query or "")
-    if args.csv:
+    if args.xlsx:
+        target = Path(args.xlsx)
+        tmp = target.with_name(f".{target.name}.part")
+        tmp.write_bytes(to_xlsx(figures))
+        tmp.replace(target)              # never a half-written workbook under the asked name
+        print(plain(f"{len(figures)} figures written to {target}"), file=sys.stderr)
+    elif args.csv:
         sys.stdout.write(plain(to_csv(figures)))
     elif args.json:
         print(json_safe(json.dumps([f.to_dict() for f in figures], ensure_ascii=False, default=str)))
@@ -240,8 +246,9 @@ def register(sub, add_common) -> None:
     p.add_argument("--metric", type=_text, help="metric name (any synonym) or a phrase")
     p.add_argument("--period", type=_text, help="period in any notation: 1Q26, 2026年一季度, FY2026 Q3, 2026")
     fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--csv", action="store_true", help="CSV on stdout (the columns of the app's export)")
     fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--xlsx", metavar="FILE", help="write an Excel workbook with the same rows as --csv")
     p.set_defaults(func=_cmd_figures)
 
     p = sub.add_parser("remove", help="delete reports from a library")

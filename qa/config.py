@@ -1,8 +1,8 @@
 """One configuration object for CLI, Python API and UI (txtai-style: one dict drives all).
 
 Precedence: defaults < ``yanbao.toml`` (``--config`` or ``$YANBAO_CONFIG``) < environment
-(``YANBAO_LIBRARY``, ``YANBAO_EMBEDDER``, ``YANBAO_LLM``, ``YANBAO_EMBED_BACKEND``, ``YANBAO_RAY``)
-< explicit keyword arguments.
+(``YANBAO_LIBRARY``, ``YANBAO_EMBEDDER``, ``YANBAO_LLM``, ``YANBAO_EMBED_BACKEND``, ``YANBAO_RAY``,
+``YANBAO_WARM_START``) < explicit keyword arguments.
 """
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ class Config:
     fusion: str = "weighted"              # "weighted" | "rrf": how dense and BM25 hits are fused (weighted
                                           # scored higher on the gold set: MRR 0.940 vs 0.923, EmbeddingGemma)
     max_upload_mb: int = 200
+    warm_start: bool = True               # the app loads the models when it opens, not on the first question
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> "Config":
@@ -50,10 +51,12 @@ class Config:
             with open(path, "rb") as f:
                 values.update(tomllib.load(f).get("yanbao", {}))
         env = {"library": "YANBAO_LIBRARY", "embedder": "YANBAO_EMBEDDER", "llm": "YANBAO_LLM",
-               "embed_backend": "YANBAO_EMBED_BACKEND", "ray": "YANBAO_RAY"}
+               "embed_backend": "YANBAO_EMBED_BACKEND", "ray": "YANBAO_RAY", "warm_start": "YANBAO_WARM_START"}
         for key, var in env.items():
             if os.environ.get(var):
                 values[key] = os.environ[var]
+        if isinstance(values.get("warm_start"), str):
+            values["warm_start"] = values["warm_start"].strip().lower() not in ("0", "false", "no", "off")
         values.update({k: v for k, v in overrides.items() if v is not None})
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known

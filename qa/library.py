@@ -53,11 +53,25 @@ class Answer:
     # the answer in its own words: the figure(s) or name(s) with units, or the refusal, and
     # never the quote (which may hold other figures): what users and the evals read
     statement: str = ""
+    # the stated figure's slot in the figure store (entity, metric, metric_key, period, status):
+    # what "all values of this metric" opens; empty when the answer is no stored figure
+    slot: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["answer"] = d.pop("text")
         return d
+
+
+@dataclass
+class AnswerEvent:
+    """One step of ``Library.ask_stream``: ``answer`` (the checked figure and its citations,
+    before any wording), ``token`` (a piece of the local LLM's wording, in ``text``), then
+    ``done`` (the final answer: the LLM's wording if it passed the number check, else the
+    extracted one)."""
+    kind: str                    # "answer" | "token" | "done"
+    answer: Answer | None = None
+    text: str = ""
 
 
 @dataclass
@@ -303,11 +317,13 @@ class Library:
 
     # -- read ----------------------------------------------------------------------------------
     def figures(self, entity: str | None = None, metric: str | None = None, period: str | None = None,
-                *, query: str = "", limit: int = 5000) -> list:
+                *, query: str = "", qualifier: str | None = None, limit: int = 5000) -> list:
         """Every reported value of a metric across the library (``qa.figures.Figure``), ordered by
         report date, each labelled against the earlier values of the same slot (agree /
         revision / conflict). ``query`` is free text ("CoreWeave backlog 1Q26"); explicit
-        ``entity``/``metric``/``period`` win over it. An empty query lists nothing."""
+        ``entity``/``metric``/``period`` win over it. An empty query lists nothing.
+        ``qualifier``: only figures of this variant of the metric (``qa.figures.metric_variant``:
+        "" is plain "收入", not "海外收入"), as ``figure_slots`` lists them."""
         from .figures import figure_query, label_figures
         fq = figure_query(query, entity=entity, metric=metric, period=period)
         generation = self.index.current()
@@ -315,7 +331,18 @@ class Library:
             return []
         rows = generation.catalog.facts(entities=fq.entities, metric_keys=fq.metric_keys,
                                         metric_like=fq.metric_like, periods=fq.periods, limit=limit)
+        if qualifier is not None:
+            from .figures import metric_variant
+            rows = [r for r in rows if metric_variant(r["metric_key"], r["metric"]) == qualifier]
         return label_figures([self._figure(r) for r in rows])
+
+    def figure_slots(self) -> list[dict]:
+        """What the figure store holds, to pick from: one dict per (entity, metric, qualifier)
+        with ``entity``, ``metric_key``, ``qualifier``, ``metric`` (the wording most used, for
+        display and for ``figures(metric=…)``) and ``count``, the most reported first."""
+        from .figures import figure_slots
+        generation = self.index.current()
+        return figure_slots(generation.catalog.fact_slots()) if generation is not None else []
 
     def search(self, question: str, k: int | None = None, **filters):
         filters = {k2: v for k2, v in filters.items() if v}
@@ -335,15 +362,87 @@ class Library:
         if why:
             en = not re.search(r"[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]", question or "")
             return Answer(question, why[en], True, statement=why[en], mode="none")
+        return self.chain().invoke(self._initial_state(question, broker=broker, since=since, until=until, file=file,
+                                                       company=company, llm=llm))
+
+    def ask_stream(self, question: str, **options):
+        """``ask``, streamed (same options): yields ``AnswerEvent``s — first ``answer``, the figure
+        and its citations as checked by code, before the local LLM starts; then one ``token``
+        per piece of the LLM's wording as it is generated; last ``done``, the final ``Answer``
+        (the wording kept only if it passes the number check, as in ``ask``). Without the
+        LLM (or for a refusal) it is ``answer`` then ``done``."""
+        why = _unaskable(question)
+        if why:
+            answer = self.ask(question)
+            yield AnswerEvent("answer", answer)
+            yield AnswerEvent("done", answer)
+            return
+        state = self._initial_state(question, **options)
+        state = self.chain(phrase=False).invoke(state)
+        answer = state["answer"]
+        answer.mode = self._mode(state["llm"])
+        answer.timings = state["timings"]
+        yield AnswerEvent("answer", replace(answer, citations=list(answer.citations)))
+        if answer.mode == "local" and not answer.abstained and self.config.llm_phrase:
+            from .llm import phrase_stream
+            t = time.perf_counter()
+            ext, q = state["extraction"], state["parsed"]
+            pieces: list[str] = []
+            try:
+                for piece in phrase_stream(answer.question, ext.unit.full.strip(), english=q.lang == "en",
+                                           model_path=self.config.llm_path or None):
+                    pieces.append(piece)
+                    yield AnswerEvent("token", text=piece)
+            except Exception as exc:  # the extracted answer stands; say why in the record
+                answer.parsed["llm_error"] = f"{type(exc).__name__}: {exc}"
+            else:
+                self._keep_wording(answer, q, ext, "".join(pieces).strip())
+            state["timings"]["phrase"] = round(time.perf_counter() - t, 4)
+        yield AnswerEvent("done", answer)
+
+    def warm_up(self, progress=None) -> list[tuple[str, float]]:
+        """Load everything the first question would otherwise wait for — the index, the
+        embedder, the tokenizers and, when configured, the local LLM — and run one throwaway
+        question through the pipeline. ``progress(step, done, total)`` is called before each
+        step. Returns (step, seconds) per step. Idempotent: a second call is quick."""
+        steps = [("index", lambda: self.index.current()), ("embedder", self._warm_embedder)]
+        if self.index.current() is not None:
+            steps.append(("pipeline", lambda: self.ask("预热 warm-up 2026 收入", llm="none")))
+        if self._mode(None) == "local":
+            steps.insert(2, ("llm", self._warm_llm))
+        seconds = []
+        for i, (name, step) in enumerate(steps):
+            if progress:
+                progress(name, i, len(steps))
+            t = time.perf_counter()
+            step()
+            seconds.append((name, round(time.perf_counter() - t, 3)))
+        if progress:
+            progress("ready", len(steps), len(steps))
+        return seconds
+
+    def _warm_embedder(self) -> None:
+        embedder = self.index.embedder
+        embedder.warm_up()
+        if self.index.current() is not None:
+            self.search("预热 warm-up")  # FAISS, BM25 and jieba load on their first use
+
+    def _warm_llm(self) -> None:
+        from .llm import warm_up
+        warm_up(self.config.llm_path or None)
+
+    def _initial_state(self, question: str, *, broker: str | None = None, since: str | None = None,
+                       until: str | None = None, file: str | None = None, company: str | None = None,
+                       llm: str | None = None) -> dict:
         since = check_report_date(since, "since") if since else since      # "2026-13-45" is no date
         until = check_report_date(until, "until") if until else until
         filters = {"broker": broker, "since": since, "until": until, "file": file, "company": company}
-        return self.chain().invoke({"question": question, "filters": filters, "llm": llm, "timings": {}})
+        return {"question": question, "filters": filters, "llm": llm, "timings": {}}
 
-    def chain(self):
+    def chain(self, phrase: bool = True):
         """The answering pipeline as LangChain runnables:
         retrieve → select evidence → answer (extract, compute) → match slots (figure store) →
-        verify & cite → phrase (local LLM).
+        verify & cite → phrase (local LLM; ``phrase=False`` stops before it, returning the state).
         ``invoke({"question": …, "filters": {…}, "llm": None, "timings": {}}) -> Answer``."""
         from langchain_core.runnables import RunnableLambda
 
@@ -355,10 +454,12 @@ class Library:
                 return out
             return RunnableLambda(step, name=name)
 
-        return (timed("retrieve", self._step_retrieve) | timed("select", self._step_select)
-                | timed("extract", self._step_extract) | timed("match", self._step_match)
-                | timed("cite", self._step_verify_and_cite)
-                | timed("phrase", self._step_phrase)).with_config(run_name="yanbao.ask")
+        steps = (timed("retrieve", self._step_retrieve) | timed("select", self._step_select)
+                 | timed("extract", self._step_extract) | timed("match", self._step_match)
+                 | timed("cite", self._step_verify_and_cite))
+        if phrase:
+            steps = steps | timed("phrase", self._step_phrase)
+        return steps.with_config(run_name="yanbao.ask")
 
     def _step_retrieve(self, state: dict) -> dict:
         from index.query import parse_query
@@ -483,7 +584,12 @@ class Library:
     def _step_verify_and_cite(self, state: dict) -> dict:
         answer = self._compose(state["question"], state["parsed"], state["extraction"], state.get("mismatch"))
         if not answer.abstained and state.get("fact"):
-            self._same_slot(answer, state["fact"], state["parsed"])
+            fact = state["fact"]
+            from .figures import metric_variant
+            answer.slot = {k: fact.get(k, "") for k in ("entity", "metric", "metric_key", "period", "status")}
+            answer.slot["qualifier"] = metric_variant(fact["metric_key"], fact["metric"]) if fact.get("metric_key") \
+                else None
+            self._same_slot(answer, fact, state["parsed"])
         answer.evidence = [{"file": h.chunk.file, "pages": h.chunk.pages, "kind": h.chunk.kind,
                             "score": round(float(h.score), 4), "text": h.chunk.text[:300]} for h in state["hits"]]
         state["answer"] = answer
@@ -507,15 +613,22 @@ class Library:
     def _phrase_with_llm(self, answer: Answer, q, ext: Extraction) -> None:
         """Let the local LLM word the answer from the chosen evidence; keep it only if every
         number it states is on that evidence and it states the extracted figure."""
-        from ingest import numbers as num
-
-        from .llm import REFUSAL_MARKERS, phrase
-        evidence = ext.unit.full.strip()
+        from .llm import phrase
         try:
-            text = phrase(answer.question, evidence, english=q.lang == "en", model_path=self.config.llm_path or None)
+            text = phrase(answer.question, ext.unit.full.strip(), english=q.lang == "en",
+                          model_path=self.config.llm_path or None)
         except Exception as exc:  # the extracted answer stands; say why in the record
             answer.parsed["llm_error"] = f"{type(exc).__name__}: {exc}"
             return
+        self._keep_wording(answer, q, ext, text)
+
+    def _keep_wording(self, answer: Answer, q, ext: Extraction, text: str) -> None:
+        """The LLM's wording replaces the extracted statement only if every number it states is
+        on the evidence and it states the extracted figure; else it is recorded as rejected."""
+        from ingest import numbers as num
+
+        from .llm import REFUSAL_MARKERS
+        evidence = ext.unit.full.strip()
         allowed = [evidence, *printed_with_units(ext.unit)]
         if ext.computation:
             allowed.append(ext.computation.result)

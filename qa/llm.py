@@ -81,19 +81,59 @@ def _chat(llm, max_tokens: int):
     return RunnableLambda(call)
 
 
+_PHRASING_PROMPT = ChatPromptTemplate.from_messages([
+    ("system", "{system}"),
+    ("human", "资料 / Passage:\n{evidence}\n\n问题 / Question: {question}"),
+])
+
+
 def phrasing_chain(model_path: str | Path | None = None, max_tokens: int = 96) -> Runnable:
     """LCEL: {system, evidence, question} → prompt → local LLM → text. Context goes first."""
-    prompt = ChatPromptTemplate.from_messages([
-        ("system", "{system}"),
-        ("human", "资料 / Passage:\n{evidence}\n\n问题 / Question: {question}"),
-    ])
-    return prompt | _chat(load_llm(model_path), max_tokens) | StrOutputParser()
+    return _PHRASING_PROMPT | _chat(load_llm(model_path), max_tokens) | StrOutputParser()
+
+
+def _chat_stream(llm, max_tokens: int):
+    """The same call as ``_chat``, yielding the text as llama.cpp generates it (a generator
+    function: LangChain's ``.stream`` passes each piece on as it comes)."""
+    def call(prompt_value):
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        messages = [{"role": roles.get(m.type, "user"), "content": m.content} for m in prompt_value.to_messages()]
+        for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
+                                                stream=True):
+            piece = chunk["choices"][0].get("delta", {}).get("content")
+            if piece:
+                yield piece
+    return RunnableLambda(call)
 
 
 def phrase(question: str, evidence: str, english: bool, model_path: str | Path | None = None) -> str:
     chain = phrasing_chain(model_path)
-    return chain.invoke({"system": SYSTEM_EN if english else SYSTEM_ZH, "evidence": evidence,
-                         "question": question}).strip()
+    return chain.invoke(_phrasing_input(question, evidence, english)).strip()
+
+
+def phrase_stream(question: str, evidence: str, english: bool, model_path: str | Path | None = None,
+                  max_tokens: int = 96):
+    """``phrase``, yielding the wording piece by piece as the model generates it (joined, the
+    same text ``phrase`` returns, unstripped)."""
+    chain = _PHRASING_PROMPT | _chat_stream(load_llm(model_path), max_tokens) | StrOutputParser()
+    yield from chain.stream(_phrasing_input(question, evidence, english))
+
+
+def _phrasing_input(question: str, evidence: str, english: bool) -> dict:
+    return {"system": SYSTEM_EN if english else SYSTEM_ZH, "evidence": evidence, "question": question}
+
+
+WARM_UP_PASSAGE = "示例公司 2026 年一季度收入 12.3 亿元，同比增长 25%。Example Co. reported revenue of US$1.2 billion."
+
+
+def warm_up(model_path: str | Path | None = None) -> None:
+    """Load the model and run one short phrasing per language on a made-up passage: the weights
+    are paged in, llama.cpp's buffers sized for a real prompt, and the system prompt's prefix
+    cached, so the first real question costs what every later one does."""
+    llm = load_llm(model_path)
+    chat = _chat(llm, max_tokens=4)
+    for english in (True, False):   # Chinese last: most questions are, and it stays in the cache
+        (_PHRASING_PROMPT | chat).invoke(_phrasing_input("示例公司一季度收入多少？", WARM_UP_PASSAGE, english))
 
 
 CHOOSE_ZH = ("你是研报问答助手。根据资料，从候选数字中选出直接回答问题的那一个，只输出它的字母；"

@@ -213,7 +213,7 @@ def test_conflicting_figures_side_by_side(fake):
     at = app().run()
     at.chat_input(key="question").set_value("阿里云本季度收入多少").run()
     assert not at.exception
-    assert "不一致" in _markdown(at)
+    assert "冲突" in _markdown(at)
     assert at.button(key="conf-open-1-0-0").label == "p.9 查看原文"
     assert at.button(key="conf-open-1-0-1").label == "p.3 查看原文"
     at.button(key="conf-open-1-0-1").click().run()
@@ -413,3 +413,159 @@ def test_a_200_mb_upload_is_refused(tmp_path):
     results = ingest_uploads(lib, [_HugeUpload()], 200)
     assert [r["status"] for r in results] == ["rejected"] and "超过上传上限" in results[0]["message"]
     assert lib.ingest_calls == [] and lib.documents() == before
+
+
+# -- the analyst's workspace: figures page, series link, labelled disagreements, streaming, warm start --
+
+def _figure(period, printed, value, status, file, broker, date, page=9, quote=BACKLOG_QUOTE):
+    from qa.figures import Figure
+    return Figure(entity="CoreWeave", metric="Backlog", metric_key="backlog", period=period, status=status,
+                  printed=printed, value=value, unit="", currency="USD", file=file, page=page, quote=quote,
+                  broker=broker, date=date, title="t")
+
+
+@dataclass
+class AnswerEvent:
+    kind: str
+    answer: object = None
+    text: str = ""
+
+
+class WorkspaceLibrary(FakeLibrary):
+    """The fake library, with the figure store, a streamed answer and a warm-up."""
+
+    def __init__(self, path, config=None):
+        super().__init__(path, config)
+        self.figure_calls: list[dict] = []
+        self.warmed = 0
+
+    def figure_slots(self):
+        return [{"entity": "CoreWeave", "metric_key": "backlog", "qualifier": "", "metric": "Backlog", "count": 4},
+                {"entity": "CoreWeave", "metric_key": "revenue", "qualifier": "", "metric": "收入", "count": 1},
+                {"entity": "Nebius", "metric_key": "arr", "qualifier": "", "metric": "ARR", "count": 2}]
+
+    def figures(self, entity=None, metric=None, period=None, *, query="", qualifier=None):
+        from qa.figures import label_figures
+        self.figure_calls.append({"entity": entity, "metric": metric, "qualifier": qualifier})
+        if (entity, metric) != ("CoreWeave", "Backlog"):
+            return []
+        return label_figures([
+            _figure("2025Q4", "668 亿美元", 668e8, "actual", DONGWU, "东吴证券", "2026-05-31"),
+            _figure("2026Q1", "994 亿美元", 994e8, "actual", DONGWU, "东吴证券", "2026-05-31"),
+            _figure("2026Q1", "988 亿美元", 988e8, "actual", GUOXIN, "国信证券", "2026-06-09", page=3,
+                    quote="阿里云收入 100 亿元"),
+            _figure("2026Q2", "1100 亿美元", 1100e8, "forecast", DONGWU, "东吴证券", "2026-05-31"),
+            _figure("2026Q2", "1200 亿美元", 1200e8, "forecast", GUOXIN, "国信证券", "2026-06-09", page=3,
+                    quote="阿里云收入 100 亿元"),
+            _figure("FY2026", "60%", 60.0, "guidance", GUOXIN, "国信证券", "2026-06-09", page=3),
+        ])
+
+    def ask_stream(self, question, **options):
+        ans = self.ask(question, **options)
+        ans.slot = {"entity": "CoreWeave", "metric": "Backlog", "metric_key": "backlog", "qualifier": "",
+                    "period": "2026Q1", "status": "actual"}
+        ans.others = [{"file": GUOXIN, "page": 3, "quote": "阿里云收入 100 亿元", "bbox": None, "broker": "国信证券",
+                       "date": "2026-06-09", "title": "t", "printed": "988 亿美元", "status": "actual",
+                       "label": "conflict", "entity": "CoreWeave"}]
+        ans.mode, ans.parsed = "local", {}
+        yield AnswerEvent("answer", ans)
+        for piece in ("CoreWeave 的 Backlog ", "为 994亿美元", "。"):
+            yield AnswerEvent("token", text=piece)
+        ans.statement = "CoreWeave 的 Backlog 为 994亿美元。"
+        yield AnswerEvent("done", ans)
+
+    def warm_up(self, progress=None):
+        self.warmed += 1
+        for i, step in enumerate(("index", "embedder")):
+            progress(step, i, 2)
+        progress("ready", 2, 2)
+        return [("index", 0.0), ("embedder", 0.0)]
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    holder: dict[str, WorkspaceLibrary] = {}
+
+    def factory(path, config):
+        holder["lib"] = WorkspaceLibrary(path, config)
+        holder["lib"].ingest([CORPUS / DONGWU, CORPUS / GUOXIN])
+        return holder["lib"]
+
+    monkeypatch.setenv("YANBAO_LIBRARY", str(tmp_path / "library"))
+    ui.set_library_factory(factory)
+    yield holder
+    ui.set_library_factory(None)
+
+
+def _figures_page(at: AppTest) -> AppTest:
+    at.sidebar.radio(key="page").set_value("figures").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_figures_page_shows_chart_table_and_exports(workspace):
+    at = _figures_page(app().run())
+    assert at.selectbox(key="fig_entity").value == "CoreWeave"
+    assert at.selectbox(key="fig_metric").value.split("\x1f")[3] == "Backlog"
+    assert "6 个数值 · 2 份报告 · 1 处修订 · 1 处冲突" in _markdown(at)
+    assert len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) == 1
+    table = at.dataframe[0].value
+    assert list(table["数值"]) == ["668 亿美元", "994 亿美元", "1100 亿美元", "988 亿美元", "1200 亿美元", "60%"]
+    assert list(table["比较"]) == ["首次", "首次", "首次", "冲突", "修订", "首次"]
+    assert "其余 1 个" in _texts(at.caption)          # the % guidance is not on the amount chart
+    assert len(at.get("download_button")) == 2
+
+
+def test_a_chart_point_or_table_row_opens_its_page(workspace):
+    import streamlit as st
+
+    from ui.figures_page import _open_picked
+    figures = workspace_figures()
+    opened = []
+    st.session_state["chart"] = {"selection": {"pick": [{"row": 3}]}}
+    _open_picked("chart", figures, None, opened.append)
+    st.session_state["table"] = {"selection": {"rows": [1]}}
+    _open_picked("table", figures, list(range(len(figures))), opened.append)
+    st.session_state["none"] = {"selection": {"pick": []}}
+    _open_picked("none", figures, None, opened.append)
+    assert [(c["file"], c["page"], c["quote"][:5]) for c in opened] == \
+        [(GUOXIN, 3, "阿里云收入"), (DONGWU, 9, BACKLOG_QUOTE[:5])]
+
+
+def workspace_figures():
+    class Calls:             # figures() only records its calls on the library
+        figure_calls: list = []
+    return WorkspaceLibrary.figures(Calls(), "CoreWeave", "Backlog")
+
+
+def test_an_answer_streams_links_its_series_and_labels_the_conflict(workspace):
+    at = app().run()
+    at.chat_input(key="question").set_value("CoreWeave Q1 2026 backlog").run()
+    assert not at.exception
+    text = _markdown(at)
+    assert "CoreWeave 的 Backlog 为 994亿美元。" in text            # the streamed wording, whole
+    assert "**冲突**" in text and "988 亿美元" in text and "994亿美元" in text
+    assert "模型表述已通过数字核对" in _texts(at.caption)
+    assert at.button(key="conf-open-1-0-1").label == "p.3 查看原文"
+    at.button(key="series-1").click().run()
+    assert not at.exception and at.session_state["page"] == "figures"
+    assert at.selectbox(key="fig_metric").value.split("\x1f")[:2] == ["CoreWeave", "backlog"]
+    assert workspace["lib"].figure_calls[-1] == {"entity": "CoreWeave", "metric": "Backlog", "qualifier": ""}
+
+
+def test_the_models_load_once_when_the_app_opens(workspace):
+    at = app().run()
+    assert not at.exception and workspace["lib"].warmed == 1
+    assert [s.label for s in at.get("status")][0].startswith("模型已就绪")
+    at.chat_input(key="question").set_value("CoreWeave Q1 2026 backlog").run()
+    app().run()                                          # another session: the same warm library
+    assert workspace["lib"].warmed == 1
+
+
+def test_entities_are_offered_by_count_and_figures_of_no_company_last():
+    from ui.figures_page import NO_ENTITY, entity_options, metric_options
+    slots = [{"entity": "", "metric_key": "max_drawdown", "qualifier": "", "metric": "最大回撤", "count": 90},
+             {"entity": "Nebius", "metric_key": "arr", "qualifier": "", "metric": "ARR", "count": 2},
+             {"entity": "CoreWeave", "metric_key": "backlog", "qualifier": "", "metric": "Backlog", "count": 5}]
+    assert entity_options(slots) == ["CoreWeave", "Nebius", NO_ENTITY]
+    assert [s["metric"] for s in metric_options(slots, NO_ENTITY)] == ["最大回撤"]

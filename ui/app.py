@@ -6,11 +6,15 @@ Run with ``yanbao ui`` (or ``streamlit run ui/app.py``; the library comes from
 * 问答 — ask in Chinese or English; the answer, its citations as chips that open the cited
   page with the quote highlighted, refusals with the nearest evidence, and conflicting
   figures from different reports side by side;
+* 数据 — every value of a metric across the reports as a chart over periods and a table,
+  revisions and conflicts marked, exported as CSV or Excel (``ui.figures_page``);
 * 文库 — upload PDFs (checked and sanitised before anything is written), see the
   documents, delete or re-index them.
 
 One warm library per process (``st.cache_resource`` keyed by its path): models load once,
-never per question. Everything here goes through the ``qa.Library`` contract only.
+when the app opens (behind a progress bar; ``warm_start`` in the config), never per question.
+With the local LLM the answer's figure and citation show first, then its wording as the model
+writes it (``lib.ask_stream``). Everything here goes through the ``qa.Library`` contract only.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ if str(_ROOT) not in sys.path:  # `streamlit run ui/app.py` puts ui/, not the pr
     sys.path.insert(0, str(_ROOT))
 
 import ui  # noqa: E402
+from ui.figures_page import figures_page  # noqa: E402
 from ui.render import PreviewError, render_citation  # noqa: E402
 
 EXAMPLES = [
@@ -48,6 +53,9 @@ ANSWER_MODE_CAPTION = {"local": "本地模型作答", "none": "抽取式作答"}
 TIMING_LABELS = {"parse": "理解", "retrieve": "检索", "rerank": "重排", "extract": "抽取",
                  "generate": "生成", "llm": "生成", "check": "核对", "total": "合计"}
 STATUS_LABELS = {"indexed": "已索引", "failed": "解析失败", "pending": "处理中"}
+PAGES = {"chat": ":material/forum: 问答", "figures": ":material/monitoring: 数据", "library": ":material/library_books: 文库"}
+WARM_STEPS = {"index": "打开文库索引", "embedder": "加载向量模型与检索索引", "llm": "加载本地大模型",
+              "pipeline": "试运行问答流程", "ready": "就绪"}
 LIBRARY_ERRORS = ("LibraryCorrupt", "LibraryBusy", "EmbedderMismatch", "LibraryMissing")
 
 CSS = """
@@ -113,6 +121,39 @@ def library_path() -> str:
 def get_library():
     path = library_path()
     return _open_library(path, id(ui.library_factory()))
+
+
+@st.cache_resource(max_entries=4)
+def _warm_state(path: str, factory_token: int) -> dict:
+    """Whether this process' library has loaded its models (shared by every session)."""
+    del path, factory_token  # cache key only
+    return {"done": False, "lock": threading.Lock(), "steps": [], "error": ""}
+
+
+def warm_library(lib) -> dict:
+    """Load the models when the app opens, behind a progress bar, so that the first question
+    is answered as fast as later ones (``lib.warm_up``; off with ``warm_start = false``)."""
+    state = _warm_state(library_path(), id(ui.library_factory()))
+    if state["done"] or not hasattr(lib, "warm_up") or not getattr(library_config(lib), "warm_start", True):
+        return state
+    with state["lock"]:                  # a second session waits for the first one's loading
+        if state["done"]:
+            return state
+        with st.status("正在加载模型（每个进程只加载一次）…", expanded=True) as status:
+            bar = st.progress(0.0, text="准备中…")
+
+            def progress(step: str, done: int, total: int) -> None:
+                bar.progress(done / max(total, 1), text=f"{WARM_STEPS.get(step, step)}（{done}/{total}）")
+            t0 = time.perf_counter()
+            try:
+                state["steps"] = lib.warm_up(progress=progress)
+            except Exception as exc:  # noqa: BLE001 — questions still work, loading on first use
+                state["error"] = f"{type(exc).__name__}: {exc}"
+                status.update(label=f"模型预加载失败，将在首次提问时加载：{md_escape(state['error'])}", state="error")
+            else:
+                status.update(label=f"模型已就绪 · {time.perf_counter() - t0:.1f}s", state="complete", expanded=False)
+        state["done"] = True
+    return state
 
 
 def library_config(lib) -> Any:
@@ -272,6 +313,14 @@ def _go_to(page: str) -> None:
     st.session_state.page = page
 
 
+def _show_series(slot: dict) -> None:
+    """From an answer to the figures page, with its entity and metric picked."""
+    st.session_state.fig_entity = slot.get("entity") or ""
+    st.session_state.fig_want = dict(slot)
+    st.session_state.pop("fig_metric", None)
+    st.session_state.page = "figures"
+
+
 def _set_library_path() -> None:
     value = (st.session_state.get("library_path_input") or "").strip()
     if value:
@@ -292,7 +341,14 @@ def _chips(citations: list[dict], key: str) -> None:
 
 
 def render_answer(i: int, ans, stream: bool = False) -> None:
-    """One assistant turn: answer or refusal, citation chips, conflicts, timings."""
+    """One assistant turn: answer or refusal, citation chips, the metric's series, same-slot
+    disagreements side by side, timings."""
+    render_answer_head(i, ans, stream)
+    render_answer_tail(i, ans)
+
+
+def render_answer_head(i: int, ans, stream: bool = False) -> None:
+    """The answer (or refusal) and its citation chips: what shows before any LLM wording."""
     text = getattr(ans, "text", "") or ""
     if getattr(ans, "abstained", False):
         shown = text if ("未找到" in text or "not found" in text.lower()) else f"未找到相关数据。{text}"
@@ -309,36 +365,29 @@ def render_answer(i: int, ans, stream: bool = False) -> None:
                               on_click=_open_preview, args=(c,), help=citation_tooltip(c))
                     st.markdown(f"<span class='yb-muted'>{html_escape(quote[:90])}{'…' if len(quote) > 90 else ''}</span>",
                                 unsafe_allow_html=True)
+        return
+    # the statement (the answer in its own words) leads in bold; the source and quote follow
+    statement = (getattr(ans, "statement", "") or getattr(ans, "figure", "") or "").strip()
+    body = md_escape(text)
+    if statement:
+        rest = text[len(statement):].lstrip("。. \n") if text.startswith(statement) else text
+        body = f"**{md_escape(statement)}**\n\n{md_escape(rest)}"
+    if stream:
+        st.write_stream(_stream(body))
     else:
-        # the statement (the answer in its own words) leads in bold; the source and quote follow
-        statement = (getattr(ans, "statement", "") or getattr(ans, "figure", "") or "").strip()
-        body = md_escape(text)
-        if statement:
-            rest = text[len(statement):].lstrip("。. \n") if text.startswith(statement) else text
-            body = f"**{md_escape(statement)}**\n\n{md_escape(rest)}"
-        if stream:
-            st.write_stream(_stream(body))
-        else:
-            st.markdown(body)
-        citations = [citation_to_dict(c) for c in (getattr(ans, "citations", None) or [])]
-        if citations:
-            _chips(citations, key=f"chips-{i}")
-    conflicts = getattr(ans, "conflicts", None) or []
-    for g, group in enumerate(conflicts):
-        group = [citation_to_dict(c) for c in group]
-        if len(group) < 2:
-            continue
-        st.markdown(":material/compare_arrows: **不同报告的数值不一致**，请对照原文：")
-        for j, (col, c) in enumerate(zip(st.columns(len(group)), group)):
-            with col, st.container(border=True, key=f"conf-{i}-{g}-{j}"):
-                st.markdown(f"**{md_escape(c.get('broker') or c['file'])}** · {md_escape(c.get('date') or '日期未知')}")
-                if c.get("title"):
-                    st.caption(md_escape(c["title"]))
-                quote = c.get("quote") or ""
-                st.markdown(f"<div class='yb-quote'>{html_escape(quote[:220])}{'…' if len(quote) > 220 else ''}</div>",
-                            unsafe_allow_html=True)
-                st.button(f"p.{c['page']} 查看原文", key=f"conf-open-{i}-{g}-{j}", icon=":material/description:",
-                          on_click=_open_preview, args=(c,))
+        st.markdown(body)
+    citations = [citation_to_dict(c) for c in (getattr(ans, "citations", None) or [])]
+    if citations:
+        _chips(citations, key=f"chips-{i}")
+
+
+def render_answer_tail(i: int, ans) -> None:
+    slot = getattr(ans, "slot", None) or {}
+    if not getattr(ans, "abstained", False) and slot.get("entity") and (slot.get("metric_key") or slot.get("metric")):
+        st.button(f"{slot['entity']} · {slot.get('metric') or slot['metric_key']}：全部数值（图表）",
+                  key=f"series-{i}", icon=":material/monitoring:", type="tertiary", on_click=_show_series,
+                  args=(slot,), help="在「数据」页查看各报告对该指标给出的全部数值、修订与冲突")
+    _disagreements(i, ans)
     others = getattr(ans, "others", None) or []
     if others:
         # every other report's figure for the same slot, by report date: agreement is evidence too
@@ -352,14 +401,60 @@ def render_answer(i: int, ans, stream: bool = False) -> None:
         st.caption(caption)
 
 
-OTHER_LABELS = {"agree": "一致", "conflict": "不一致", "revision": "修订/预期"}
+OTHER_LABELS = {"agree": "一致", "conflict": "冲突", "revision": "修订"}
+DISAGREEMENT_HEADS = {
+    "conflict": ":material/compare_arrows: **冲突**：另一份报告对同一公司、指标、期间给出了不同的数值，请对照原文：",
+    "revision": ":material/update: **修订**：同一公司、指标、期间的预测或指引在不同报告中有更新：",
+}
+
+
+def _disagreements(i: int, ans) -> None:
+    """Same-slot figures of other reports that differ, each beside the answer's own, labelled
+    conflict or revision (``answer.others``: the library compared only same-slot figures)."""
+    others = [o for o in (getattr(ans, "others", None) or []) if o.get("label") in DISAGREEMENT_HEADS]
+    citations = [citation_to_dict(c) for c in (getattr(ans, "citations", None) or [])]
+    if others and citations:
+        mine = dict(citations[0], printed=getattr(ans, "figure", "") or getattr(ans, "statement", ""),
+                    status=(getattr(ans, "slot", None) or {}).get("status", ""))
+        pairs = [(o["label"], [mine, _other_citation(o)]) for o in others]
+    else:   # a library that sets figures side by side without labels
+        pairs = [("conflict", [citation_to_dict(c) for c in group])
+                 for group in (getattr(ans, "conflicts", None) or []) if len(group) >= 2]
+    for g, (label, group) in enumerate(pairs):
+        st.markdown(DISAGREEMENT_HEADS[label])
+        for j, (col, c) in enumerate(zip(st.columns(len(group)), group)):
+            with col, st.container(border=True, key=f"conf-{i}-{g}-{j}"):
+                st.markdown(f"**{md_escape(c.get('broker') or c['file'])}** · {md_escape(c.get('date') or '日期未知')}")
+                if c.get("printed"):
+                    status = FIGURE_STATUS.get(c.get("status", ""), "")
+                    st.markdown(f"#### {md_escape(c['printed'])}" + (f" <span class='yb-muted'>{status}</span>"
+                                                                      if status else ""), unsafe_allow_html=True)
+                if c.get("title"):
+                    st.caption(md_escape(c["title"]))
+                quote = c.get("quote") or ""
+                st.markdown(f"<div class='yb-quote'>{html_escape(quote[:220])}{'…' if len(quote) > 220 else ''}</div>",
+                            unsafe_allow_html=True)
+                st.button(f"p.{c['page']} 查看原文", key=f"conf-open-{i}-{g}-{j}", icon=":material/description:",
+                          on_click=_open_preview, args=(c,))
+
+
+FIGURE_STATUS = {"actual": "实际", "guidance": "指引", "forecast": "预测", "target": "目标", "previous": "此前值"}
+
+
+def _other_citation(o: dict) -> dict:
+    c = citation_to_dict({k: o.get(k) for k in ("file", "page", "quote", "bbox", "broker", "date", "title")})
+    return dict(c, pages=(c["page"],), printed=o.get("printed", ""), status=o.get("status", ""))
 
 
 def _ask(lib, question: str, filters: dict) -> Any:
+    return lib.ask(question, **_ask_options(lib, filters))
+
+
+def _ask_options(lib, filters: dict) -> dict:
     kwargs = {k: v for k, v in filters.items() if v not in (None, "", [], ())}
     if "llm" in kwargs and not _accepts(lib.ask, "llm"):
         kwargs.pop("llm")
-    return lib.ask(question, **kwargs)
+    return kwargs
 
 
 def _sidebar_filters(lib, rows: list[dict]) -> dict:
@@ -486,23 +581,74 @@ def chat_page(lib) -> None:
             messages.append({"role": "user", "content": question})
             i = len(messages)
             with st.chat_message("assistant"):
-                with st.status("正在检索研报并核对数字…", expanded=False) as status:
-                    t0 = time.perf_counter()
-                    try:
-                        ans = _ask(lib, question, filters)
-                    except Exception as exc:  # noqa: BLE001 — show it, keep the session alive
-                        status.update(label="作答失败", state="error")
-                        err = f"作答失败：{type(exc).__name__}: {exc}"
-                        st.error(md_escape(err), icon=":material/error:")
-                        messages.append({"role": "assistant", "error": err})
-                        ans = None
-                    else:
-                        seconds = time.perf_counter() - t0
-                        found = "未找到可靠依据" if getattr(ans, "abstained", False) else "已找到出处"
-                        status.update(label=f"{found} · {seconds:.1f}s", state="complete")
+                ans = _answer_streamed(i, lib, question, filters, messages)
                 if ans is not None:
-                    render_answer(i, ans, stream=True)
                     messages.append({"role": "assistant", "answer": ans, "question": question})
+    with right:
+        render_preview(lib)
+
+
+def _answer_streamed(i: int, lib, question: str, filters: dict, messages: list[dict]):
+    """Ask and show the answer as it comes: the figure and its citations as soon as code has
+    checked them, then the local LLM's wording token by token (``lib.ask_stream``), then the
+    disagreements and timings. Returns the final answer (None on an error)."""
+    options = _ask_options(lib, filters)
+    with st.status("正在检索研报并核对数字…", expanded=False) as status:
+        t0 = time.perf_counter()
+        try:
+            if hasattr(lib, "ask_stream"):
+                events = lib.ask_stream(question, **options)
+                first = next(events)
+                ans = first.answer
+            else:
+                events, ans = None, lib.ask(question, **options)
+        except Exception as exc:  # noqa: BLE001 — show it, keep the session alive
+            status.update(label="作答失败", state="error")
+            err = f"作答失败：{type(exc).__name__}: {exc}"
+            st.error(md_escape(err), icon=":material/error:")
+            messages.append({"role": "assistant", "error": err})
+            return None
+        found = "未找到可靠依据" if getattr(ans, "abstained", False) else "已找到出处"
+        status.update(label=f"{found} · {time.perf_counter() - t0:.1f}s", state="complete")
+    render_answer_head(i, ans, stream=events is None)
+    if events is not None:
+        final = {"answer": ans}
+        try:
+            event = next(events)
+            if event.kind == "token":
+                with st.container(border=True, key=f"wording-{i}"):
+                    st.caption(":material/edit_note: 本地模型表述（生成中，完成后核对数字）")
+                    st.write_stream(_tokens(event, events, final))
+            else:
+                final["answer"] = event.answer
+        except Exception as exc:  # noqa: BLE001 — the checked figure above stands
+            st.caption(md_escape(f"模型表述失败：{type(exc).__name__}: {exc}"))
+        ans = final["answer"]
+        if "llm_rejected" in (getattr(ans, "parsed", None) or {}):
+            st.caption(":material/rule: 模型表述中的数字未能在原文中核对，已采用上面的抽取结果。")
+        elif ans.mode == "local" and not ans.abstained and getattr(ans, "statement", ""):
+            st.caption(":material/check_circle: 模型表述已通过数字核对。")
+    render_answer_tail(i, ans)
+    return ans
+
+
+def _tokens(first, events, final: dict):
+    """The LLM's tokens for ``st.write_stream``; the final answer goes into ``final``."""
+    yield md_escape(first.text)
+    for event in events:
+        if event.kind == "token":
+            yield md_escape(event.text)
+        elif event.kind == "done":
+            final["answer"] = event.answer
+
+
+# -- figures page ---------------------------------------------------------------------------------
+
+def series_page(lib) -> None:
+    """The figures page (``ui.figures_page``) beside the page preview its points and rows open."""
+    left, right = st.columns([3, 2] if st.session_state.get("preview") else [5, 2], gap="large")
+    with left:
+        figures_page(lib, _open_preview, md_escape)
     with right:
         render_preview(lib)
 
@@ -704,8 +850,7 @@ def main() -> None:
     with st.sidebar:
         st.markdown("<div class='yb-brand'>yanbao 研报问答</div>", unsafe_allow_html=True)
         st.caption("离线运行 · 每个数字可溯源到原文页")
-        page = st.radio("页面", ["chat", "library"], key="page", label_visibility="collapsed",
-                        format_func={"chat": ":material/forum: 问答", "library": ":material/library_books: 文库"}.get)
+        page = st.radio("页面", list(PAGES), key="page", label_visibility="collapsed", format_func=PAGES.get)
         st.divider()
     try:
         lib = get_library()
@@ -714,8 +859,11 @@ def main() -> None:
         _library_path_box()
         return
     try:
+        warm_library(lib)
         if page == "library":
             library_page(lib)
+        elif page == "figures":
+            series_page(lib)
         else:
             chat_page(lib)
     except Exception as exc:  # noqa: BLE001

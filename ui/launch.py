@@ -59,6 +59,16 @@ def start_ui(library: str | Path | None = None, port: int = 8501, headless: bool
                             cwd=str(APP.parents[1]), **popen)
 
 
+def stop_ui(proc: subprocess.Popen, timeout: float = 15) -> int:
+    """Stop an app started with ``start_ui``: terminate, then kill if it does not exit in time."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
 def run_ui(library: str | None, port: int = 8501, headless: bool = True, address: str = "127.0.0.1") -> int:
     """Run the app in the foreground until Ctrl-C; returns the exit status."""
     where = f"http://{'localhost' if address in ('127.0.0.1', 'localhost') else address}:{port}"
