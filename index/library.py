@@ -43,9 +43,7 @@ from index.embedder import DEFAULT_EMBEDDER_SPEC, Embedder, load_embedder
 from index.health import DAMAGE_ERRORS, cache_damage_message, damage_message, repair_command
 from index.retriever import Fusion, Hit, HybridRetriever, RetrievalSettings, SearchFilters, SearchMode
 from index.store import (
-    BM25_DIR,
     CATALOG_FILE,
-    FAISS_FILE,
     MANIFEST_FILE,
     Generation,
     LibraryCorrupt,

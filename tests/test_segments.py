@@ -12,25 +12,13 @@ import pytest
 
 from index import Library
 from index.backends.embedded import faiss_factory_for
-from index.embedder import Embedder
 from index.library import MERGE_FACTOR, choose_merge
 from ingest.model import Chunk, DocumentMeta
 
+from conftest import HashEmbedder
+
 COMPANIES = ["星河科技", "青岚能源", "北辰半导体", "云杉医药", "泰和物流", "远帆汽车", "墨石软件", "金穗农业"]
 METRICS = ["营业收入", "归母净利润", "毛利率", "在手订单", "资本开支", "研发费用"]
-
-
-class HashEmbedder(Embedder):
-    name = "hash-16"
-    spec = "hash-16"
-    dim = 16
-
-    def embed_documents(self, texts):
-        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 16), np.float32)
-
-    def embed_query(self, text):
-        vector = np.random.default_rng(abs(hash(text)) % 2**32).standard_normal(16).astype(np.float32)
-        return vector / np.linalg.norm(vector)
 
 
 def report(i: int, seed: int = 0) -> tuple[DocumentMeta, list[Chunk]]:
