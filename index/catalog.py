@@ -409,6 +409,12 @@ class SegmentedCatalog:
             found.update((i, base + r) for i, r in rows.items() if r not in dead)
         return found
 
+    def index_rows_of(self, files: Iterable[str]) -> list[tuple[str, str, bytes, list[str]]]:
+        """``Catalog.index_rows`` of the live chunks of ``files``."""
+        wanted = set(files)
+        return [row for catalog, _, _, deleted in self.parts for row in catalog.index_rows()
+                if row[1] in wanted and row[1] not in deleted]
+
     def rows_with_text_like(self, needles: Sequence[str], files: Iterable[str]) -> list[tuple[int, str]]:
         files = list(files)
         return [(base + r, text) for catalog, base, _, deleted in self.parts

@@ -1,7 +1,8 @@
 """One configuration object for CLI, Python API and UI (txtai-style: one dict drives all).
 
 Precedence: defaults < ``yanbao.toml`` (``--config`` or ``$YANBAO_CONFIG``) < environment
-(``YANBAO_LIBRARY``, ``YANBAO_EMBEDDER``, ``YANBAO_LLM``) < explicit keyword arguments.
+(``YANBAO_LIBRARY``, ``YANBAO_EMBEDDER``, ``YANBAO_LLM``, ``YANBAO_BACKEND``) < explicit keyword
+arguments.
 """
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ class Config:
     fusion: str = "weighted"              # "weighted" | "rrf": how dense and BM25 hits are fused (weighted
                                           # scored higher on the gold set: MRR 0.940 vs 0.923, EmbeddingGemma)
     max_upload_mb: int = 200
+    backend: str = ""                     # where the search indexes live: "" (the library's own; "embedded"
+                                          # for a new one) | "embedded" (FAISS + bm25s files) |
+                                          # "milvus://host:port" (a Milvus server) | "path/to/x.db" (Milvus Lite)
+    faiss_index: str = "auto"             # embedded backend: "auto" (exact below 200k chunks per segment,
+                                          # IVF above) or a FAISS factory string ("Flat", "HNSW32", ...)
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> "Config":
@@ -41,7 +47,8 @@ class Config:
         if path:
             with open(path, "rb") as f:
                 values.update(tomllib.load(f).get("yanbao", {}))
-        env = {"library": "YANBAO_LIBRARY", "embedder": "YANBAO_EMBEDDER", "llm": "YANBAO_LLM"}
+        env = {"library": "YANBAO_LIBRARY", "embedder": "YANBAO_EMBEDDER", "llm": "YANBAO_LLM",
+               "backend": "YANBAO_BACKEND"}
         for key, var in env.items():
             if os.environ.get(var):
                 values[key] = os.environ[var]
@@ -55,6 +62,10 @@ class Config:
         cfg = cls(**values)
         if cfg.fusion not in ("weighted", "rrf"):
             raise ValueError(f"fusion must be 'weighted' or 'rrf', not {cfg.fusion!r}")
+        if cfg.backend not in ("", "embedded") and not cfg.backend.startswith(("milvus://", "http://", "https://")) \
+                and not cfg.backend.endswith(".db"):
+            raise ValueError(f"backend must be 'embedded', 'milvus://host:port' or a Milvus Lite '.db' path, "
+                             f"not {cfg.backend!r}")
         if cfg.llm not in ("auto", "local", "none"):
             raise ValueError(f"llm must be 'auto', 'local' or 'none', not {cfg.llm!r}")
         return cfg
