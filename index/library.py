@@ -363,6 +363,11 @@ class Library:
         (only what the cache lacks), re-tokenize, rebuild FAISS with ``faiss_factory``."""
         return self._write(add=[], remove=[], failed=[], force=False, rebuild=True)
 
+    def compact(self) -> UpdateReport:
+        """Merge every segment into one (dropping tombstoned rows): what a write cost before
+        writes were incremental; worth it after removing much of a library."""
+        return self._write(add=[], remove=[], failed=[], force=False, rebuild=False, compact=True)
+
     def update(self, add: Iterable[DocumentInput] = (), remove: Iterable[str] = (),
                failed: Iterable[tuple[str, str, str]] = (), *, force: bool = False) -> UpdateReport:
         """One atomic change: add/replace, remove and record failures together."""
@@ -378,7 +383,7 @@ class Library:
         return self._write(prepared, remove, failed, force=force, rebuild=False)
 
     def _write(self, add: list[_PreparedDocument], remove: list[str],
-               failed: list[tuple[str, str, str]], force: bool, rebuild: bool) -> UpdateReport:
+               failed: list[tuple[str, str, str]], force: bool, rebuild: bool, compact: bool = False) -> UpdateReport:
         started = time.monotonic()
         self.path.mkdir(parents=True, exist_ok=True)
         with WriterLock(self.path, self.lock_timeout):
@@ -388,7 +393,7 @@ class Library:
             if previous is not None and not rebuild:
                 self._check_embedder(previous)
             report, records, new_chunks, dropped, new_facts = self._plan(previous, add, remove, failed, force)
-            if not report.changed and not rebuild:
+            if not report.changed and not (rebuild or compact and previous is not None):
                 report.generation = previous.name if previous else None
                 report.chunks_total = previous.n_chunks if previous else 0
                 report.seconds = time.monotonic() - started
@@ -400,7 +405,7 @@ class Library:
                 target = self.layout.new_generation()
                 try:
                     report.chunks_total, report.chunks_embedded = self._build(
-                        target, previous, records, new_chunks, dropped, rebuild, new_facts, cache)
+                        target, previous, records, new_chunks, dropped, rebuild, new_facts, cache, compact)
                     pause_point("before-publish")
                     self.layout.publish(target)
                 except BaseException:
@@ -457,7 +462,7 @@ class Library:
 
     def _build(self, target: Path, previous: Generation | None, records: list[DocumentRecord],
                new_chunks: list[Chunk], dropped: set[str], rebuild: bool, new_facts: Sequence[dict],
-               cache: _CheckedVectorCache) -> tuple[int, int]:
+               cache: _CheckedVectorCache, compact: bool = False) -> tuple[int, int]:
         """Write generation ``target``: the previous segments hard-linked (with this write's
         tombstones), and one new segment holding ``records`` plus whatever segments the merge
         policy folds into it. Returns (live chunks, newly embedded)."""
@@ -472,7 +477,7 @@ class Library:
         retokenize = previous is not None and (rebuild or previous.manifest["tokenizer"] != fingerprint)
         moved = previous is not None and previous.manifest.get("backend", "embedded") != self.backend.name
         resync = rekey or retokenize or moved   # a server backend must index every chunk again
-        if rebuild or resync:
+        if rebuild or resync or compact:
             merged = {s.name for s in old_segments}
         else:
             merged = choose_merge(old_segments, deleted, len(new_chunks))

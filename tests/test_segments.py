@@ -151,3 +151,22 @@ def test_a_library_written_before_segments_still_opens_and_grows(tmp_path):
 @pytest.mark.parametrize("n, factory", [(10, "Flat"), (199_999, "Flat"), (1_000_000, "IVF1024,Flat")])
 def test_auto_index_is_exact_for_small_segments_and_ivf_for_large(n, factory):
     assert faiss_factory_for("auto", n) == factory and faiss_factory_for("HNSW32", n) == "HNSW32"
+
+
+def fact(file: str, value: float) -> dict:
+    return {"file": file, "page": 1, "value": value, "low": value, "high": value, "unit": "亿元", "currency": "CNY",
+            "printed": f"{value} 亿元", "kind": "amount", "metric": "营业收入", "entity": "星河科技", "period": "2026",
+            "status": "actual", "text": f"星河科技 2026 年营业收入 {value} 亿元"}
+
+
+def test_figures_of_replaced_and_removed_reports_are_gone(tmp_path):
+    lib = open_library(tmp_path / "lib")
+    lib.add_documents([(*report(i), [fact(f"r{i:03d}.pdf", 100.0 + i)]) for i in range(3)])
+    lib.add_documents([(*report(1, seed=5), [fact("r001.pdf", 7.0), fact("r001.pdf", 8.0)])])
+    lib.remove("r002.pdf")
+    generation = lib.current()
+    values = sorted(f["value"] for f in generation.catalog.facts(entities=["星河科技"]))
+    assert values == [7.0, 8.0, 100.0] and generation.manifest["counts"]["facts"] == 3
+    assert [f["value"] for f in generation.catalog.facts(files=["r002.pdf"])] == []
+    lib.compact()
+    assert lib.manifest["counts"]["facts"] == 3 and len(lib.manifest["segments"]) == 1
