@@ -230,7 +230,7 @@ def measure_backend(backend: str, sizes: list[int], args) -> None:
             latencies[mode] = seconds
         recall = exact_recall(lib, [embedder.embed_query(t) for t in texts]) if args.recall else None
         compact = None
-        if size <= args.compact_max:                           # the baseline: rewrite everything
+        if target <= args.compact_max:                         # the baseline: rewrite everything
             started = time.perf_counter()
             lib.compact()
             compact = time.perf_counter() - started

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import bm25s
@@ -38,6 +39,10 @@ VECTOR_LOAD_BATCH = 20_000  # vectors per FAISS add: bounds peak memory on large
 # evals/bench_scale.py: exact search over 10^6 768-d vectors misses the 150 ms budget).
 APPROXIMATE_FROM = 200_000
 IVF_TRAINING_PER_LIST = 40  # FAISS wants ≥ 39 training vectors per inverted list
+# One query is scanned on one thread: FAISS's OpenMP split of a single query costs more than it
+# saves when the cores are busy (measured on this 2-core machine under load: 10^5 vectors in
+# 8 segments, 155 ms on 2 threads vs 16 ms on 1). Builds keep every thread.
+SEARCH_THREADS = 1
 
 
 def faiss_factory_for(factory: str, n_vectors: int) -> str:
@@ -58,6 +63,16 @@ def search_parameters(index: faiss.Index, selector: faiss.IDSelector | None, k: 
     if ivf is not None:
         return faiss.SearchParametersIVF(sel=selector, nprobe=max(ivf.nprobe, min(ivf.nlist, 16)))
     return faiss.SearchParameters(sel=selector) if selector is not None else None
+
+
+@contextmanager
+def search_threads() -> Iterator[None]:
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(SEARCH_THREADS)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def lucene_idf(n_docs: int, df: int) -> float:
@@ -114,29 +129,33 @@ class EmbeddedIndex:
     # --- dense ------------------------------------------------------------------------
 
     def dense_search(self, query_vector: np.ndarray, n: int, allowed: Allowed | None) -> dict[int, float]:
-        found: list[tuple[float, int]] = []
-        for part in self.parts:
-            if allowed is not None:
-                rows = allowed.rows
-                local = rows[(rows >= part.base) & (rows < part.base + part.size)] - part.base
-                if len(part.deleted):
-                    local = np.setdiff1d(local, part.deleted, assume_unique=True)
-                if not len(local):
-                    continue
-                selector, k = faiss.IDSelectorBatch(local), min(n, len(local))
-            elif len(part.deleted):
-                inner = faiss.IDSelectorBatch(part.deleted)
-                selector, k = faiss.IDSelectorNot(inner), min(n, part.size - len(part.deleted))
-                selector.inner = inner   # keep it alive as long as the selector
-            else:
-                selector, k = None, min(n, part.size)
-            if k <= 0:
-                continue
-            index = part.files.faiss
-            scores, rows = index.search(query_vector[None, :], k, params=search_parameters(index, selector, k))
-            found += [(float(s), part.base + int(r)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        with search_threads():
+            found = [hit for part in self.parts for hit in self._dense_part(part, query_vector, n, allowed)]
         found.sort(reverse=True)
         return {row: score for score, row in found[:n]}
+
+    @staticmethod
+    def _dense_part(part: _Part, query_vector: np.ndarray, n: int, allowed: Allowed | None) -> list[tuple[float, int]]:
+        """(score, row) of one segment's best ``n``."""
+        if allowed is not None:
+            rows = allowed.rows
+            local = rows[(rows >= part.base) & (rows < part.base + part.size)] - part.base
+            if len(part.deleted):
+                local = np.setdiff1d(local, part.deleted, assume_unique=True)
+            if not len(local):
+                return []
+            selector, k = faiss.IDSelectorBatch(local), min(n, len(local))
+        elif len(part.deleted):
+            inner = faiss.IDSelectorBatch(part.deleted)
+            selector, k = faiss.IDSelectorNot(inner), min(n, part.size - len(part.deleted))
+            selector.inner = inner   # keep it alive as long as the selector
+        else:
+            selector, k = None, min(n, part.size)
+        if k <= 0:
+            return []
+        index = part.files.faiss
+        scores, rows = index.search(query_vector[None, :], k, params=search_parameters(index, selector, k))
+        return [(float(s), part.base + int(r)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
     def dense_scores(self, query_vector: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
         scores: dict[int, float] = {}
