@@ -201,8 +201,11 @@ def measure_backend(backend: str, sizes: list[int], args) -> None:
     embedder = SyntheticEmbedder()
     lib = Library(root, embedder=embedder, backend=spec, show_progress=False, lock_timeout=None)
     maker = ReportMaker(seed=7)
-    size = 0
+    maker.made = len(lib.documents())          # a library grown before (--work) grows on
+    size = len(lib)
     for target in sizes:
+        if args.compact_first and size >= target:   # measure the library merged into one segment
+            lib.compact()
         started = time.perf_counter()
         index.library.tokenize = maker.fast_tokenize
         while size < target:         # grow in bulk writes of at most 100k chunks
@@ -259,7 +262,10 @@ def main(argv=None) -> int:
     parser.add_argument("--adds", type=int, default=5, help="single-report writes timed per size")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--no-recall", dest="recall", action="store_false")
-    parser.add_argument("--work", help="where the libraries are built (default: a new temp dir)")
+    parser.add_argument("--work", help="where the libraries are built (default: a new temp dir); "
+                                       "a library already there is grown on, not rebuilt")
+    parser.add_argument("--compact-first", action="store_true",
+                        help="with --work: merge an existing library into one segment before measuring")
     parser.add_argument("--json", help="also write every row to this JSON file")
     parser.add_argument("--one", help=argparse.SUPPRESS)       # internal: run one backend in this process
     args = parser.parse_args(argv)
@@ -277,6 +283,7 @@ def main(argv=None) -> int:
                    "--adds", str(args.adds), "--queries", str(args.queries), "--compact-max", str(args.compact_max)]
         command += ["--work", args.work] if args.work else []
         command += [] if args.recall else ["--no-recall"]
+        command += ["--compact-first"] if args.compact_first else []
         child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         for line in child.stdout:
             print(line, end="", flush=True)
