@@ -297,6 +297,7 @@ class Segment:
     deleted: frozenset[str]     # files replaced or removed by later writes
     catalog: Catalog
     entry: dict                 # what the manifest says of it
+    records: list               # its DocumentRecords, tombstoned ones included (read once)
     base: int = 0               # row of its first chunk in the generation
 
     @property
@@ -330,19 +331,21 @@ class Generation:
             old = known.get(entry["name"])
             seg_path = path / entry["dir"]
             catalog = old.catalog if old is not None else Catalog.open_readonly(seg_path / CATALOG_FILE)
+            records = old.records if old is not None else catalog.documents()
             self.segments.append(Segment(entry["name"], seg_path, int(entry["chunks"]), frozenset(entry["deleted"]),
-                                         catalog, entry, base))
+                                         catalog, entry, records, base))
             base += int(entry["chunks"])
         self.row_count = base       # rows of all segments, tombstoned ones included
         self.catalog = SegmentedCatalog([CatalogPart(s.catalog, s.base, s.size, s.deleted) for s in self.segments])
+        # Records of a segment a previous generation read are taken over, not decoded again: a
+        # write to a library of 10^4 reports must not parse every report's metadata twice.
         self.documents: dict = {}
         self.segment_of: dict[str, str] = {}   # file → name of the segment holding it
         for segment in self.segments:
-            for record in segment.catalog.documents():
+            for record in segment.records:
                 if record.file not in segment.deleted:
                     self.documents[record.file] = record
                     self.segment_of[record.file] = segment.name
-        self.documents = dict(sorted(self.documents.items()))
         dead = sum(len(s.catalog.chunk_rows(s.deleted)) for s in self.segments if s.deleted)
         self.n_chunks = self.row_count - dead
         self.index = None
