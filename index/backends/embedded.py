@@ -131,7 +131,8 @@ class EmbeddedIndex:
     def dense_search(self, query_vector: np.ndarray, n: int, allowed: Allowed | None) -> dict[int, float]:
         with search_threads():
             found = [hit for part in self.parts for hit in self._dense_part(part, query_vector, n, allowed)]
-        found.sort(reverse=True)
+        if len(self.parts) > 1:   # ties (a chunk text repeated across reports) go to the earlier row, as in one index
+            found.sort(key=lambda hit: (-hit[0], hit[1]))
         return {row: score for score, row in found[:n]}
 
     @staticmethod
