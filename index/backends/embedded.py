@@ -187,11 +187,14 @@ class EmbeddedIndex:
             out = scores[part.base:part.base + part.size]
             if len(self.parts) == 1:      # one segment: its IDF is the library's
                 out += bm25.get_scores_from_ids([i for i, _ in ids])
-            else:
+            else:   # each token's posting list (bm25s keeps one column of scores per token), rescaled
+                matrix = bm25.scores
                 for token_id, term in ids:
                     local_idf = lucene_idf(part.files.n_docs, int(part.files.df[token_id]))
                     if local_idf > 0:
-                        out += bm25.get_scores_from_ids([token_id]) * (lucene_idf(self.n_docs, df[term]) / local_idf)
+                        lo, hi = matrix["indptr"][token_id], matrix["indptr"][token_id + 1]
+                        out[matrix["indices"][lo:hi]] += \
+                            matrix["data"][lo:hi] * (lucene_idf(self.n_docs, df[term]) / local_idf)
             if len(part.deleted):
                 out[part.deleted] = 0.0
         with self._lock:
