@@ -61,7 +61,8 @@ class SearchIndex(Protocol):
         """Cosine of the given rows (to fuse BM25-only candidates on real scores)."""
 
     def sparse_search(self, terms: list[str], n: int, allowed: Allowed | None) -> dict[int, float]:
-        """Up to ``n`` rows with a positive BM25 score for the (jieba) ``terms``."""
+        """Up to ``n`` rows with a positive BM25 score for the (jieba) ``terms``: the best
+        ``n``, in any order (the retriever ranks them)."""
 
     def sparse_scores(self, terms: list[str], rows: Sequence[int]) -> dict[int, float]:
         """BM25 score of the given rows (0.0 where no term matches)."""

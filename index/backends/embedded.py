@@ -213,8 +213,7 @@ class EmbeddedIndex:
         if n <= 0:
             return {}
         top = np.argpartition(-scores, n - 1)[:n]
-        ranked = sorted((int(r) for r in top if scores[r] > 0), key=lambda r: -scores[r])
-        return {r: float(scores[r]) for r in ranked}
+        return {int(r): float(scores[r]) for r in top if scores[r] > 0}
 
     def sparse_scores(self, terms: list[str], rows: Sequence[int]) -> dict[int, float]:
         scores = self._scores(terms)
