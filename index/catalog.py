@@ -1,11 +1,13 @@
 """The SQLite catalog of one generation: which documents are in the library and every
 chunk with its full provenance.
 
-A chunk's ``row`` is its position in the generation's FAISS and BM25 indexes (0-based,
-contiguous), so a search hit maps straight back to its catalog row. Rows are renumbered
-in every generation; the stable identity of a chunk is its ``id``.
+A generation is made of segments (see store.py), each with its own catalog file. A chunk's
+``row`` in a segment's catalog is its position in that segment's FAISS and BM25 indexes
+(0-based, contiguous); ``SegmentedCatalog`` shifts each segment's rows by the sizes of the
+segments before it, so a search hit maps straight back to its chunk. Rows are renumbered
+whenever segments merge; the stable identity of a chunk is its ``id``.
 
-Published generations never change, so readers open the file ``immutable`` (no locks, no
+Segment files never change once written, so readers open them ``immutable`` (no locks, no
 journal files) — which also lets a reader keep using a generation a writer has already
 deleted, through the file handle it holds.
 """
@@ -17,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from pathlib import Path
+from typing import NamedTuple
 
 from ingest.model import Chunk, DocumentMeta
 
@@ -148,17 +151,19 @@ class Catalog:
 
     def copy_from(self, previous: Path, exclude_files: Iterable[str]) -> int:
         """Carry over every document and chunk of ``previous`` except ``exclude_files``,
-        keeping chunk order and renumbering rows from 0. Returns the number of chunks."""
+        keeping chunk order and numbering rows on from the chunks already here (so several
+        segments merge into one). Returns the number of chunks copied."""
         excluded = json.dumps(sorted(set(exclude_files)), ensure_ascii=False)
+        first_row = self.count_chunks()
         self._db.execute("ATTACH DATABASE ? AS previous", (f"{previous.resolve().as_uri()}?mode=ro",))
         self._db.execute(f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) SELECT {_DOCUMENT_COLUMNS} "
                          "FROM previous.documents WHERE file NOT IN (SELECT value FROM json_each(?))",
                          (excluded,))
         copied = self._db.execute(
             f"INSERT INTO chunks (row, {_CHUNK_COLUMNS}, vector_key, tokens) "
-            f"SELECT ROW_NUMBER() OVER (ORDER BY row) - 1, {_CHUNK_COLUMNS}, vector_key, tokens "
+            f"SELECT ? + ROW_NUMBER() OVER (ORDER BY row) - 1, {_CHUNK_COLUMNS}, vector_key, tokens "
             "FROM previous.chunks WHERE file NOT IN (SELECT value FROM json_each(?))",
-            (excluded,)).rowcount
+            (first_row, excluded)).rowcount
         has_facts = self._db.execute("SELECT COUNT(*) FROM previous.sqlite_master WHERE name = 'facts'").fetchone()[0]
         if has_facts:  # a generation written before the figure store has none to carry over
             self._db.execute(f"INSERT INTO facts ({_FACT_COLUMNS}) SELECT {_FACT_COLUMNS} FROM previous.facts "
@@ -273,6 +278,19 @@ class Catalog:
     def count_facts(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM facts").fetchone()[0] if self.has_facts() else 0
 
+    def count_facts_of(self, files: Iterable[str]) -> int:
+        wanted = json.dumps(sorted(set(files)), ensure_ascii=False)
+        if wanted == "[]" or not self.has_facts():
+            return 0
+        return self._db.execute("SELECT COUNT(*) FROM facts WHERE file IN (SELECT value FROM json_each(?))",
+                                (wanted,)).fetchone()[0]
+
+    def index_rows(self) -> Iterator[tuple[str, str, bytes, list[str]]]:
+        """(chunk id, file, vector key, BM25 tokens) of every chunk, in row order."""
+        for chunk_id, file, key, tokens in self._db.execute(
+                "SELECT id, file, vector_key, tokens FROM chunks ORDER BY row"):
+            yield chunk_id, file, key, json.loads(tokens)
+
     def document_counts(self) -> dict[str, int]:
         counts = dict(self._db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status"))
         return {"documents": counts.get(DocumentStatus.INDEXED.value, 0),
@@ -304,6 +322,12 @@ class Catalog:
         query = f"SELECT row, {_CHUNK_COLUMNS} FROM chunks WHERE row IN ({marks})"
         return {r[0]: _chunk(r[1:]) for r in self._db.execute(query, [int(x) for x in rows])}
 
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, int]:
+        """Row of each chunk id found here."""
+        wanted = json.dumps(list(ids), ensure_ascii=False)
+        return dict(self._db.execute("SELECT id, row FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
+                                     (wanted,)))
+
     def chunk_rows(self, files: Iterable[str]) -> list[int]:
         """Rows of the chunks of ``files``."""
         wanted = json.dumps(sorted(set(files)), ensure_ascii=False)
@@ -327,3 +351,83 @@ def _chunk(r: Sequence) -> Chunk:
                  bboxes=[(page, tuple(bbox)) for page, bbox in json.loads(r[5])],
                  heading_path=json.loads(r[6]), table_id=r[7],
                  row_range=tuple(json.loads(r[8])) if r[8] else None, ocr=bool(r[9]))
+
+
+class CatalogPart(NamedTuple):
+    catalog: Catalog
+    base: int                   # row of its first chunk in the generation
+    size: int                   # chunks it holds, tombstoned ones included
+    deleted: frozenset[str]     # files a later write replaced or removed
+
+
+class SegmentedCatalog:
+    """The catalogs of a generation's segments read as one: rows shifted by ``bases``, and
+    the documents a later write replaced or removed (``deleted``, per segment) left out."""
+
+    def __init__(self, parts: Sequence[CatalogPart]) -> None:
+        self.parts = list(parts)
+
+    def _live(self, files: Iterable[str], deleted: frozenset[str]) -> list[str]:
+        return [f for f in files if f not in deleted]
+
+    def documents(self) -> list[DocumentRecord]:
+        records = [d for catalog, _, _, deleted in self.parts for d in catalog.documents() if d.file not in deleted]
+        return sorted(records, key=lambda d: d.file)
+
+    def document_counts(self) -> dict[str, int]:
+        records = self.documents()
+        return {"documents": sum(d.status is DocumentStatus.INDEXED for d in records),
+                "failed": sum(d.status is DocumentStatus.FAILED for d in records)}
+
+    def has_facts(self) -> bool:
+        return any(catalog.has_facts() for catalog, _, _, _ in self.parts)
+
+    def count_facts(self) -> int:
+        return len(self.facts(limit=10**12)) if any(deleted for _, _, _, deleted in self.parts) else \
+            sum(catalog.count_facts() for catalog, _, _, _ in self.parts)
+
+    def facts(self, *, files: Sequence[str] = (), limit: int = 5000, **slots) -> list[dict]:
+        out: list[dict] = []
+        for catalog, _, _, deleted in self.parts:
+            wanted = self._live(files, deleted) if files else ()
+            if files and not wanted:
+                continue
+            out += [f for f in catalog.facts(files=wanted, limit=limit, **slots) if f["file"] not in deleted]
+        out.sort(key=lambda f: (f["file"], f["page"]))   # each part is in (file, page, rowid) order
+        return out[:limit]
+
+    def chunks_at(self, rows: Sequence[int]) -> dict[int, Chunk]:
+        found: dict[int, Chunk] = {}
+        for catalog, base, size, _ in self.parts:
+            local = [r - base for r in rows if base <= r < base + size]
+            found.update((base + r, chunk) for r, chunk in catalog.chunks_at(local).items())
+        return found
+
+    def chunk_rows(self, files: Iterable[str]) -> list[int]:
+        files = list(files)
+        return [base + r for catalog, base, _, deleted in self.parts
+                for r in catalog.chunk_rows(self._live(files, deleted))]
+
+    def rows_of_ids(self, ids: Sequence[str]) -> dict[str, int]:
+        """Row of each live chunk id (a tombstoned document's chunks are not live)."""
+        found: dict[str, int] = {}
+        for catalog, base, _, deleted in self.parts:
+            rows = catalog.rows_of_ids(ids)
+            dead = set(catalog.chunk_rows(deleted)) if deleted and rows else set()
+            found.update((i, base + r) for i, r in rows.items() if r not in dead)
+        return found
+
+    def index_rows_of(self, files: Iterable[str]) -> list[tuple[str, str, bytes, list[str]]]:
+        """``Catalog.index_rows`` of the live chunks of ``files``."""
+        wanted = set(files)
+        return [row for catalog, _, _, deleted in self.parts for row in catalog.index_rows()
+                if row[1] in wanted and row[1] not in deleted]
+
+    def rows_with_text_like(self, needles: Sequence[str], files: Iterable[str]) -> list[tuple[int, str]]:
+        files = list(files)
+        return [(base + r, text) for catalog, base, _, deleted in self.parts
+                for r, text in catalog.rows_with_text_like(needles, self._live(files, deleted))]
+
+    def close(self) -> None:
+        for catalog, _, _, _ in self.parts:
+            catalog.close()

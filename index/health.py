@@ -22,6 +22,7 @@ from index.store import (
     LibraryCorrupt,
     LibraryLayout,
     read_manifest,
+    segment_entries,
 )
 
 # What opening a damaged file raises: SQLite, FAISS (RuntimeError), bm25s/numpy/orjson
@@ -136,21 +137,37 @@ def check_bm25(path: Path, expected: bool, n_chunks: int | None) -> FileCheck:
 
 
 def check_generation(path: Path, thorough: bool = True) -> list[FileCheck]:
-    """Every file of one generation, in the order a reader opens them."""
+    """Every file of one generation, in the order a reader opens them: the manifest, then each
+    segment's catalog and (embedded backend) its FAISS and BM25 files. Files of a segment in a
+    subfolder are named with it ("seg-000004/catalog.sqlite"); a generation whose manifest
+    cannot be read is checked as one segment at its root."""
     manifest_check = FileCheck(MANIFEST_FILE, path / MANIFEST_FILE)
     manifest: dict = {}
     try:
         manifest = read_manifest(path)
         embedder = manifest["embedder"]
         manifest_check.detail = f"embedder {embedder['name']} ({embedder['spec']}), {embedder['dim']}-d"
+        segments = segment_entries(manifest)
     except DAMAGE_ERRORS as exc:
         manifest_check.problem = short_reason(exc)
-        manifest = {}
-    catalog, n_chunks = check_catalog(path / CATALOG_FILE, thorough)
+        manifest, segments = {}, [{"dir": ".", "bm25": True}]
     dim = (manifest.get("embedder") or {}).get("dim") if isinstance(manifest.get("embedder"), dict) else None
-    faiss_check = check_faiss(path / FAISS_FILE, n_chunks, dim)
-    bm25_check = check_bm25(path / BM25_DIR, manifest.get("bm25") is not None or not manifest, n_chunks)
-    return [manifest_check, catalog, faiss_check, bm25_check]
+    embedded = manifest.get("backend", "embedded") == "embedded"
+    checks = [manifest_check]
+    for segment in segments:
+        where = path / segment["dir"]
+        prefix = "" if segment["dir"] == "." else f"{segment['dir']}/"
+        catalog, n_chunks = check_catalog(where / CATALOG_FILE, thorough)
+        checks.append(_named(catalog, prefix))
+        if embedded:
+            checks.append(_named(check_faiss(where / FAISS_FILE, n_chunks, dim), prefix))
+            checks.append(_named(check_bm25(where / BM25_DIR, bool(segment.get("bm25", True)), n_chunks), prefix))
+    return checks
+
+
+def _named(check: FileCheck, prefix: str) -> FileCheck:
+    check.name = prefix + check.name
+    return check
 
 
 def check_vector_cache(path: Path, thorough: bool = True, *, opens_only: bool = False) -> FileCheck:

@@ -4,16 +4,22 @@
     lib.add_documents([(doc.meta, chunks)])     # skips unchanged files, replaces changed ones
     hits = lib.search("CoreWeave 1Q26 backlog", k=8, filters={"broker": "东吴证券"})
 
-Every write builds a complete new generation and publishes it by swapping the CURRENT
-pointer (see store.py), so readers — in this process or others — keep answering from the
-previous state until the switch, and a crash at any point loses nothing already published.
-Embeddings are cached by (embedder, text) outside the generations: re-adding a file that
-changed in one paragraph embeds one chunk, not the whole report.
+Every write publishes a new generation by swapping the CURRENT pointer (see store.py), so
+readers — in this process or others — keep answering from the previous state until the
+switch, and a crash at any point loses nothing already published. A generation is a list of
+segments: a write adds one segment with its reports and hard-links the others, so it costs
+O(report); segments merge when enough of a size pile up. Embeddings are cached by
+(embedder, text) outside the generations: re-adding a file that changed in one paragraph
+embeds one chunk, not the whole report. The search indexes live in a backend
+(``index.backends``): FAISS + bm25s files beside each segment's catalog, or Milvus.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
+import secrets
 import shutil
 import sqlite3
 import sys
@@ -26,27 +32,26 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
-import faiss
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LangChainDocument
 from langchain_core.retrievers import BaseRetriever
 
+from index.backends import SearchBackend, SyncedChunk, open_backend
+from index.backends.embedded import BM25_PARAMS
 from index.catalog import Catalog, DocumentRecord, DocumentStatus, metadata_dict
 from index.embedder import DEFAULT_EMBEDDER_SPEC, Embedder, load_embedder
 from index.health import DAMAGE_ERRORS, cache_damage_message, damage_message, repair_command
 from index.retriever import Fusion, Hit, HybridRetriever, RetrievalSettings, SearchFilters, SearchMode
 from index.store import (
-    BM25_DIR,
     CATALOG_FILE,
-    FAISS_FILE,
     MANIFEST_FILE,
     Generation,
     LibraryCorrupt,
     LibraryLayout,
     VectorCache,
     WriterLock,
-    build_bm25_index,
-    build_faiss_index,
+    SEGMENT_FILES,
+    Segment,
     fsync_tree,
     pause_point,
     vector_key,
@@ -54,11 +59,15 @@ from index.store import (
 from index.text import tokenize
 from ingest.model import Chunk, DocumentMeta
 
-FORMAT_VERSION = 1
-DEFAULT_FAISS_FACTORY = "Flat"  # exact search: fine to ~1M chunks on a laptop; "HNSW32" beyond
-BM25_PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene"}
+FORMAT_VERSION = 2     # 2: segments; a version-1 generation reads as one base segment
+DEFAULT_FAISS_FACTORY = "auto"  # exact search per segment below 200k chunks, IVF above
 EMBED_BATCH = 64        # chunks per embedding call, and per vector-cache commit
-VECTOR_LOAD_BATCH = 20_000  # vectors per FAISS add: bounds peak memory on large libraries
+# Log-structured merging: segments are sized in powers of MERGE_FACTOR chunks (everything under
+# MERGE_FLOOR is one class); MERGE_FACTOR segments of one class merge into one of the next, so a
+# chunk is copied about log(library) times over its life and a generation has few segments.
+MERGE_FACTOR = 10
+MERGE_FLOOR = 1_000
+MERGE_DELETED_SHARE = 0.5  # a segment whose documents are mostly tombstoned is rewritten
 
 # (meta, chunks) or (meta, chunks, facts): facts are ``ingest.facts.Fact``s or their dicts
 DocumentInput = tuple[DocumentMeta | Mapping[str, Any], Sequence[Chunk]] | \
@@ -69,16 +78,16 @@ class EmbedderMismatch(RuntimeError):
     """The library's vectors come from a different embedder than the one requested."""
 
 
-def open_current_generation(layout: LibraryLayout) -> Generation | None:
+def open_current_generation(layout: LibraryLayout, **options) -> Generation | None:
     """``Generation.open_current``, with a damaged file reported as ``LibraryCorrupt`` naming
     the file and the repair command instead of whatever SQLite, FAISS or bm25s raised."""
     try:
-        return Generation.open_current(layout)
+        return Generation.open_current(layout, **options)
     except PermissionError:
         raise                       # unreadable is not damaged: the caller says so
     except DAMAGE_ERRORS as exc:
         try:                        # a writer may have switched generations meanwhile
-            return Generation.open_current(layout)
+            return Generation.open_current(layout, **options)
         except PermissionError:
             raise
         except DAMAGE_ERRORS:
@@ -225,10 +234,17 @@ class Library:
     with (EmbeddingGemma for a new library). Asking for a different one than the library
     was built with raises ``EmbedderMismatch`` unless ``rebuild=True``, which re-embeds
     every chunk with the new embedder right away.
+
+    ``backend``: where the search indexes live — "embedded" (FAISS + bm25s files in the
+    library, the default), "milvus://host:port" or a Milvus Lite ".db" path; ``None``
+    reopens with the one the library was built with. Switching needs ``rebuild=True``.
+    ``faiss_factory`` (embedded): a FAISS index factory string, or "auto" (exact search,
+    IVF for segments over 200k chunks).
     """
 
     def __init__(self, path: str | Path, embedder: Embedder | str | Path | None = None, *,
                  rebuild: bool = False, faiss_factory: str = DEFAULT_FAISS_FACTORY,
+                 backend: str | SearchBackend | None = None,
                  chunk_settings: Mapping[str, Any] | None = None,
                  retrieval: RetrievalSettings | None = None, lock_timeout: float | None = 60.0,
                  show_progress: bool = True) -> None:
@@ -238,7 +254,16 @@ class Library:
         self.lock_timeout = lock_timeout
         self.show_progress = show_progress
         self._reload_lock = threading.Lock()
-        self._generation = open_current_generation(self.layout)
+        built = open_current_generation(self.layout, load_index=False)
+        built_backend = built.manifest.get("backend", "embedded") if built else None
+        if backend is None or isinstance(backend, str):
+            backend = open_backend(backend or built_backend, self.layout.root, faiss_factory)
+        self.backend = backend
+        if built_backend is not None and built_backend != backend.name and not rebuild:
+            raise ValueError(f"library {self.path} keeps its indexes in {built_backend!r}, not {backend.name!r}: "
+                             f"open it without a backend, or move it with rebuild=True")
+        self._generation = open_current_generation(self.layout, backend=backend, reuse=built) \
+            if built is not None else None
         built_with = self._generation.manifest["embedder"] if self._generation else None
         if embedder is None:
             embedder = built_with["spec"] if built_with else DEFAULT_EMBEDDER_SPEC
@@ -276,7 +301,8 @@ class Library:
         if self._generation is None or self._generation.name != name:
             with self._reload_lock:
                 if self._generation is None or self._generation.name != name:
-                    generation = open_current_generation(self.layout)
+                    generation = open_current_generation(self.layout, backend=self.backend,
+                                                         reuse=self._generation)
                     if generation is not None:
                         self._check_embedder(generation)
                     self._generation = generation
@@ -337,6 +363,11 @@ class Library:
         (only what the cache lacks), re-tokenize, rebuild FAISS with ``faiss_factory``."""
         return self._write(add=[], remove=[], failed=[], force=False, rebuild=True)
 
+    def compact(self) -> UpdateReport:
+        """Merge every segment into one (dropping tombstoned rows): what a write cost before
+        writes were incremental; worth it after removing much of a library."""
+        return self._write(add=[], remove=[], failed=[], force=False, rebuild=False, compact=True)
+
     def update(self, add: Iterable[DocumentInput] = (), remove: Iterable[str] = (),
                failed: Iterable[tuple[str, str, str]] = (), *, force: bool = False) -> UpdateReport:
         """One atomic change: add/replace, remove and record failures together."""
@@ -352,32 +383,39 @@ class Library:
         return self._write(prepared, remove, failed, force=force, rebuild=False)
 
     def _write(self, add: list[_PreparedDocument], remove: list[str],
-               failed: list[tuple[str, str, str]], force: bool, rebuild: bool) -> UpdateReport:
+               failed: list[tuple[str, str, str]], force: bool, rebuild: bool, compact: bool = False) -> UpdateReport:
         started = time.monotonic()
         self.path.mkdir(parents=True, exist_ok=True)
         with WriterLock(self.path, self.lock_timeout):
             # Re-read under the lock: another process may have published since we opened.
-            previous = open_current_generation(self.layout)
+            # Catalogs only: a write never needs the search indexes of the segments it keeps.
+            previous = open_current_generation(self.layout, load_index=False, reuse=self._generation)
             if previous is not None and not rebuild:
                 self._check_embedder(previous)
             report, records, new_chunks, dropped, new_facts = self._plan(previous, add, remove, failed, force)
-            if not report.changed and not rebuild:
+            if not report.changed and not (rebuild or compact and previous is not None):
                 report.generation = previous.name if previous else None
                 report.chunks_total = previous.n_chunks if previous else 0
                 report.seconds = time.monotonic() - started
                 return report
             self.layout.remove_other_generations()  # leftovers of a crashed writer
-            target = self.layout.new_generation()
+            cache = _CheckedVectorCache(self.layout.cache_path)
             try:
-                report.chunks_total, report.chunks_embedded = self._build(
-                    target, previous, records, new_chunks, dropped, rebuild, new_facts)
-                pause_point("before-publish")
-                self.layout.publish(target)
-            except BaseException:
-                shutil.rmtree(target, ignore_errors=True)
-                raise
+                self.backend.recover(previous, cache, self.embedder.dim)
+                target = self.layout.new_generation()
+                try:
+                    report.chunks_total, report.chunks_embedded = self._build(
+                        target, previous, records, new_chunks, dropped, rebuild, new_facts, cache, compact)
+                    pause_point("before-publish")
+                    self.layout.publish(target)
+                except BaseException:
+                    shutil.rmtree(target, ignore_errors=True)
+                    raise
+                self.backend.committed()
+            finally:
+                cache.close()
             self.layout.remove_other_generations()
-        self._generation = open_current_generation(self.layout)
+        self._generation = open_current_generation(self.layout, backend=self.backend, reuse=self._generation)
         report.generation = target.name
         report.seconds = time.monotonic() - started
         return report
@@ -423,24 +461,110 @@ class Library:
         return report, records, new_chunks, dropped, new_facts
 
     def _build(self, target: Path, previous: Generation | None, records: list[DocumentRecord],
-               new_chunks: list[Chunk], dropped: set[str], rebuild: bool,
-               new_facts: Sequence[dict] = ()) -> tuple[int, int]:
-        """Write a complete generation into ``target``; returns (chunks, newly embedded)."""
-        name = self.embedder.name
+               new_chunks: list[Chunk], dropped: set[str], rebuild: bool, new_facts: Sequence[dict],
+               cache: _CheckedVectorCache, compact: bool = False) -> tuple[int, int]:
+        """Write generation ``target``: the previous segments hard-linked (with this write's
+        tombstones), and one new segment holding ``records`` plus whatever segments the merge
+        policy folds into it. Returns (live chunks, newly embedded)."""
+        name, dim = self.embedder.name, self.embedder.dim
         fingerprint = tokenizer_fingerprint()
-        catalog = Catalog.create(target / CATALOG_FILE)
-        if previous is not None:
+        old_segments = previous.segments if previous else []
+        deleted = {s.name: set(s.deleted) for s in old_segments}
+        for file in dropped:
+            if previous is not None and file in previous.segment_of:
+                deleted[previous.segment_of[file]].add(file)
+        rekey = previous is not None and previous.manifest["embedder"]["name"] != name
+        retokenize = previous is not None and (rebuild or previous.manifest["tokenizer"] != fingerprint)
+        moved = previous is not None and previous.manifest.get("backend", "embedded") != self.backend.name
+        resync = rekey or retokenize or moved   # a server backend must index every chunk again
+        if rebuild or resync or compact:
+            merged = {s.name for s in old_segments}
+        else:
+            merged = choose_merge(old_segments, deleted, len(new_chunks))
+        kept = [s for s in old_segments if s.name not in merged]
+        if previous is not None and new_chunks:    # ids are unique across segments too
+            clashes = previous.catalog.chunks_at(list(previous.catalog.rows_of_ids([c.id for c in new_chunks]).values()))
+            taken = sorted(c.id for c in clashes.values() if c.file not in dropped)
+            if taken:
+                raise ValueError(f"two chunks share an id ({taken[:3]}); chunk ids must be unique")
+        next_number = previous.manifest.get("next_segment", 1) if previous else 1
+        entries = []
+        for segment in kept:
+            link_segment(segment.path, target / segment.entry["dir"])
+            entries.append({**segment.entry, "deleted": sorted(deleted[segment.name])})
+        embedded, new_entry = 0, None
+        if records or merged:
+            base_free = all(s.entry["dir"] != "." for s in kept)
+            directory = "." if base_free else f"seg-{next_number:06d}"
+            segment_dir = target / directory
+            segment_dir.mkdir(exist_ok=True)
+            sources = [s for s in old_segments if s.name in merged]
+            embedded, n_chunks = self._write_segment(segment_dir, sources, deleted, records, new_chunks,
+                                                     new_facts, rekey, retokenize, cache)
+            info = self.backend.index_segment(segment_dir, cache, dim)
+            new_entry = {"name": f"seg-{next_number:06d}-{secrets.token_hex(3)}", "dir": directory,
+                         "chunks": n_chunks, "deleted": [], **info}
+            entries.insert(0, new_entry) if directory == "." else entries.append(new_entry)
+            next_number += 1
+        # A server backend is told what changed (the embedded one learns it from the manifest).
+        synced = self._synced_chunks(target / new_entry["dir"] / CATALOG_FILE,
+                                     None if resync else {c.id for c in new_chunks}) if new_entry else []
+        gone = sorted(previous.documents) if previous is not None and resync else sorted(dropped)
+        self.backend.sync_documents(gone, synced, cache, dim)
+
+        documents = dict(previous.documents) if previous else {}
+        for file in dropped:
+            documents.pop(file, None)
+        documents.update((r.file, r) for r in records)
+        statuses = [d.status for d in documents.values()]
+        live_chunks = sum(e["chunks"] for e in entries) - sum(
+            len(s.catalog.chunk_rows(deleted[s.name])) for s in kept if deleted[s.name])
+        if merged or previous is None:
+            facts = _count_facts(entries, target)
+        else:
+            holder = {s.name: s for s in kept}
+            facts = previous.manifest["counts"].get("facts", 0) + len(new_facts) - sum(
+                holder[previous.segment_of[f]].catalog.count_facts_of([f]) for f in dropped if f in previous.segment_of)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "generation": target.name,
+            "created_at": _now(),
+            "embedder": {"name": name, "dim": dim, "spec": self.embedder.spec},
+            "backend": self.backend.name,
+            "faiss_factory": self.faiss_factory,
+            "bm25": BM25_PARAMS,
+            "tokenizer": fingerprint,
+            "facts": facts_fingerprint(),
+            "chunking": self.chunk_settings if self.chunk_settings is not None
+            else (previous.manifest.get("chunking", {}) if previous else {}),
+            "segments": entries,
+            "next_segment": next_number,
+            "counts": {"documents": statuses.count(DocumentStatus.INDEXED),
+                       "failed": statuses.count(DocumentStatus.FAILED), "facts": facts, "chunks": live_chunks},
+            "versions": _versions(),
+        }
+        (target / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        fsync_tree(target)
+        return live_chunks, embedded
+
+    def _write_segment(self, segment_dir: Path, sources: list[Segment], deleted: dict[str, set[str]],
+                       records: list[DocumentRecord], new_chunks: list[Chunk], new_facts: Sequence[dict],
+                       rekey: bool, retokenize: bool, cache: _CheckedVectorCache) -> tuple[int, int]:
+        """The new segment's catalog, its vectors in the cache; returns (newly embedded, chunks)."""
+        name = self.embedder.name
+        catalog = Catalog.create(segment_dir / CATALOG_FILE)
+        for source in sources:
             try:
-                catalog.copy_from(previous.path / CATALOG_FILE, dropped)
+                catalog.copy_from(source.path / CATALOG_FILE, deleted[source.name])
             except sqlite3.OperationalError:
                 raise
             except sqlite3.DatabaseError as exc:  # opened fine, but a page deep inside is bad
-                raise LibraryCorrupt(f"{previous.path / CATALOG_FILE} is damaged: {exc} — repair with "
+                raise LibraryCorrupt(f"{source.path / CATALOG_FILE} is damaged: {exc} — repair with "
                                      f"`{repair_command(self.path)}`") from exc
-            if previous.manifest["embedder"]["name"] != name:
-                catalog.rekey(lambda text: vector_key(name, text))
-            if rebuild or previous.manifest["tokenizer"] != fingerprint:
-                catalog.retokenize(tokenize)
+        if rekey:
+            catalog.rekey(lambda text: vector_key(name, text))
+        if retokenize:
+            catalog.retokenize(tokenize)
         for record in records:
             catalog.put_document(record)
         try:
@@ -449,42 +573,20 @@ class Library:
         except sqlite3.IntegrityError as exc:
             raise ValueError(f"two chunks share an id ({exc}); chunk ids must be unique") from None
         catalog.append_facts(new_facts)
+        embedded = self._embed_missing(catalog, cache)
+        n_chunks = catalog.count_chunks()
+        catalog.commit()
+        pause_point("catalog-written")
+        return embedded, n_chunks
 
-        cache = _CheckedVectorCache(self.layout.cache_path)
+    @staticmethod
+    def _synced_chunks(catalog_path: Path, ids: set[str] | None) -> list[SyncedChunk]:
+        """The chunks of a new segment a server backend must index: ``ids``, or all."""
+        catalog = Catalog.open_readonly(catalog_path)
         try:
-            embedded = self._embed_missing(catalog, cache)
-            keys = catalog.vector_keys()
-            bm25 = build_bm25_index(catalog.iter_tokens(), BM25_PARAMS)
-            counts = {**catalog.document_counts(), "facts": catalog.count_facts()}
-            catalog.commit()
-            pause_point("catalog-written")
-            dim = self.embedder.dim
-            index = build_faiss_index(
-                self.faiss_factory, dim,
-                (cache.get_many(keys[i:i + VECTOR_LOAD_BATCH], dim) for i in range(0, len(keys), VECTOR_LOAD_BATCH)),
-                training_vectors=lambda: cache.get_many(keys, dim))
+            return [SyncedChunk(*row) for row in catalog.index_rows() if ids is None or row[0] in ids]
         finally:
-            cache.close()
-        faiss.write_index(index, str(target / FAISS_FILE))
-        if bm25 is not None:
-            bm25.save(str(target / BM25_DIR), show_progress=False)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "generation": target.name,
-            "created_at": _now(),
-            "embedder": {"name": name, "dim": dim, "spec": self.embedder.spec},
-            "faiss_factory": self.faiss_factory,
-            "bm25": BM25_PARAMS if bm25 is not None else None,  # None: no token to index
-            "tokenizer": fingerprint,
-            "facts": facts_fingerprint(),
-            "chunking": self.chunk_settings if self.chunk_settings is not None
-            else (previous.manifest.get("chunking", {}) if previous else {}),
-            "counts": {**counts, "chunks": len(keys)},
-            "versions": _versions(),
-        }
-        (target / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-        fsync_tree(target)
-        return len(keys), embedded
+            catalog.close()
 
     def _embed_missing(self, catalog: Catalog, cache: _CheckedVectorCache) -> int:
         """Embed every chunk text the cache lacks, committing batch by batch so a killed
@@ -504,6 +606,60 @@ class Library:
                 progress.update(len(batch))
                 pause_point("embedding")
         return len(todo)
+
+
+def size_class(n_chunks: int) -> int:
+    return int(math.log(max(n_chunks, MERGE_FLOOR) / MERGE_FLOOR, MERGE_FACTOR) + 1e-9)
+
+
+def choose_merge(segments: Sequence[Segment], deleted: Mapping[str, set[str]], new_chunks: int) -> set[str]:
+    """Names of the segments a write folds into its new segment: the mostly tombstoned ones,
+    and — cascading — MERGE_FACTOR - 1 others of the new segment's size class or below."""
+    def live(s: Segment) -> int:
+        return s.size - (len(s.catalog.chunk_rows(deleted[s.name])) if deleted[s.name] else 0)
+
+    sizes = {s.name: live(s) for s in segments}
+    merged = {s.name for s in segments
+              if deleted[s.name] and len(deleted[s.name]) > MERGE_DELETED_SHARE * len(s.catalog.documents())}
+    size = new_chunks + sum(sizes[n] for n in merged)
+    while True:
+        peers = [s.name for s in segments if s.name not in merged and size_class(sizes[s.name]) <= size_class(size)]
+        if len(peers) < MERGE_FACTOR - 1:
+            return merged
+        merged.update(peers)
+        size += sum(sizes[n] for n in peers)
+
+
+def link_segment(source: Path, destination: Path) -> None:
+    """A kept segment's files in the new generation: hard links (O(1) per file, whatever its
+    size); copies where the file system cannot link."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in SEGMENT_FILES:
+        path = source / name
+        if path.is_dir():
+            (destination / name).mkdir()
+            for inner in path.iterdir():
+                _link_or_copy(inner, destination / name / inner.name)
+        elif path.exists():
+            _link_or_copy(path, destination / name)
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _count_facts(entries: list[dict], generation_path: Path) -> int:
+    total = 0
+    for entry in entries:
+        catalog = Catalog.open_readonly(generation_path / entry["dir"] / CATALOG_FILE)
+        try:
+            total += catalog.count_facts() - catalog.count_facts_of(entry["deleted"])
+        finally:
+            catalog.close()
+    return total
 
 
 class YanbaoRetriever(BaseRetriever):

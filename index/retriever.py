@@ -1,5 +1,6 @@
-"""Hybrid retrieval over one generation: dense (FAISS) + BM25 (jieba tokens), fused,
-filtered, near-duplicates collapsed.
+"""Hybrid retrieval over one generation: dense + BM25 (jieba tokens), fused, filtered,
+near-duplicates collapsed — over whichever search backend holds the generation's indexes
+(``index.backends``: FAISS + bm25s by default, or Milvus).
 
 Why both: dense vectors find paraphrases and cross-lingual matches ("backlog" ↔ "在手订单");
 BM25 finds what embeddings blur — tickers, exact figures, period codes ("NBIS", "994",
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-import faiss
 import numpy as np
 
+from index.backends.base import Allowed
 from index.embedder import Embedder
 from index.store import Generation
 from index.text import normalize_text, tokenize
@@ -182,13 +183,13 @@ def _alias_pattern(aliases: Sequence[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
-def allowed_rows(generation: Generation, filters: SearchFilters) -> np.ndarray:
-    """Chunk rows that pass ``filters``, sorted; empty when nothing passes."""
+def allowed_rows(generation: Generation, filters: SearchFilters) -> Allowed:
+    """Chunks that pass ``filters`` (rows sorted; empty when nothing passes)."""
     files = [f for f, d in generation.documents.items() if filters.admits_document(d.metadata)]
     if not files:
-        return np.zeros(0, dtype=np.int64)
+        return Allowed(np.zeros(0, dtype=np.int64), ())
     if filters.company is None:
-        return np.array(sorted(generation.catalog.chunk_rows(files)), dtype=np.int64)
+        return Allowed(np.array(sorted(generation.catalog.chunk_rows(files)), dtype=np.int64), tuple(files))
     aliases = [alias for company in filters.company for alias in company_aliases(company)]
     pattern = _alias_pattern(aliases)
     # A report whose title names the company is about it: all of its chunks pass.
@@ -196,7 +197,7 @@ def allowed_rows(generation: Generation, filters: SearchFilters) -> np.ndarray:
     rows = set(generation.catalog.chunk_rows(about))
     rows.update(row for row, text in generation.catalog.rows_with_text_like(aliases, files)
                 if pattern.search(normalize_text(text)))
-    return np.array(sorted(rows), dtype=np.int64)
+    return Allowed(np.array(sorted(rows), dtype=np.int64))
 
 
 def parse_query(question: str) -> ParsedQuery | None:
@@ -215,16 +216,6 @@ def bm25_query_terms(question: str, parsed: ParsedQuery | None) -> list[str]:
     for expansion in ([*parsed.expansions, *glossed] if parsed is not None else []):
         terms.extend(tokenize(expansion))
     return list(dict.fromkeys(terms))
-
-
-def _search_parameters(index: faiss.Index, selector: faiss.IDSelector | None, k: int):
-    if isinstance(index, faiss.IndexHNSW):
-        # efSearch must exceed k for HNSW to return k good neighbours.
-        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(2 * k, 64))
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        return faiss.SearchParametersIVF(sel=selector, nprobe=max(ivf.nprobe, min(ivf.nlist, 16)))
-    return faiss.SearchParameters(sel=selector) if selector is not None else None
 
 
 def _trigrams(text: str) -> set[str]:
@@ -255,78 +246,35 @@ class HybridRetriever:
         if generation is None or generation.n_chunks == 0 or k <= 0:
             return []
         allowed = None if filters is None or filters.is_empty() else allowed_rows(generation, filters)
-        if allowed is not None and len(allowed) == 0:
+        if allowed is not None and len(allowed.rows) == 0:
             return []  # fail closed
         parsed = parse_query(query)
+        index = generation.index
 
         n_candidates = max(self.settings.candidates, 3 * k)
         dense: dict[int, float] = {}
         bm25: dict[int, float] = {}
-        query_vector = None
+        query_vector = terms = None
         if mode in (SearchMode.DENSE, SearchMode.HYBRID):
             query_vector = self.embedder.embed_query(query)
-            dense = self._dense(generation, query_vector, n_candidates, allowed)
-        bm25_scores = None
+            dense = index.dense_search(query_vector, n_candidates, allowed)
         if mode in (SearchMode.BM25, SearchMode.HYBRID):
-            bm25_scores = self._bm25_scores(generation, bm25_query_terms(query, parsed), allowed)
-            bm25 = self._top(bm25_scores, n_candidates)
+            terms = bm25_query_terms(query, parsed)
+            bm25 = index.sparse_search(terms, n_candidates, allowed)
 
         if mode is SearchMode.HYBRID:
             candidates = list(dict.fromkeys([*dense, *bm25]))
-            dense = self._dense_scores_for(generation, query_vector, candidates, dense)
-            bm25 = {row: float(bm25_scores[row]) if bm25_scores is not None else 0.0 for row in candidates}
+            # Both scores for every candidate, so one side's finds are fused on real scores
+            # rather than counted as misses of the other side.
+            missing = [r for r in candidates if r not in dense]
+            dense = {**dense, **(index.dense_scores(query_vector, missing) if missing else {})}
+            bm25 = index.sparse_scores(terms, candidates) if candidates else {}
             fused = self._fuse(candidates, dense, bm25, fusion, alpha)
         else:
             fused = dense if mode is SearchMode.DENSE else bm25
         ranked = sorted(fused, key=fused.get, reverse=True)
         return self._hits(generation, ranked, fused, dense if query_vector is not None else None,
-                          bm25 if bm25_scores is not None else None, k, parsed)
-
-    # --- the two retrievers -----------------------------------------------------------
-
-    @staticmethod
-    def _dense(generation: Generation, query_vector: np.ndarray, n: int,
-               allowed: np.ndarray | None) -> dict[int, float]:
-        index = generation.faiss
-        n = min(n, index.ntotal if allowed is None else len(allowed))
-        selector = faiss.IDSelectorBatch(allowed) if allowed is not None else None
-        scores, rows = index.search(query_vector[None, :], n, params=_search_parameters(index, selector, n))
-        return {int(r): float(s) for r, s in zip(rows[0], scores[0]) if r >= 0}
-
-    @staticmethod
-    def _bm25_scores(generation: Generation, terms: list[str],
-                     allowed: np.ndarray | None) -> np.ndarray | None:
-        if generation.bm25 is None:
-            return None
-        token_ids = generation.bm25.get_tokens_ids(terms)
-        if not token_ids:
-            return np.zeros(generation.n_chunks, dtype=np.float32)
-        mask = None
-        if allowed is not None:
-            mask = np.zeros(generation.n_chunks, dtype=np.float32)
-            mask[allowed] = 1.0
-        return generation.bm25.get_scores_from_ids(token_ids, weight_mask=mask)
-
-    @staticmethod
-    def _top(scores: np.ndarray | None, n: int) -> dict[int, float]:
-        """The ``n`` best rows with a positive score (zero = no query term matched)."""
-        if scores is None:
-            return {}
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        return {int(r): float(scores[r]) for r in top if scores[r] > 0}
-
-    @staticmethod
-    def _dense_scores_for(generation: Generation, query_vector: np.ndarray, rows: list[int],
-                          known: dict[int, float]) -> dict[int, float]:
-        """Cosine for every candidate, so BM25-only candidates are fused on real scores
-        rather than counted as dense misses."""
-        missing = [r for r in rows if r not in known]
-        scores = dict(known)
-        if missing:
-            vectors = generation.faiss.reconstruct_batch(np.array(missing, dtype=np.int64))
-            scores.update(zip(missing, (vectors @ query_vector).tolist()))
-        return scores
+                          bm25 if terms is not None else None, k, parsed)
 
     # --- fusion -----------------------------------------------------------------------
 

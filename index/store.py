@@ -1,5 +1,5 @@
-"""The library directory on disk: generations, the CURRENT pointer, the writer lock and
-the shared vector cache.
+"""The library directory on disk: generations, segments, the CURRENT pointer, the writer
+lock and the shared vector cache.
 
     library/
       CURRENT               "gen-000007" — the only mutable pointer, replaced atomically
@@ -7,14 +7,19 @@ the shared vector cache.
       vector_cache.sqlite   embeddings keyed by sha256(embedder name, text); shared by all
                             generations and append-only, so nothing is ever embedded twice
       gen-000007/           one complete, immutable state of the library
-        manifest.json       embedder, settings, versions, counts
-        catalog.sqlite      documents and chunks (see catalog.py)
-        vectors.faiss       dense index; FAISS id = chunk row
-        bm25/               bm25s index over jieba tokens; document id = chunk row
+        manifest.json       embedder, settings, versions, counts, and its segments
+        catalog.sqlite      the base segment: documents and chunks (see catalog.py)
+        vectors.faiss       its dense index; FAISS id = chunk row
+        bm25/               its bm25s index over jieba tokens; document id = chunk row
+        seg-000012-3f9a1c/  a later segment: the same three files for the reports added since
 
-A writer builds the next generation beside the current one and then swaps CURRENT with
-``os.replace``: a crash at any moment leaves CURRENT pointing at a complete generation,
-and readers never need a lock — they open whatever CURRENT names.
+A write adds one small segment holding the reports it adds (and tombstones, in the manifest,
+the documents it replaces or removes); unchanged segments are hard-linked into the new
+generation, so a write costs O(report), not O(library). Segments merge (log-structured, like
+Lucene's segments) when enough of similar size pile up, and a merged segment drops tombstoned
+rows. The writer builds the next generation beside the current one and then swaps CURRENT with
+``os.replace``: a crash at any moment leaves CURRENT pointing at a complete generation, and
+readers never need a lock — they open whatever CURRENT names.
 """
 from __future__ import annotations
 
@@ -29,13 +34,14 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 import faiss
 import numpy as np
 
-from index.catalog import Catalog
+from index.catalog import Catalog, CatalogPart, SegmentedCatalog
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "LOCK"
@@ -44,6 +50,7 @@ MANIFEST_FILE = "manifest.json"
 CATALOG_FILE = "catalog.sqlite"
 FAISS_FILE = "vectors.faiss"
 BM25_DIR = "bm25"
+SEGMENT_FILES = (CATALOG_FILE, FAISS_FILE, BM25_DIR)   # a segment's files, beside each other
 GENERATION_PATTERN = re.compile(r"^gen-(\d{6})$")
 
 # Test hook (see tests/test_library.py): when set to the name of a point in the write
@@ -279,36 +286,90 @@ def fsync_tree(root: Path) -> None:
     fsync_dir(root)
 
 
-class Generation:
-    """One published generation, opened for reading: manifest, catalog, FAISS and BM25
-    all loaded, so it keeps working even after a writer deletes its directory."""
+@dataclass
+class Segment:
+    """One segment of a generation: its catalog is opened; its search index files are the
+    backend's business (see ``index.backends``)."""
 
-    def __init__(self, path: Path) -> None:
+    name: str                   # unique in the library's history: readers cache segments by it
+    path: Path
+    size: int                   # chunks, tombstoned ones included
+    deleted: frozenset[str]     # files replaced or removed by later writes
+    catalog: Catalog
+    entry: dict                 # what the manifest says of it
+    records: list               # its DocumentRecords, tombstoned ones included (read once)
+    base: int = 0               # row of its first chunk in the generation
+
+    @property
+    def has_bm25(self) -> bool:
+        return bool(self.entry.get("bm25", True))
+
+
+def segment_entries(manifest: dict) -> list[dict]:
+    """The manifest's segments; a generation written before segments is one base segment."""
+    if "segments" in manifest:
+        return manifest["segments"]
+    return [{"name": f"v1-{manifest['generation']}", "dir": ".", "chunks": manifest["counts"]["chunks"],
+             "deleted": [], "bm25": manifest["bm25"] is not None}]
+
+
+class Generation:
+    """One published generation, opened for reading: manifest, segment catalogs and (unless
+    ``load_index=False``, which a writer uses) the search index all loaded, so it keeps working
+    even after a writer deletes its directory. ``reuse``: a generation opened before, whose
+    unchanged segments are taken over instead of read again."""
+
+    def __init__(self, path: Path, *, load_index: bool = True, reuse: Generation | None = None,
+                 backend=None) -> None:
         self.path = path
         self.name = path.name
         self.manifest = read_manifest(path)
-        self.catalog = Catalog.open_readonly(path / CATALOG_FILE)
-        self.faiss = faiss.read_index(str(path / FAISS_FILE))
-        ivf = faiss.try_extract_index_ivf(self.faiss)
-        if ivf is not None:
-            ivf.make_direct_map()  # lets hybrid search score BM25-only candidates densely
-        # The manifest, not the directory's presence, says whether there is a BM25 index:
-        # a directory deleted under us must fail (and be retried), not read as "no BM25".
-        self.bm25 = (bm25s.BM25.load(str(path / BM25_DIR), mmap=False, load_corpus=False, show_progress=False)
-                     if self.manifest["bm25"] is not None else None)
-        self.documents = {d.file: d for d in self.catalog.documents()}
-        self.n_chunks = self.faiss.ntotal
+        known = {s.name: s for s in reuse.segments} if reuse is not None else {}
+        self.segments: list[Segment] = []
+        base = 0
+        for entry in segment_entries(self.manifest):
+            old = known.get(entry["name"])
+            seg_path = path / entry["dir"]
+            catalog = old.catalog if old is not None else Catalog.open_readonly(seg_path / CATALOG_FILE)
+            records = old.records if old is not None else catalog.documents()
+            self.segments.append(Segment(entry["name"], seg_path, int(entry["chunks"]), frozenset(entry["deleted"]),
+                                         catalog, entry, records, base))
+            base += int(entry["chunks"])
+        self.row_count = base       # rows of all segments, tombstoned ones included
+        self.catalog = SegmentedCatalog([CatalogPart(s.catalog, s.base, s.size, s.deleted) for s in self.segments])
+        # Records of a segment a previous generation read are taken over, not decoded again: a
+        # write to a library of 10^4 reports must not parse every report's metadata twice.
+        self.documents: dict = {}
+        self.segment_of: dict[str, str] = {}   # file → name of the segment holding it
+        for segment in self.segments:
+            for record in segment.records:
+                if record.file not in segment.deleted:
+                    self.documents[record.file] = record
+                    self.segment_of[record.file] = segment.name
+        dead = sum(len(s.catalog.chunk_rows(s.deleted)) for s in self.segments if s.deleted)
+        self.n_chunks = self.row_count - dead
+        self.index = None
+        if load_index:
+            if backend is None:
+                from index.backends import backend_for_manifest
+                backend = backend_for_manifest(self.manifest, path.parent)
+            self.index = backend.open_index(self, reuse.index if reuse is not None else None)
+
+    def deleted_rows(self, segment: Segment) -> np.ndarray:
+        """Rows (within ``segment``) of its tombstoned documents, sorted."""
+        if not segment.deleted:
+            return np.zeros(0, dtype=np.int64)
+        return np.array(sorted(segment.catalog.chunk_rows(segment.deleted)), dtype=np.int64)
 
     def prints(self, term: str) -> bool:
         """Does any chunk of this generation contain every BM25 token of ``term``? (A name the
         library never prints cannot be required of its evidence.)"""
         from index.text import tokenize
-        vocab = getattr(self.bm25, "vocab_dict", None) if self.bm25 is not None else None
         tokens = tokenize(term)
-        return vocab is None or bool(tokens) and all(t in vocab for t in tokens)
+        return self.index.has_terms(tokens)
 
     @classmethod
-    def open_current(cls, layout: LibraryLayout, attempts: int = 5) -> Generation | None:
+    def open_current(cls, layout: LibraryLayout, attempts: int = 5, **options) -> Generation | None:
         """Open whatever CURRENT names. A writer may publish and delete the generation
         between our reading CURRENT and opening its files; then read CURRENT again."""
         for attempt in itertools.count(1):
@@ -316,7 +377,7 @@ class Generation:
             if name is None:
                 return None
             try:
-                return cls(layout.generation_path(name))
+                return cls(layout.generation_path(name), **options)
             except (FileNotFoundError, LibraryCorrupt, RuntimeError):  # faiss: RuntimeError
                 if attempt >= attempts or layout.current_generation() == name:
                     raise

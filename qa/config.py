@@ -2,7 +2,7 @@
 
 Precedence: defaults < ``yanbao.toml`` (``--config`` or ``$YANBAO_CONFIG``) < environment
 (``YANBAO_LIBRARY``, ``YANBAO_EMBEDDER``, ``YANBAO_LLM``, ``YANBAO_EMBED_BACKEND``, ``YANBAO_RAY``,
-``YANBAO_WARM_START``) < explicit keyword arguments.
+``YANBAO_WARM_START``, ``YANBAO_BACKEND``) < explicit keyword arguments.
 """
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ class Config:
                                           # scored higher on the gold set: MRR 0.940 vs 0.923, EmbeddingGemma)
     max_upload_mb: int = 200
     warm_start: bool = True               # the app loads the models when it opens, not on the first question
+    backend: str = ""                     # where the search indexes live: "" (the library's own; "embedded"
+                                          # for a new one) | "embedded" (FAISS + bm25s files) |
+                                          # "milvus://host:port" (a Milvus server) | "path/to/x.db" (Milvus Lite)
+    faiss_index: str = "auto"             # embedded backend: "auto" (exact below 200k chunks per segment,
+                                          # IVF above) or a FAISS factory string ("Flat", "HNSW32", ...)
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> "Config":
@@ -51,7 +56,8 @@ class Config:
             with open(path, "rb") as f:
                 values.update(tomllib.load(f).get("yanbao", {}))
         env = {"library": "YANBAO_LIBRARY", "embedder": "YANBAO_EMBEDDER", "llm": "YANBAO_LLM",
-               "embed_backend": "YANBAO_EMBED_BACKEND", "ray": "YANBAO_RAY", "warm_start": "YANBAO_WARM_START"}
+               "embed_backend": "YANBAO_EMBED_BACKEND", "ray": "YANBAO_RAY", "warm_start": "YANBAO_WARM_START",
+               "backend": "YANBAO_BACKEND"}
         for key, var in env.items():
             if os.environ.get(var):
                 values[key] = os.environ[var]
@@ -72,6 +78,10 @@ class Config:
             raise ValueError(f"embed_backend must be one of {EMBED_BACKENDS}, not {cfg.embed_backend!r}")
         if cfg.ingest_workers < 0:
             raise ValueError(f"ingest_workers must be 0 (one per core) or more, not {cfg.ingest_workers}")
+        if cfg.backend not in ("", "embedded") and not cfg.backend.startswith(("milvus://", "http://", "https://")) \
+                and not cfg.backend.endswith(".db"):
+            raise ValueError(f"backend must be 'embedded', 'milvus://host:port' or a Milvus Lite '.db' path, "
+                             f"not {cfg.backend!r}")
         if cfg.llm not in ("auto", "local", "none"):
             raise ValueError(f"llm must be 'auto', 'local' or 'none', not {cfg.llm!r}")
         return cfg

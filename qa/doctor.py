@@ -1,6 +1,7 @@
 """``yanbao doctor``: what is installed, where, and whether it loads with the network off."""
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata as md
 import os
@@ -182,15 +183,25 @@ def _stored_pdfs(root, checks) -> _StoredPdfs:
     from index.health import DAMAGE_ERRORS
     pdfs = sorted(p for p in (root / "pdfs").glob("*") if p.is_file() and p.suffix.lower() == ".pdf") \
         if (root / "pdfs").is_dir() else []
-    catalog = next((c for c in checks if c.name == "catalog.sqlite"), None)
+    catalogs = [c for c in checks if c.name.endswith("catalog.sqlite")]   # one per segment
+    manifest = next((c for c in checks if c.name == "manifest.json"), None)
+    tombstoned: dict = {}       # segment folder → files a later write replaced or removed
+    if manifest is not None and manifest.ok:
+        from index.store import read_manifest, segment_entries
+        with contextlib.suppress(*DAMAGE_ERRORS):
+            tombstoned = {e["dir"]: set(e["deleted"]) for e in segment_entries(read_manifest(manifest.path.parent))}
     indexed = None
-    if catalog is not None and catalog.ok:
+    if catalogs and all(c.ok for c in catalogs):
         try:
-            db = Catalog.open_readonly(catalog.path)
-            try:
-                indexed = [d.file for d in db.documents() if d.status.value == "indexed"]
-            finally:
-                db.close()
+            indexed = []
+            for catalog in catalogs:
+                gone = tombstoned.get(os.path.relpath(catalog.path.parent, manifest.path.parent), set()) \
+                    if manifest is not None else set()
+                db = Catalog.open_readonly(catalog.path)
+                try:
+                    indexed += [d.file for d in db.documents() if d.status.value == "indexed" and d.file not in gone]
+                finally:
+                    db.close()
         except DAMAGE_ERRORS:
             indexed = None
     return _StoredPdfs(pdfs, indexed)

