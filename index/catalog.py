@@ -267,13 +267,15 @@ class Catalog:
             out.append(d)
         return out
 
-    def fact_slots(self) -> list[tuple[str, str, str, int]]:
-        """(entity, metric_key, metric phrase, how many figures) over the whole store: what a
-        figure browser offers to pick from."""
+    def fact_slots(self, excluded: Iterable[str] = ()) -> list[tuple[str, str, str, int]]:
+        """(entity, metric_key, metric phrase, how many figures) over the whole store but the
+        ``excluded`` files: what a figure browser offers to pick from."""
         if not self.has_facts():
             return []
+        gone = json.dumps(sorted(set(excluded)), ensure_ascii=False)
         return [tuple(r) for r in self._db.execute(
-            "SELECT entity, metric_key, metric, COUNT(*) FROM facts GROUP BY entity, metric_key, metric")]
+            "SELECT entity, metric_key, metric, COUNT(*) FROM facts WHERE file NOT IN "
+            "(SELECT value FROM json_each(?)) GROUP BY entity, metric_key, metric", (gone,))]
 
     def count_facts(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM facts").fetchone()[0] if self.has_facts() else 0
@@ -385,6 +387,14 @@ class SegmentedCatalog:
     def count_facts(self) -> int:
         return len(self.facts(limit=10**12)) if any(deleted for _, _, _, deleted in self.parts) else \
             sum(catalog.count_facts() for catalog, _, _, _ in self.parts)
+
+    def fact_slots(self) -> list[tuple[str, str, str, int]]:
+        """Each segment's slots without its replaced or removed reports, counts added up."""
+        counts: dict[tuple[str, str, str], int] = {}
+        for catalog, _, _, deleted in self.parts:
+            for entity, key, metric, n in catalog.fact_slots(excluded=deleted):
+                counts[(entity, key, metric)] = counts.get((entity, key, metric), 0) + n
+        return [(*slot, n) for slot, n in counts.items()]
 
     def facts(self, *, files: Sequence[str] = (), limit: int = 5000, **slots) -> list[dict]:
         out: list[dict] = []

@@ -168,5 +168,7 @@ def test_figures_of_replaced_and_removed_reports_are_gone(tmp_path):
     values = sorted(f["value"] for f in generation.catalog.facts(entities=["星河科技"]))
     assert values == [7.0, 8.0, 100.0] and generation.manifest["counts"]["facts"] == 3
     assert [f["value"] for f in generation.catalog.facts(files=["r002.pdf"])] == []
+    # what the figure browser offers counts only the live reports' figures
+    assert sum(n for *_, n in generation.catalog.fact_slots()) == 3
     lib.compact()
     assert lib.manifest["counts"]["facts"] == 3 and len(lib.manifest["segments"]) == 1
