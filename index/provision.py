@@ -236,7 +236,7 @@ def _check_export(backend: str, graph: Path, log) -> None:
 
     model_folder = EMBEDDINGGEMMA.path
 
-    texts = ["某云计算公司2026年一季度收入为 12.3 亿美元，同比增长 45%。",
+    texts = ["某云计算公司2025年上半年营业收入为 12.3 亿美元，同比增长 45%。",
              "数据中心资本开支同比增长，算力租赁价格企稳。" * 60]
     reference = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True,
                                     model_kwargs={"torch_dtype": torch.float32})

@@ -123,7 +123,7 @@ def _phrasing_input(question: str, evidence: str, english: bool) -> dict:
     return {"system": SYSTEM_EN if english else SYSTEM_ZH, "evidence": evidence, "question": question}
 
 
-WARM_UP_PASSAGE = "示例公司 2026 年一季度收入 12.3 亿元，同比增长 25%。Example Co. reported revenue of US$1.2 billion."
+WARM_UP_PASSAGE = "示例公司 2025 年上半年营业收入 12.3 亿元，同比增长 25%。Example Co. reported revenue of US$1.2 billion."
 
 
 def warm_up(model_path: str | Path | None = None) -> None:
