@@ -122,8 +122,9 @@ def _aligned_rows_above(bbox: BBox, inner: list[Line], lines: list[Line]) -> lis
     if len(body) < 2:
         return []
     pitch = max(b[0].cy - a[0].cy for a, b in zip(body, body[1:]))
+    in_grid = {id(ln) for ln in inner}
     candidates = _rows([ln for ln in lines if ln.cy <= bbox[1] + 2 and ln.x0 >= bbox[0] - 2
-                        and ln.x1 <= bbox[2] + 2 and id(ln) not in {id(i) for i in inner}])
+                        and ln.x1 <= bbox[2] + 2 and id(ln) not in in_grid])
     taken: list[Line] = []
     top = body[0][0].cy
     for row in reversed(candidates):
