@@ -151,6 +151,18 @@ def _cmd_remove(args) -> int:
     return status
 
 
+def _cmd_compact(args) -> int:
+    lib = _library(args, create=False)
+    _library_dir(lib.path, writing=True)
+    started = time.monotonic()
+    before, after = lib.compact()
+    if not before:
+        print(plain(f"the library at {lib.path} is empty: nothing to compact"))
+        return 0
+    print(plain(f"compacted {before} segment(s) into {after} in {time.monotonic() - started:.1f}s"))
+    return 0
+
+
 def _cmd_figures(args) -> int:
     from .figures import to_csv, to_xlsx
     lib = _library(args, create=False)   # no library: one clear line from qa.cli, exit 2
@@ -255,6 +267,10 @@ def register(sub, add_common) -> None:
     p.add_argument("files", nargs="+")
     add_common(p)
     p.set_defaults(func=_cmd_remove)
+
+    p = sub.add_parser("compact", help="merge the library's segments into one (worth it after removing many reports)")
+    add_common(p)
+    p.set_defaults(func=_cmd_compact)
 
     p = sub.add_parser("eval", help="score the system on a gold set of known figures")
     add_common(p)

@@ -311,6 +311,14 @@ class Library:
         from index.library import tokenizer_fingerprint
         return self.index.current() is not None and self.index.manifest.get("tokenizer") != tokenizer_fingerprint()
 
+    def compact(self) -> tuple[int, int]:
+        """Merge the library's segments into one, dropping removed reports' rows for good;
+        (segments before, segments after)."""
+        before = len(self.index.manifest.get("segments", [])) if self.index.current() is not None else 0
+        if before:
+            self.index.compact()
+        return before, len(self.index.manifest.get("segments", []))
+
     def remove(self, file: str) -> bool:
         result = self.index.remove(Path(file).name)
         self.pdf_path(file).unlink(missing_ok=True)

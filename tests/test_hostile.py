@@ -140,15 +140,38 @@ def test_ingest_into_a_read_only_library_is_one_line(library, tmp_path, capsys):
     assert indexed(library) == before and not (library / "pdfs" / "new.pdf").exists()
 
 
-@pytest.mark.parametrize("command", ["ask", "ingest", "figures", "remove", "doctor"])
+@pytest.mark.parametrize("command", ["ask", "ingest", "figures", "remove", "doctor", "compact"])
 def test_library_pointing_at_a_file(tmp_path, capsys, command):
     not_a_dir = tmp_path / "notes.txt"
     not_a_dir.write_text("hello")
     argv = {"ask": ["ask", QUESTION], "ingest": ["ingest", str(not_a_dir)], "figures": ["figures", "Acme 收入"],
-            "remove": ["remove", "acme.pdf"], "doctor": ["doctor"]}[command]
+            "remove": ["remove", "acme.pdf"], "doctor": ["doctor"], "compact": ["compact"]}[command]
     code, out, err = run(capsys, *argv, "--library", str(not_a_dir))
     assert code == 2 and "is a file, not a library directory" in one_error_line(err)
     assert not_a_dir.read_text() == "hello"
+
+
+def test_compact_merges_segments_and_answers_the_same(library, tmp_path, capsys):
+    pdfs = tmp_path / "more"
+    pdfs.mkdir()
+    make_pdf(pdfs / "initech.pdf", ["戊己证券 研究报告", "2026年5月8日", "Initech 2025 年收入 3 亿美元。"])
+    assert run(capsys, "ingest", str(pdfs), "--library", str(library))[0] == 0
+    run(capsys, "remove", "globex.pdf", "--library", str(library))
+    segments = json.loads((generation(library) / "manifest.json").read_text())["segments"]
+    before = answer_of(capsys, library)
+    assert len(segments) >= 2
+    code, out, err = run(capsys, "compact", "--library", str(library))
+    assert code == 0 and f"compacted {len(segments)} segment(s) into 1" in out, err
+    manifest = json.loads((generation(library) / "manifest.json").read_text())
+    assert len(manifest["segments"]) == 1 and manifest["segments"][0]["deleted"] == []
+    assert sorted(indexed(library)) == ["acme.pdf", "initech.pdf"]
+    after = answer_of(capsys, library)
+    assert after["statement"] == before["statement"] == "10 亿美元"
+
+
+def test_compact_of_a_missing_library_says_so_and_creates_nothing(tmp_path, capsys):
+    code, out, err = run(capsys, "compact", "--library", str(tmp_path / "none"))
+    assert code == 2 and "no yanbao library" in one_error_line(err) and not (tmp_path / "none").exists()
 
 
 @pytest.mark.parametrize("value, words", [("notadate", "is not a date"), ("2026-13-45", "month must be in 1..12"),
