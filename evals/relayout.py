@@ -540,12 +540,14 @@ table {{border-collapse: collapse; width: 100%; margin: 2pt 0 2pt 0;}}
 td, th {{border: 0.6pt solid #333333; padding: 1.5pt 3pt; font-size: 8pt; line-height: 1.25;
           vertical-align: top;}}
 th {{font-weight: bold;}}
+table.wide td, table.wide th {{font-size: 6pt; padding: 1pt 1.5pt;}}
 """ + (THREE_LINE_CSS if tables == "three-line" else "")
 
 
 # a rule over and under the header row and one under the last row; nothing between rows
 THREE_LINE_CSS = """
 td, th {border: 0; padding: 1.5pt 4pt;}
+table.wide td, table.wide th {padding: 1pt 1.5pt;}
 th {border-top: 1pt solid #000000; border-bottom: 0.6pt solid #000000;}
 tr.last td {border-bottom: 1pt solid #000000;}
 """
@@ -608,8 +610,11 @@ def _segments(ex: Extracted, layout: Layout) -> list[tuple[bool, str]]:
     return [(wide, _body_html(parts)) for wide, parts in runs]
 
 
+WIDE_TABLE = 12     # columns from which a table is set small (as reports do), so that every column fits the page
+
+
 def _table_html(t: Table) -> str:
-    out = ["<table>"]
+    out = ['<table class="wide">' if max((len(r) for r in t.rows), default=0) >= WIDE_TABLE else "<table>"]
     for i, row in enumerate(t.rows):
         tag = "th" if i == 0 and len(t.rows) > 1 else "td"
         cells = []

@@ -61,10 +61,44 @@ def is_address_page(lines: list[Line]) -> bool:
     return sum(1 for ln in lines if ADDRESS_RE.search(ln.text)) >= 2
 
 
+_SENTENCE_END = re.compile(r"[。；！？]|[!?;]\s*$")
+
+
+def toc_lines(lines: list[Line], page_width: float) -> list[Line]:
+    """The lines of a table of contents on this page: every line of a contents page; on a page
+    that also prints body text (the contents run on into the first chapter), the title and the
+    entries under it, up to the first line of prose (entries are titles: they hold no sentence
+    end, though some run long and PyMuPDF may join two into one line) or a heading set larger
+    than every entry."""
+    if _toc_entries(lines, page_width):       # a page of entries with leader dots or page numbers
+        return list(lines)
+    ordered = sorted(lines, key=lambda ln: (ln.y0, ln.x0))
+    title = next((i for i, ln in enumerate(ordered) if _is_toc_title(ln)), None)
+    if title is None:
+        return []
+    toc, largest = [ordered[title]], 0.0
+    for ln in ordered[title + 1:]:
+        if _is_toc_title(ln):    # the next list (图表目录 after 目录)
+            toc.append(ln)
+            continue
+        entry = bool(TOC_ENTRY_RE.search(ln.text)) or not _SENTENCE_END.search(ln.text)
+        if not entry or len(toc) >= 3 and ln.size > largest + 1:
+            break
+        toc.append(ln)
+        largest = max(largest, ln.size)
+    return toc
+
+
+def _is_toc_title(ln: Line) -> bool:
+    return TOC_TITLE_RE.match(re.sub(r"\s+", "", ln.text)) is not None
+
+
 def is_toc_page(lines: list[Line], page_width: float) -> bool:
-    if any(TOC_TITLE_RE.match(re.sub(r"\s+", "", ln.text)) for ln in lines):
-        return True
-    # many short lines whose last token is a page number at the right edge
+    return any(_is_toc_title(ln) for ln in lines) or _toc_entries(lines, page_width)
+
+
+def _toc_entries(lines: list[Line], page_width: float) -> bool:
+    """Many lines ending in leader dots, or many page numbers alone at the right edge."""
     right = [ln for ln in lines if re.fullmatch(r"\d{1,3}", ln.text.strip()) and ln.x0 > page_width * 0.8]
     dotted = [ln for ln in lines if TOC_ENTRY_RE.search(ln.text)]
     return len(right) >= 8 or len(dotted) >= 5

@@ -82,7 +82,37 @@ def page_lines(page: pymupdf.Page) -> list[Line]:
                 continue
             size = max(sizes, key=sizes.get) if sizes else 0.0
             lines.append(Line(collapse_spaces(text), tuple(ln["bbox"]), size, color, bold, chars))
-    return lines
+    return _attach_bullets(lines)
+
+
+# A list bullet drawn in a symbol font (Wingdings maps its glyphs to the Private Use Area) or a
+# bullet character; "-" and "/" are left alone (tables print them as empty-cell marks).
+_BULLET_MARK = re.compile(r"^[\ue000-\uf8ff•●○◆◇■□▪▶►➢➤✓✔√]$")
+
+
+def _attach_bullets(lines: list[Line]) -> list[Line]:
+    """A bullet that PyMuPDF returns as a line of its own, set a little lower or higher than the
+    first line of its item, joins that line as "• " — otherwise sorting by height can put it
+    after the item's first line and cut the item in two."""
+    marks = [ln for ln in lines if _BULLET_MARK.match(ln.text)]
+    if not marks:
+        return lines
+    gone: set[int] = set()
+    joined: dict[int, Line] = {}
+    for mark in marks:
+        height = mark.y1 - mark.y0
+        item = min((ln for ln in lines if ln is not mark and id(ln) not in gone and not _BULLET_MARK.match(ln.text)
+                    and 0 <= ln.x0 - mark.x1 <= 3 * max(mark.size, 4.0)
+                    and min(ln.y1, mark.y1) - max(ln.y0, mark.y0) >= 0.5 * min(height, ln.y1 - ln.y0)),
+                   key=lambda ln: ln.x0 - mark.x1, default=None)
+        if item is None:
+            continue
+        base = joined.get(id(item), item)
+        joined[id(item)] = Line(f"• {base.text}", bbox_union([mark.bbox, base.bbox]), base.size, base.color,
+                                base.bold, [("•", mark.chars[0][1] if mark.chars else mark.bbox)] + base.chars,
+                                base.ocr)
+        gone.add(id(mark))
+    return [joined.get(id(ln), ln) for ln in lines if id(ln) not in gone]
 
 
 def collapse_spaces(text: str) -> str:

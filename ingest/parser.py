@@ -22,7 +22,7 @@ from .metadata import CERT_RE, RATING_RE, extract_meta
 from .model import Block, BlockKind, Document, Page, Table, TableFragment
 from .ocr import needs_ocr, ocr_page
 from .tables import (CAPTION_RE, CONTINUED_RE, SOURCE_RE, RawTable,
-                     find_page_tables, row_key, same_columns, split_header, unit_hint)
+                     continued_table, find_page_tables, row_key, same_columns, split_header, unit_hint)
 
 MAX_BYTES = 200 * 1000 * 1000  # files must be under 200 MB (decimal, the stricter reading)
 MAX_PAGES = 2000
@@ -190,6 +190,7 @@ def _read_page(name: str, doc: pymupdf.Document, number: int, use_ocr: bool,
 
 def _assemble(path: Path, work: list[_PageWork], pdf_meta: dict) -> Document:
     keys = bp.running_line_keys([(p.height, p.lines) for p in work])
+    _continue_open_tables(work, keys)
     body_size = _body_size(work)
     running_texts: list[str] = []
     sidebar: list[Line] = []
@@ -208,11 +209,12 @@ def _assemble(path: Path, work: list[_PageWork], pdf_meta: dict) -> Document:
             sidebar = side
             for ln in side:
                 p.blocks.append(Block(BlockKind.SIDEBAR, ln.text, 1, ln.bbox, boilerplate=True, ocr=ln.ocr))
-        if bp.is_toc_page(flow, p.width):
-            p.is_toc = True
-            for ln in flow:
+        toc = {id(ln): ln for ln in bp.toc_lines(flow, p.width)}
+        if toc:
+            p.is_toc = len(toc) == len(flow)
+            for ln in toc.values():
                 p.blocks.append(Block(BlockKind.TOC, ln.text, p.number, ln.bbox, boilerplate=True))
-            flow = []
+            flow = [ln for ln in flow if id(ln) not in toc]
         address_page = bp.is_address_page(flow)
         for block in _blocks_in_reading_order(flow, p, body_size):
             block.boilerplate = address_page or zone.update(block)
@@ -228,6 +230,29 @@ def _assemble(path: Path, work: list[_PageWork], pdf_meta: dict) -> Document:
     meta = extract_meta(path.name, pdf_meta, cover, sidebar, running_texts, len(work), document_text=text)
     meta.sha256 = file_sha256(path)
     return Document(meta=meta, pages=pages, tables=tables)
+
+
+def _continue_open_tables(work: list[_PageWork], keys: set[str]) -> None:
+    """A table open at the foot of a page (no closing rule, nothing but running lines below)
+    goes on at the head of the next page even where that page prints no rule for it."""
+    for before, p in zip(work, work[1:]):
+        if not before.tables or p.ocr:
+            continue
+        last = max(before.tables, key=lambda t: t.bbox[3])
+        below = [ln for ln in before.lines if ln.y0 >= last.bbox[3] - 1
+                 and not bp.is_running(ln, before.height, keys) and id(ln) not in last.consumed]
+        if not last.open_end or below:
+            continue
+        taken = {i for t in p.tables for i in t.consumed}
+        first = min((t.bbox[1] for t in p.tables), default=p.height)
+        head = [ln for ln in p.lines if id(ln) not in taken and ln.y1 <= first + 1
+                and not bp.is_running(ln, p.height, keys)]
+        if not head:
+            continue
+        t = continued_table(last, head, p.number)
+        if t is not None:
+            t.open_end = t.open_end and not p.tables
+            p.tables.insert(0, t)
 
 
 class _DisclaimerZone:

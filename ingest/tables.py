@@ -35,6 +35,8 @@ class RawTable:
     style: str                        # "ruled" | "three_line" | "text_aligned"
     title_row: str = ""               # a first row spanning all columns (a title inside the grid)
     consumed: set[int] = field(default_factory=set)  # ids of lines that belong to it
+    col_spans: list[tuple[float, float]] = field(default_factory=list)  # x-extent of each grid column (aligned text)
+    open_end: bool = False            # runs to the foot of its page with no closing rule: may go on overleaf
 
 
 def find_page_tables(page: pymupdf.Page, lines: list[Line]) -> list[RawTable]:
@@ -204,6 +206,8 @@ def _finish(t: RawTable) -> RawTable:
     if grid:
         keep = [j for j in range(len(grid[0])) if any(j < len(r) and r[j].strip() for r in grid)]
         grid = [[r[j] if j < len(r) else "" for j in keep] for r in grid]
+        if len(t.col_spans) == len(t.grid[0]):
+            t.col_spans = [t.col_spans[j] for j in keep]
     if len(grid) > 2 and len(grid[0]) >= 3 and sum(1 for c in grid[0] if c.strip()) == 1:
         t.title_row = next(c for c in grid[0] if c.strip())
         grid = grid[1:]
@@ -245,6 +249,7 @@ def _join_strokes(strokes: list[tuple[float, float, float]]) -> list[tuple[float
 
 MAX_HEADER_LINES = 3       # a three-line table's header wraps over at most this many lines
 _SENTENCE_PUNCT = re.compile(r"[，。；：、！？,;:!?]")
+_BRACKETED = re.compile(r"^\s*[(（\[].*[)）\]]\s*$")
 _NUMERIC_CELL = re.compile(r"^[-+−–~≈约(（]?[$¥€£]?\s*\d[\d,.\s]*(?:%|pct|倍|[xX]|[亿万千百]?[元美]?元?)?[)）]?$")
 
 
@@ -276,10 +281,12 @@ def _ruled_run(page: pymupdf.Page, lines: list[Line], run: list[tuple[float, flo
     x0, x1 = run[0][1], run[0][2]
     top, bottom = run[0][0], run[-1][0]
     header_bottom = run[1][0] if len(run) >= 3 else None
-    if len(run) == 2 and len(_rows(_between(lines, x0, x1, top, bottom))) <= MAX_HEADER_LINES:
+    open_end = False
+    if len(run) == 2 and 1 <= len(_rows(_between(lines, x0, x1, top, bottom))) <= MAX_HEADER_LINES:
+        # a header between the two rules (two rules with nothing between are a double rule)
         below = _rows_to_page_edge(page, lines, run[-1], down=True)
         if below:
-            header_bottom, bottom = bottom, max(ln.y1 for ln in below) + 1
+            header_bottom, bottom, open_end = bottom, max(ln.y1 for ln in below) + 1, True
     elif len(run) == 1:
         above = _rows_to_page_edge(page, lines, run[0], down=False)
         if not above:
@@ -288,7 +295,10 @@ def _ruled_run(page: pymupdf.Page, lines: list[Line], run: list[tuple[float, flo
     inner = _between(lines, x0, x1, top, bottom)
     if header_bottom is not None and len(_rows([ln for ln in inner if ln.cy < header_bottom])) > MAX_HEADER_LINES:
         header_bottom = None      # a rule under a group of rows, not under the header
-    return _text_aligned_grid(page.number + 1, (x0, top, x1, bottom), inner, header_bottom=header_bottom)
+    t = _text_aligned_grid(page.number + 1, (x0, top, x1, bottom), inner, header_bottom=header_bottom)
+    if t is not None:
+        t.open_end = open_end
+    return t
 
 
 def _between(lines: list[Line], x0: float, x1: float, top: float, bottom: float) -> list[Line]:
@@ -304,6 +314,7 @@ def _rows_to_page_edge(page: pymupdf.Page, lines: list[Line], rule: tuple[float,
     the page to ``rule``, tightly spaced, in the rule's width, with no caption, source line or
     prose among them; empty unless nothing but running lines lies beyond them."""
     y, x0, x1 = rule
+    # lines centred within the rule's width; one of them sticking out beyond it is prose, not a row
     side = [ln for ln in lines if x0 - 2 <= (ln.x0 + ln.x1) / 2 <= x1 + 2 and (ln.cy > y if down else ln.cy < y)]
     rows = _rows(side)
     if not down:
@@ -313,7 +324,8 @@ def _rows_to_page_edge(page: pymupdf.Page, lines: list[Line], rule: tuple[float,
     for r in rows:
         height = max(ln.height for ln in r)
         gap = (min(ln.y0 for ln in r) - edge) if down else (edge - max(ln.y1 for ln in r))
-        if gap > max(1.5 * height, 2 * pitch) or any(_ends_table(ln, x1 - x0) for ln in r):
+        if gap > max(1.5 * height, 2 * pitch) or any(_ends_table(ln, r, x0, x1 - x0) or _sticks_out(ln, x0, x1)
+                                                     for ln in r):
             break
         if body:
             pitch = max(pitch, gap)
@@ -329,10 +341,88 @@ def _rows_to_page_edge(page: pymupdf.Page, lines: list[Line], rule: tuple[float,
     return [ln for r in body for ln in r]
 
 
-def _ends_table(ln: Line, width: float) -> bool:
-    """A caption, a source line or a line of prose across the table's width: not a row."""
-    return bool(CAPTION_RE.match(ln.text) or SOURCE_RE.match(ln.text)) or \
-        (ln.x1 - ln.x0 > 0.6 * width and len(_segments(ln)) == 1 and bool(_SENTENCE_PUNCT.search(ln.text)))
+def continued_table(prev: RawTable, head: list[Line], page_no: int) -> RawTable | None:
+    """The rows at the head of a page that carry on ``prev``, a table left open at the foot of
+    the page before. A three-line table prints no rule on a page it only passes through, and its
+    last rows above the closing rule may be a single one, so these rows are found by the
+    table's own columns, not by rules: read from the top of the page while every piece of text
+    of a row stays inside one of ``prev``'s columns (or the gutter beside it), the rows stay
+    tightly spaced, and no caption, source line or prose comes between. ``head`` are the page's
+    lines outside running headers and other tables, top down."""
+    spans = prev.col_spans
+    if len(spans) < 2 or not prev.grid or len(prev.grid[0]) != len(spans):
+        return None
+    x0, x1 = prev.bbox[0], prev.bbox[2]
+    rows: list[list[Line]] = []
+    row_segs: list[list[tuple[float, float, str]]] = []
+    edge, pitch = None, 0.0
+    for r in _rows(head):
+        segs = sorted(s for ln in r for s in _segments(ln, 0.75))
+        height = max(ln.height for ln in r)
+        gap = min(ln.y0 for ln in r) - edge if edge is not None else 0.0
+        if (edge is not None and gap > max(1.5 * height, 2 * pitch)) or \
+                any(_ends_table(ln, r, x0, x1 - x0) or _sticks_out(ln, x0, x1) for ln in r) or \
+                not _row_fits(segs, spans):
+            break
+        if rows:
+            pitch = max(pitch, gap)
+        rows.append(r)
+        row_segs.append(segs)
+        edge = max(ln.y1 for ln in r)
+    if not rows or not any(len({_col_under([list(c) for c in spans], a, b) for a, b, _ in segs}) >= 2
+                           for segs in row_segs):
+        return None
+    cols = [list(c) for c in spans]
+    grid: list[list[str]] = []
+    for segs, wraps in zip(row_segs, _wrapped_lines(rows, row_segs, cols)):
+        cells = [""] * len(cols)
+        for a, b, text in segs:
+            c = _col_under(cols, a, b)
+            cells[c] = join_lines([cells[c], text]) if cells[c] else text
+        if grid and wraps and (cells[0] or grid[-1][0]):
+            grid[-1] = [join_lines([u, v]) if v else u for u, v in zip(grid[-1], cells)]
+        else:
+            grid.append(cells)
+    lines = [ln for r in rows for ln in r]
+    bbox = (x0, min(ln.y0 for ln in lines) - 1, x1, max(ln.y1 for ln in lines) + 1)
+    return RawTable(page_no, bbox, grid, list(prev.col_edges), prev.style, consumed={id(ln) for ln in lines},
+                    col_spans=list(spans), open_end=len(rows) == len(_rows(head)))
+
+
+def _row_fits(segs: list[tuple[float, float, str]], spans: list[tuple[float, float]]) -> bool:
+    """Every piece of text of a row starts in one of the columns (or the gutter left of it) and
+    ends before the next column that holds text of this row; a label may run on over columns
+    the row leaves empty (a header cell centred over the label column made its own column) when
+    the row has other cells, while a line of one piece must keep to one column (prose does not)."""
+    if not segs or segs[0][0] < spans[0][0] - 2 or segs[-1][1] > spans[-1][1] + 2:
+        return False
+    touched = [[k for k, (a, b) in enumerate(spans) if min(s[1], b) - max(s[0], a) > 0] for s in segs]
+    if len(segs) == 1:
+        return len(touched[0]) <= 1
+    # a piece over several columns must have them to itself
+    return all(len(ks) <= 1 or not any(set(ks) & set(other) for j, other in enumerate(touched) if j != i)
+               for i, ks in enumerate(touched))
+
+
+def _sticks_out(ln: Line, x0: float, x1: float) -> bool:
+    """A line running past a table's side by more than a character is no row of it."""
+    tol = max(ln.size, 4.0)
+    return ln.x0 < x0 - tol or ln.x1 > x1 + tol
+
+
+_BULLET = re.compile(r"^[^\w\s]{1,2}$")    # a lone mark: •, ◆, ➢, a Wingdings check (U+F0FC)
+
+
+def _ends_table(ln: Line, row: list[Line], x0: float, width: float) -> bool:
+    """A caption, a source line or a line of prose across the table's width: not a row. Prose
+    starts at the table's left edge or after a list bullet; a long line of text starting
+    further right, after a label, is a wrapped cell beside a label column."""
+    if CAPTION_RE.match(ln.text) or SOURCE_RE.match(ln.text):
+        return True
+    if not (ln.x1 - ln.x0 > 0.6 * width and len(_segments(ln)) == 1 and _SENTENCE_PUNCT.search(ln.text)):
+        return False
+    before = [o for o in row if o.x1 <= ln.x0 + 1 and o is not ln]
+    return ln.x0 - x0 < max(12.0, 0.05 * width) or bool(before) and all(_BULLET.match(o.text.strip()) for o in before)
 
 
 def _labelled_between(lines: list[Line], upper: tuple, lower: tuple) -> bool:
@@ -409,9 +499,29 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
         n_head = len(grid) if in_header else n_head
     if len(grid) < 2:
         return None
+    grid, cols = _header_only_columns_merged(grid, cols, max(n_head, 1))
     edges = [c[0] for c in cols] + [bbox[2]]
     consumed = {id(ln) for ln in lines}
-    return _finish(RawTable(page_no, bbox, grid, edges, style, consumed=consumed))
+    return _finish(RawTable(page_no, bbox, grid, edges, style, consumed=consumed,
+                            col_spans=[(a, b) for a, b in cols]))
+
+
+def _header_only_columns_merged(grid: list[list[str]], cols: list[list[float]],
+                                n_head: int) -> tuple[list[list[str]], list[list[float]]]:
+    """A column with text only in the header (and in rows repeating it), none of it a figure,
+    beside a column left empty there, is that column's header set apart (a "$" centred over the
+    row labels): the two are one column."""
+    heads = {row_key(r) for r in grid[:n_head]}
+    j = 1
+    while j < len(cols):
+        rows = [r for r in grid if r[j].strip()]
+        if rows and all(row_key(r) in heads and not r[j - 1].strip() and not _NUMERIC_CELL.match(r[j])
+                        for r in rows):
+            grid = [r[:j - 1] + [r[j - 1] or r[j]] + r[j + 1:] for r in grid]
+            cols = cols[:j - 1] + [[cols[j - 1][0], max(cols[j - 1][1], cols[j][1])]] + cols[j + 1:]
+        else:
+            j += 1
+    return grid, cols
 
 
 def _columns_of_fullest_rows(row_segs: list[list[tuple[float, float, str]]]) -> list[list[float]]:
@@ -511,13 +621,38 @@ def _wrapped_lines(rows: list[list[Line]], row_segs: list[list[tuple[float, floa
         within = {_col_at(cols, x0) for x0, _, _ in row_segs[k]}
         if not within:
             continue
+        above = {_col_at(cols, x0): t for x0, _, t in row_segs[k - 1]}
+        continues = _goes_on_above([(_col_at(cols, x0), t) for x0, _, t in row_segs[k]], above, full)
         if not spaced:
-            out[k] = 0 not in within
+            out[k] = 0 not in within and continues
             continue
-        # a line with a label of its own wrapped only where the line above ran to the edge
-        fits = 0 not in within or within <= full and not any(_NUMERIC_CELL.match(t) for _, _, t in row_segs[k])
+        # a line with a label of its own wrapped only where the line above ran to the edge, and
+        # holds no figure (a figure starts a row)
+        fits = 0 not in within or continues and within <= full and \
+            not any(_NUMERIC_CELL.match(t) for _, _, t in row_segs[k])
         out[k] = fits and gap <= tight + min(1.0, (loose - tight) / 2)
     return out
+
+
+def _goes_on_above(cells: list[tuple[int, str]], above: dict[int, str], full: set[int]) -> bool:
+    """Whether the cells of one table line (column, text) continue the cells of the line above
+    (``above``; ``full``: its columns whose text ran to the edge), when spacing cannot tell.
+    Bracketed figures under figures qualify them (t-statistics, standard errors): they go on.
+    A line of figures only is a row of its own, and so is a figure under a figure. Words go on
+    only where the text above ran to its column's edge (a short text above ended its cell); a
+    cell under nothing (set lower beside a taller cell) does not decide."""
+    bracketed = [c for c, t in cells if _BRACKETED.match(t)]
+    if 2 * len(bracketed) >= len(cells) and all(_NUMERIC_CELL.match(above.get(c, "")) for c in bracketed):
+        return True
+    if all(_NUMERIC_CELL.match(t) for _, t in cells):
+        return False
+    for c, text in cells:
+        over = above.get(c, "").strip()
+        if not over:
+            continue
+        if _NUMERIC_CELL.match(over) and _NUMERIC_CELL.match(text) or c not in full:
+            return False
+    return True
 
 
 # --- text-aligned tables with no rules at all --------------------------------------------

@@ -10,6 +10,7 @@ import pymupdf
 
 from ingest import BlockKind, chunk_document, parse
 from ingest.render import to_markdown
+from ingest.layout import Line, _attach_bullets
 from ingest.tables import _join_strokes, reads_as_prose
 
 F = "china-s"
@@ -202,12 +203,12 @@ def _running(page, number: int) -> None:
     page.insert_text((280, 815), f"第 {number} 页", fontname=F, fontsize=8)
 
 
-def test_three_line_table_cut_by_a_page_break_is_one_table(tmp_path):
-    doc = pymupdf.open()
-    rows = [[[f"Acme子公司{k:02d}", f"{k}.5", "区域业务持续扩张"]] for k in range(60)]
+def _open_table_page(doc, rows, number: int, caption: str = "表2：Acme 子公司收入") -> int:
+    """A page whose three-line table runs from its caption to the foot of the page (no closing
+    rule); returns how many of ``rows`` it printed."""
     page = doc.new_page()
-    _running(page, 1)
-    page.insert_text((60, 90), "表1：Acme 子公司收入", fontname=F, fontsize=SIZE)
+    _running(page, number)
+    page.insert_text((60, 90), caption, fontname=F, fontsize=SIZE)
     y, k = 100, 0
     _rule(page, y, 56, 540)
     y += 4 + 11
@@ -215,11 +216,18 @@ def test_three_line_table_cut_by_a_page_break_is_one_table(tmp_path):
         page.insert_text((x, y), text, fontname=F, fontsize=SIZE)
     y += 6
     _rule(page, y - 3, 56, 540, width=0.5)
-    while y < 770:                           # rows down to the foot of the page, no closing rule
+    while y < 770:
         y += 17
         for x, text in zip(XS, rows[k][0]):
             page.insert_text((x, y), text, fontname=F, fontsize=SIZE)
         k += 1
+    return k
+
+
+def test_three_line_table_cut_by_a_page_break_is_one_table(tmp_path):
+    doc = pymupdf.open()
+    rows = [[[f"Acme子公司{k:02d}", f"{k}.5", "区域业务持续扩张"]] for k in range(60)]
+    k = _open_table_page(doc, rows, 1, caption="表1：Acme 子公司收入")
     page = doc.new_page()
     _running(page, 2)
     y = _table(page, 62, XS, 540, [], rows[k:k + 8], top=False)     # the rest, then the closing rule
@@ -231,6 +239,148 @@ def test_three_line_table_cut_by_a_page_break_is_one_table(tmp_path):
     assert [r[0] for r in t.rows] == [r[0][0] for r in rows[:k + 8]]
     assert t.source.startswith("资料来源")
     assert any(b.kind == BlockKind.PARAGRAPH and b.text.startswith("正文") for b in parsed.pages[1].blocks)
+
+
+def _rows_only_page(doc, rows, number: int) -> None:
+    """A page the table only passes through: rows from head to foot, not a single rule."""
+    page = doc.new_page()
+    _running(page, number)
+    y = 62
+    for row in rows:
+        y += 17
+        for x, text in zip(XS, row[0]):
+            page.insert_text((x, y), text, fontname=F, fontsize=SIZE)
+
+
+def test_table_passing_through_a_page_with_no_rules_keeps_every_row(tmp_path):
+    doc = pymupdf.open()
+    rows = [[[f"分部{k:02d}", f"{k}.25", f"({k + 1}.0)"]] for k in range(120)]
+    k = _open_table_page(doc, rows, 1)
+    _rows_only_page(doc, rows[k:k + 41], 2)                       # 41 rows reach the foot of page 2
+    page = doc.new_page()
+    _running(page, 3)
+    y = _table(page, 62, XS, 540, [], rows[k + 41:k + 42], top=False)   # one last row, then the closing rule
+    page.insert_text((60, y + 16), "资料来源：Globex 年报", fontname=F, fontsize=8)
+    page.insert_textbox((60, y + 30, 540, y + 90), "正文：Initech 的订单同样饱满。" * 4, fontname=F, fontsize=10)
+    parsed = _save(doc, tmp_path / "through.pdf")
+    (t,) = parsed.tables
+    assert t.pages == [1, 2, 3] and t.header == HEADER
+    assert t.rows == [r[0] for r in rows[:k + 42]]
+    assert t.source.startswith("资料来源")
+    assert any(b.kind == BlockKind.PARAGRAPH and b.text.startswith("正文") for b in parsed.pages[2].blocks)
+
+
+def _open_table_then_a_page(label: str):
+    """A document whose first page ends in an open table; its second page, still empty."""
+    doc = pymupdf.open()
+    rows = [[[f"{label}{k:02d}", f"{k}.75", "稳步"]] for k in range(60)]
+    k = _open_table_page(doc, rows, 1)
+    page = doc.new_page()
+    _running(page, 2)
+    return doc, k, page
+
+
+def test_prose_at_the_head_of_the_next_page_does_not_continue_an_open_table(tmp_path):
+    doc, k, page = _open_table_then_a_page("部门")
+    page.insert_textbox((60, 62, 540, 200), "正文：Umbrella 的海外收入占比提高，经营杠杆释放。" * 6,
+                        fontname=F, fontsize=10)
+    parsed = _save(doc, tmp_path / "prose-next.pdf")
+    (t,) = parsed.tables
+    assert t.pages == [1] and len(t.rows) == k
+    assert any(b.kind == BlockKind.PARAGRAPH and b.text.startswith("正文") for b in parsed.pages[1].blocks)
+
+
+def test_rows_that_break_the_columns_do_not_continue_an_open_table(tmp_path):
+    doc, k, page = _open_table_then_a_page("区域")
+    for j in range(4):      # another table's columns: its second column starts inside the first one's gutter
+        for x, text in zip([60, 120, 420], [f"项目{j}", f"{j}.1", f"{j}.2"]):
+            page.insert_text((x, 80 + 17 * j), text, fontname=F, fontsize=SIZE)
+    parsed = _save(doc, tmp_path / "other-columns.pdf")
+    assert parsed.tables[0].pages == [1] and len(parsed.tables[0].rows) == k
+
+
+def test_label_column_of_long_sentences_does_not_end_an_open_table(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    xs = [60, 150]
+    y = 100
+    _rule(page, y, 56, 540)
+    y += 15
+    page.insert_text((60, y), "公司", fontname=F, fontsize=SIZE)
+    page.insert_text((150, y), "布局进展", fontname=F, fontsize=SIZE)
+    y += 6
+    _rule(page, y - 3, 56, 540, width=0.5)
+    names = ["星河", "青岚", "北辰", "云杉", "泰和"]
+    for k in range(30):     # a label, then a cell of sentences wrapped over two lines, down to the foot of the page
+        y += 13
+        page.insert_text((60, y), names[k % 5] + str(k), fontname=F, fontsize=SIZE)
+        page.insert_text((150, y), f"第{k}期集群于年内投产，合计部署约{k + 1}万张加速卡，用于大模型训练与推理，", fontname=F, fontsize=SIZE)
+        y += 11
+        page.insert_text((150, y), "并对外提供算力服务。", fontname=F, fontsize=SIZE)
+        if y > 760:
+            break
+    (t,) = _save(doc, tmp_path / "sentences.pdf").tables
+    assert t.header == [["公司", "布局进展"]] and len(t.rows) == k + 1
+    assert t.rows[3] == ["云杉3", "第3期集群于年内投产，合计部署约4万张加速卡，用于大模型训练与推理，并对外提供算力服务。"]
+
+
+def test_a_double_rule_over_a_page_of_prose_is_no_table(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _rule(page, 47, 48, 547)
+    _rule(page, 49.5, 48, 547)               # a cover's double rule: nothing between the two
+    for k in range(12):
+        if k % 3 == 0:
+            page.insert_text((48, 80 + 20 * k), f"分析师{k}", fontname=F, fontsize=SIZE)
+        page.insert_text((200, 80 + 20 * k), f"Acme 第{k}季度云业务收入增长，订单饱满，毛利率稳步改善。", fontname=F, fontsize=10)
+    assert _save(doc, tmp_path / "cover.pdf").tables == []
+
+
+def test_header_cell_centred_over_the_row_labels_is_their_column(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _rule(page, 100, 56, 540)
+    cols = [200, 280, 360, 440]
+    page.insert_text((100, 115), "亿元", fontname=F, fontsize=SIZE)     # centred over the labels, right of the short ones
+    for x, h in zip(cols, ["2023", "2024", "2025", "2026"]):
+        page.insert_text((x, 115), h, fontname=F, fontsize=SIZE)
+    _rule(page, 119, 56, 540, width=0.5)
+    labels = ["收入", "净利", "毛利"]
+    for k, label in enumerate(labels):
+        page.insert_text((60, 134 + 14 * k), label, fontname=F, fontsize=SIZE)
+        for j, x in enumerate(cols):
+            page.insert_text((x, 134 + 14 * k), f"{k + 1}{j}.5", fontname=F, fontsize=SIZE)
+    _rule(page, 134 + 14 * 2 + 5, 56, 540)
+    (t,) = _save(doc, tmp_path / "unit-head.pdf").tables
+    assert t.header == [["亿元", "2023", "2024", "2025", "2026"]]
+    assert t.rows[1] == ["净利", "20.5", "21.5", "22.5", "23.5"]
+
+
+def test_a_line_of_figures_only_is_a_row_even_under_words(tmp_path):
+    doc = pymupdf.open()
+    rows = [[["", "多空年化收益", "最大回撤"]], [["1", "18.5%", "12.5%"]], [["2", "16.0%", "14.0%"]]]
+    _table(doc.new_page(), 100, [60, 160, 300], 540, [["窗口", "Acme", "Globex"]], rows, row_gap=0)
+    (t,) = _save(doc, tmp_path / "figs.pdf").tables
+    assert [r[0] for r in t.header + t.rows][-2:] == ["1", "2"] and ["1", "18.5%", "12.5%"] in t.rows
+
+
+def test_rows_under_a_label_spanning_them_stay_rows_when_evenly_spaced(tmp_path):
+    doc = pymupdf.open()
+    rows = [[["Acme", "X100", "2019年", "256"]], [["", "X200", "2020年", "320"]], [["", "X300", "2025年", "800"]],
+            [["Globex", "G7", "2024年", "314"]], [["", "G5", "2022年", "96"]]]
+    _table(doc.new_page(), 100, [60, 160, 260, 380], 540, [["公司", "型号", "发布", "算力"]], rows, row_gap=0)
+    (t,) = _save(doc, tmp_path / "groups.pdf").tables
+    assert t.rows == [r[0] for r in rows]
+
+
+def test_amount_ending_a_wrapped_sentence_joins_its_cell_when_evenly_spaced(tmp_path):
+    doc = pymupdf.open()
+    rows = [[["Acme", "首期订单30亿元，合同上限可达", "五年期协议，"], ["", "45亿元", "可续约"]],
+            [["Globex", "12亿元", "短约"]]]
+    _table(doc.new_page(), 100, [60, 160, 420], 540, [["客户", "规模", "性质"]], rows, row_gap=0)
+    (t,) = _save(doc, tmp_path / "amount.pdf").tables
+    assert [_squash(c) for c in t.rows[0]] == ["Acme", "首期订单30亿元，合同上限可达45亿元", "五年期协议，可续约"]
+    assert t.rows[1] == ["Globex", "12亿元", "短约"]
 
 
 def test_closed_table_followed_by_prose_takes_no_prose(tmp_path):
@@ -484,3 +634,74 @@ def test_wrapped_line_starting_with_an_en_dash_minus_goes_on_too(tmp_path):
 def test_dash_and_space_still_start_a_list_item(tmp_path):
     blocks = _lines(tmp_path, ["风险提示：", "- Acme 新产品推广不及预期；", "- 2025 年 Globex 订单交付延迟。"])
     assert [b.kind for b in blocks] == [BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.LIST_ITEM]
+
+
+# --- contents that run on into the first chapter ----------------------------------------------
+
+def _contents_page(tmp_path, after: list[tuple[str, float]], title: str = "目录"):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((60, 80), title, fontname=F, fontsize=12)
+    entries = ["[01] Acme 云业务高增，订单饱满", "[02] Globex 海外扩张提速", "[03] Initech 芯片放量，成本下降"]
+    for k, entry in enumerate(entries):
+        page.insert_text((60, 104 + 18 * k), entry, fontname=F, fontsize=10.5)
+    y = 104 + 18 * len(entries) + 10
+    for text, size in after:
+        y += size * 1.8
+        page.insert_text((60, y), text, fontname=F, fontsize=size)
+    return _save(doc, tmp_path / "contents.pdf").pages[0]
+
+
+def test_body_after_contents_on_the_same_page_is_body(tmp_path):
+    page = _contents_page(tmp_path, [("第一章 行业高景气延续", 13), ("Acme 2025 年收入持续增长，客户数量稳步提升。", 10)])
+    kinds = {b.text: b.kind for b in page.blocks}
+    assert kinds["[02] Globex 海外扩张提速"] == BlockKind.TOC and not page.is_toc
+    assert kinds["第一章 行业高景气延续"] == BlockKind.HEADING
+    assert any(k == BlockKind.PARAGRAPH and "客户数量稳步提升" in t for t, k in kinds.items())
+
+
+def test_a_sentence_ends_the_contents_even_without_a_heading(tmp_path):
+    page = _contents_page(tmp_path, [("Globex 的海外收入占比提高。订单饱满。", 10.5)])
+    assert [b.text for b in page.blocks if b.kind == BlockKind.TOC][-1] == "[03] Initech 芯片放量，成本下降"
+    assert any(b.kind == BlockKind.PARAGRAPH and "海外收入占比提高" in b.text for b in page.blocks)
+
+
+def test_a_second_list_under_its_own_title_is_still_contents(tmp_path):
+    page = _contents_page(tmp_path, [("图表目录", 12), ("图1：Acme 收入 ........ 5", 10.5),
+                                     ("图2：Globex 毛利率 ........ 7", 10.5)], title="内容目录")
+    assert page.is_toc and all(b.kind == BlockKind.TOC for b in page.blocks if not b.text.isdigit())
+
+
+# --- a bullet PyMuPDF returns as a line of its own ------------------------------------------
+
+def _line(text: str, x0: float, y0: float, size: float = 14.0) -> Line:
+    x1 = x0 + size * len(text)
+    return Line(text, (x0, y0, x1, y0 + size * 1.1), size, chars=[(c, (x0 + size * i, y0, x0 + size * (i + 1), y0 + size))
+                                                                 for i, c in enumerate(text)])
+
+
+def test_symbol_font_bullet_set_lower_joins_the_first_line_of_its_item():
+    first = _line("Acme 关注度较高：上线五天用户", 64, 90)
+    mark = _line("\uf075", 37, 92)                 # Wingdings' bullet: a Private Use Area code
+    second = _line("超过一百万。", 64, 107)
+    lines = _attach_bullets([first, mark, second])
+    assert [ln.text for ln in lines] == ["• Acme 关注度较高：上线五天用户", "超过一百万。"]
+    assert lines[0].bbox[0] == 37 and lines[0].chars[0][0] == "•"
+
+
+def test_bullet_item_is_one_block_in_the_parse(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((60, 103), "●", fontname=F, fontsize=10)      # the mark sits 3 pt lower than its text
+    page.insert_text((74, 100), "Globex 海外收入占比提高，订单饱满，", fontname=F, fontsize=10)
+    page.insert_text((74, 115), "毛利率改善明显。", fontname=F, fontsize=10)
+    blocks = [b for b in _save(doc, tmp_path / "bullet.pdf").pages[0].blocks if not b.boilerplate]
+    assert len(blocks) == 1 and blocks[0].kind == BlockKind.LIST_ITEM
+    assert _squash(blocks[0].text).endswith("订单饱满，毛利率改善明显。")
+
+
+def test_a_dash_or_a_mark_with_no_text_beside_it_stays_apart():
+    dash = _line("-", 160, 100, 9)                  # an empty-cell mark in a table, figures to its right
+    figure = _line("12.5", 175, 100, 9)
+    lone = _line("●", 300, 200, 9)
+    assert _attach_bullets([dash, figure, lone]) == [dash, figure, lone]
