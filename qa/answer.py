@@ -89,6 +89,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
                                for s in mets)
             score += 0.75 * sum(1 for s in mets if _mentions(cell, s) >= 0)  # "109美元/股"
             score += 1.5 * sum(1 for forms in names if _mentions(head, forms) >= 0)  # " | CoreWeave | Nebius"
+            score += 1.0 if not mets and head_named(q.text, head) else 0.0
             score += 0.5 if want_pct == ("%" in cell) else 0.0
             score -= 0.01 * i
             if score > best_score:
@@ -103,6 +104,21 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
         # "2030 年目标 12-15 亿元": the figure, not the words around it (the quote has them)
         return _with_unit(figures[0][1].raw.strip(), _cell_unit(unit, best_head))
     return _pick_in_text(q, unit.text, want_pct, want_money, exclude)
+
+
+def _figure_cell(cell: str) -> bool:
+    """A cell that is one figure (with at most a unit or a short qualifier), not a sentence."""
+    figures = _figures(cell)
+    return len(figures) == 1 and len(cell.strip()) <= len(figures[0][1].raw.strip()) + 6
+
+
+def head_named(question: str, head: str) -> bool:
+    """The question names this column header ("…站点的容量" under "容量 (MW)"): a word of the
+    header, its unit and any period left out, printed in the question."""
+    core = re.sub(r"[(（][^)）]*[)）]", " ", normalize_text(head))
+    words = [w for w in re.split(r"[\s/|、,，:：]+", core) if len(w) >= 2 and not re.search(r"\d", w)]
+    text = normalize_text(question).lower()
+    return any(w.lower() in text for w in words)
 
 
 def _other_period_column(q: ParsedQuery, unit: Unit, head: str = "") -> bool:
@@ -443,7 +459,10 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         ext = _rank_in_table(q, best, ranked, nth)
         if ext is not None:
             return ext
-    wants_figure = bool(FIGURE_Q.search(q.text))
+    # a question naming a column of figures ("…站点的容量") asks for its figure, unless it asks
+    # what or which, or names a metric of its own (then the metric picks the column)
+    wants_figure = bool(FIGURE_Q.search(q.text)) or not (q.metrics or NAME_Q.search(q.text)) and any(
+        head_named(q.text, h) for h, c in best.cells[1:] if _figure_cell(c))
     if not wants_figure and NAME_Q.search(q.text):
         return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer
     if not (q.metrics or q.periods or wants_figure):

@@ -16,7 +16,7 @@ import re
 from index.query import ParsedQuery
 from ingest.numbers import Quantity, extract_quantities, format_quantity
 
-from .compute import Computation, asks_difference
+from .compute import Computation, asks_difference, growth_rate
 from .slots import ASKS_DERIVED, ASKS_MULTIPLE, GROWTH_KEYS, period_agreement, score_facts
 
 _GROWTH = re.compile(r"(增长|增加|提高|提升|上涨|上升|扩大|下降|减少|下滑|降低|缩小)了?\s*(百分之多少|百分之几|多少\s*%|几成)|"
@@ -218,7 +218,12 @@ def calculate(q: ParsedQuery, facts: list[dict]) -> Computation | None:
         # the size of the change (later minus earlier, first named minus second), as printed
         gap = abs(a["value"] - b["value"])
         result = f"{gap:.2f}".rstrip("0").rstrip(".") + "个百分点" if a["unit"] == "%" else _scaled(a, gap)
-        return Computation(result, _inputs(a, b), f"{a['printed']} − {b['printed']}",
+        formula = f"{a['printed']} − {b['printed']}"
+        # two periods: a is the later; a growth asked with no unit also gets its rate
+        rate = growth_rate(_quantity(b), _quantity(a), q.text) if len(q.periods) == 2 else ""
+        if rate:
+            result, formula = f"{result}（{rate}）", f"{formula}；÷ {b['printed']}"
+        return Computation(result, _inputs(a, b), formula,
                            a["text"] if a["text"] == b["text"] else f"{b['text']}\n{a['text']}")
     ratio = a["value"] / b["value"]
     if kind == "growth":

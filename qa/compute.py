@@ -195,12 +195,37 @@ def _render(value: float, a: num.Quantity, b: num.Quantity, question: str, text:
     return _format(value, [a, b]) + sep + suffix
 
 
-def _difference(a: num.Quantity, b: num.Quantity, question: str, text: str = "") -> Computation:
+_GROWTH_Q = re.compile(r"增长|增加|提高|提升|上升|上涨|扩大|\b(grow|grew|grown|increase[sd]?|rise|rose|risen)\b", re.I)
+_DECLINE_Q = re.compile(r"下降|减少|下滑|降低|缩小|\b(decline[sd]?|decrease[sd]?|fall|fell|fallen|drop(ped)?)\b", re.I)
+# a unit the question asks in: the change alone answers it
+_UNIT_Q = re.compile(r"%|百分|\bpp\b|率|倍|[亿万千百]|元|金额|数额|多少个|\$|billion|million|percent|\brate\b|amount",
+                     re.I)
+
+
+def growth_rate(earlier: num.Quantity, later: num.Quantity, question: str) -> str:
+    """"较 2024 年增长多少" asks for the change and is often meant as the rate: when the question
+    names growth (or a decline), the figures moved that way, and no unit is asked for, the
+    relative change from the earlier figure goes beside the absolute one."""
+    bare = re.sub(r"\d[\d,.]*\s*(年|月|日|季度|Q|H|E|A|F)?", " ", normalize_text(question))
+    growth, decline = bool(_GROWTH_Q.search(bare)), bool(_DECLINE_Q.search(bare))
+    if growth == decline or _UNIT_Q.search(bare) or "%" in (earlier.unit, later.unit) \
+            or "pp" in (earlier.unit, later.unit) or earlier.value <= 0 or (later.value > earlier.value) != growth:
+        return ""
+    return f"{(later.value - earlier.value) / earlier.value * 100:+.1f}%"
+
+
+def _difference(a: num.Quantity, b: num.Quantity, question: str, text: str = "",
+                earlier: num.Quantity | None = None) -> Computation:
+    """a − b (as a positive change); with ``earlier`` (which of the two came first, when the
+    question compares periods or a report says "由 A 上调至 B"), a growth question also gets the rate."""
     big, small = (a, b) if a.value >= b.value else (b, a)
     diff = abs(a.printed[0] - b.printed[0]) if a.scale == b.scale else abs(a.value - b.value)
-    value = _render(diff, a, b, question, text)
-    return Computation(value.strip(), (a.raw.strip(), b.raw.strip()),
-                       f"{big.raw.strip().lstrip('+')} − {small.raw.strip().lstrip('+')}", text)
+    value = _render(diff, a, b, question, text).strip()
+    formula = f"{big.raw.strip().lstrip('+')} − {small.raw.strip().lstrip('+')}"
+    rate = growth_rate(earlier, b if earlier is a else a, question) if earlier is not None else ""
+    if rate:
+        value, formula = f"{value}（{rate}）", f"{formula}；÷ {earlier.raw.strip().lstrip('+')}"
+    return Computation(value, (a.raw.strip(), b.raw.strip()), formula, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,7 +407,9 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
     if len(periods) == 2:
         picked = _by_periods(periods, text, want, _levels(question))
         if picked and _comparable(*picked):
-            return _difference(picked[0], picked[1], question, text)
+            first = _earlier(periods)
+            return _difference(picked[0], picked[1], question, text,
+                               earlier=None if first is None else picked[first])
         return None  # each asked period must anchor its own figure
     terms = compared_terms(question)
     m = _FROM_TO.search(text)
@@ -419,8 +446,16 @@ def _from_to(m: re.Match, question: str, text: str, want: str) -> Computation | 
     if fa and fb and _comparable(fa[0], fb[0]):
         a = replace(fa[0], span=(fa[0].span[0] + offset_a, fa[0].span[1] + offset_a))
         b = replace(fb[0], span=(fb[0].span[0] + offset_b, fb[0].span[1] + offset_b))
-        return _difference(b, a, question, text)
+        return _difference(b, a, question, text, earlier=a)
     return None
+
+
+def _earlier(periods: list[Period]) -> int | None:
+    """Which of two asked periods comes first (None when their years are not both known)."""
+    keys = [(p.year, p.quarter or 2 * (p.half or 0) or 0, p.month or 0) for p in periods]
+    if any(k[0] is None for k in keys) or keys[0] == keys[1]:
+        return None
+    return 0 if keys[0] < keys[1] else 1
 
 
 def _range_width(question: str, text: str, want: str) -> Computation | None:

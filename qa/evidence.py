@@ -393,6 +393,29 @@ def _year_carried_over(u: Unit, p) -> bool:
     return bool(years) and years[-1] == p.year
 
 
+_ROW_KEY = re.compile(r"\d{1,3}(?:\.\d+)?")
+_KEY_STOP = set("的为是时在和与及下中个")
+
+
+def keyed_row_hit(q: ParsedQuery, u: Unit) -> bool:
+    """A table row keyed by a bare number (a holding period, a window length, a group) whose
+    first column's header names the parameter ("持有期/月"): the question names the same number
+    with a word of that header beside it ("持有期为3个月")."""
+    if not u.cells or not _ROW_KEY.fullmatch(u.cells[0][1].strip()):
+        return False
+    key, head = u.cells[0][1].strip(), normalize_text(u.cells[0][0]).lower()
+    marks = {c for c in head if _CJK_CHAR.match(c) and c not in _KEY_STOP} | \
+        {w for w in re.findall(r"[a-z]{2,}", head)}
+    if not marks:
+        return False
+    text = normalize_text(q.text).lower()
+    for m in re.finditer(rf"(?<![\d.]){re.escape(key)}(?![\d.])", text):
+        near = text[max(0, m.start() - 6):m.end() + 3]
+        if any(mark in near for mark in marks):
+            return True
+    return False
+
+
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     # a question with English words also matches Chinese evidence through the glossary
     q_tokens = {t for t in tokenize(q.text if q.lang == "zh" else q.matching_text) if len(t) > 1}
@@ -409,6 +432,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
         overlap = len(q_tokens & set(tokenize(full))) / max(len(q_tokens), 1)
         figure = bool(_FIGURE.search(u.text))
         qualified = _qualified(u, qualifiers, mets) if qualifiers else 0.0
+        keyed = keyed_row_hit(q, u)
         u.matched = {"entities": ent_hit, "entities_wanted": len(ents), "metrics": met_hit,
                      "periods": per_hit, "periods_wanted": len(q.periods), "figure": figure,
                      "qualified": round(qualified, 2)}
@@ -416,5 +440,5 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
                    + 1.5 * (met_hit / len(mets) if mets else 0) + 0.5 * qualified
                    + (2.0 if refs and refs & table_refs(u.context) else 0.0)
                    + 2.0 * (per_hit / len(q.periods) if q.periods else 0)
-                   + 3.0 * overlap + (0.5 if figure else 0))
+                   + 3.0 * overlap + (0.5 if figure else 0) + (2.0 if keyed else 0.0))
     return sorted(units, key=lambda u: -u.score)

@@ -121,6 +121,8 @@ def test_no_share_without_an_identifiable_whole():
 
 @pytest.mark.parametrize("question, text, result", [
     ("截至 2029Q2 末，Acme 的在手订单比 2028 年底增加了多少？",
+     "截至 2029Q2，Acme 在手订单达到 520 亿元，较 2028 年底的 410 亿元进一步提升。", "110 亿元（+26.8%）"),
+    ("截至 2029Q2 末，Acme 的在手订单比 2028 年底增加了多少亿元？",      # a unit asked: no rate
      "截至 2029Q2，Acme 在手订单达到 520 亿元，较 2028 年底的 410 亿元进一步提升。", "110 亿元"),
     ("Acme 的毛利率比 Globex 高出多少个百分点？", "Acme 毛利率为 42.5%，Globex 毛利率为 35.1%。", "7.4个百分点"),
     ("How much did Acme's operating profit increase from 2028 to 2029?",

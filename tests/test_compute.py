@@ -2,6 +2,8 @@
 its own figure, the result carries its unit, and evidence missing a term computes nothing."""
 from __future__ import annotations
 
+import pytest
+
 from qa.answer import unsupported_numbers
 from qa.compute import (asks_difference, asks_share, compute_difference, compute_share, compute_sum,
                         states_share)
@@ -54,7 +56,8 @@ def test_a_sentence_missing_an_asked_period_is_no_evidence():
 def test_each_period_anchors_its_own_figure():
     q = "丙公司2025年收入比2024年增加了多少？"
     comp = compute_difference(q, "丙公司 2024 年收入 12.3 亿美元，2025 年收入提升至 30.5 亿美元，同比增长 148%。")
-    assert comp.result == "18.2 亿美元" and set(comp.inputs) == {"12.3 亿美元", "30.5 亿美元"}
+    # growth asked with no unit: the change, and the rate from the earlier year beside it
+    assert comp.result == "18.2 亿美元（+148.0%）" and set(comp.inputs) == {"12.3 亿美元", "30.5 亿美元"}
 
 
 def test_the_sentence_before_may_print_the_other_period():
@@ -62,7 +65,7 @@ def test_the_sentence_before_may_print_the_other_period():
     sentence = "2025 年收入进一步提升至 30.5 亿美元，同比增长 148%；"
     assert compute_difference(q, sentence) is None
     comp = compute_difference(q, sentence, context="第三章\n丙公司 2024 年收入 12.3 亿美元，同比增长约 600%；")
-    assert comp.result == "18.2 亿美元"
+    assert comp.result == "18.2 亿美元（+148.0%）"
     # not when the sentence before speaks of another company
     other = compute_difference(q, sentence, context="第三章\nCoreWeave 2024 年收入 19.15 亿美元；")
     assert other is None
@@ -73,7 +76,7 @@ TEXT = "2023年，丁科技云业务收入为2.10亿元，2024年提升至5.35�
 
 def test_a_money_question_takes_money_figures():
     comp = compute_difference("丁科技2024年云业务收入比2023年增加多少？", TEXT)
-    assert comp.result == "3.25 亿元" and set(comp.inputs) == {"2.10亿元", "5.35亿元"}
+    assert comp.result == "3.25 亿元（+154.8%）" and set(comp.inputs) == {"2.10亿元", "5.35亿元"}
 
 
 def test_a_percentage_point_question_takes_percentages_not_growth_rates():
@@ -84,7 +87,7 @@ def test_a_percentage_point_question_takes_percentages_not_growth_rates():
 def test_a_relative_period_is_read_against_the_period_beside_it():
     q = "By how much did Foo's ARR rise from the end of 4Q25 to the end of 1Q26?"
     comp = compute_difference(q, "1Q26 末，ARR 达到 9.6 亿美元，较上季度末的 7.1 亿美元环比增长超过30%。")
-    assert comp.result == "2.5 亿美元"
+    assert comp.result == "2.5 亿美元（+35.2%）"
     assert compute_difference(q, "1Q26 末，ARR 达到 9.6 亿美元，环比增长超过30%。") is None
 
 
@@ -107,7 +110,7 @@ def test_a_decline_between_two_months_keeps_the_per_unit():
     q = "A100服务器的月租金从2023年3月到2025年3月下降了多少？"
     assert asks_difference(q)
     comp = compute_difference(q, "A100的租金从2023年3月的约8万元/台/月，下降到2025年3月的约5.5万元/台/月，降幅31%；")
-    assert comp.result == "2.5 万元/台/月" and set(comp.inputs) == {"8万元", "5.5万元"}
+    assert comp.result == "2.5 万元/台/月（-31.2%）" and set(comp.inputs) == {"8万元", "5.5万元"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,4 +205,27 @@ def test_a_year_on_year_rate_is_asked_not_computed():
     assert not asks_difference("乙公司毛利率环比提升多少个百分点？")
     assert asks_difference("甲公司1Q26利息费用较去年同期增加了多少？")
     comp = compute_difference("甲公司1Q26利息费用较去年同期增加了多少？", "1Q26，公司利息费用 3.05 亿美元，去年同期为 1.20 亿美元。")
-    assert comp.result == "1.85 亿美元"
+    assert comp.result == "1.85 亿美元（+154.2%）"
+
+
+# --- "增长多少" with no unit asked: the change and the rate ----------------------------------------
+
+GROWN = "样例机构数据显示，2023年样例储能市场规模为820亿元，2024年将增至1,066亿元。"
+
+
+@pytest.mark.parametrize("question, result", [
+    ("2024年样例储能市场规模较2023年增长多少？", "246 亿元（+30.0%）"),
+    ("How much does the market grow from 2023 to 2024?", "246 亿元（+30.0%）"),
+    ("2024年样例储能市场规模较2023年增长多少亿元？", "246 亿元"),       # a unit asked: the change alone
+    ("2023年与2024年样例储能市场规模相差多少？", "246 亿元"),            # a gap, not a growth
+    ("2024年样例储能市场规模较2023年下降多少？", "246 亿元"),            # it grew: no rate for a decline
+])
+def test_a_growth_question_without_a_unit_gets_the_rate_beside_the_change(question, result):
+    comp = compute_difference(question, GROWN)
+    assert comp is not None and comp.result == result
+
+
+def test_a_raised_guidance_grows_from_the_earlier_figure():
+    comp = compute_difference("公司资本开支指引上调后提高了多少？", "公司将全年资本开支指引由 40 亿元上调至 52 亿元。")
+    assert comp.result == "12 亿元（+30.0%）" and comp.formula.endswith("÷ 40 亿元")
+    assert compute_difference("资本开支指引上调了多少亿元？", "公司将全年资本开支指引由 40 亿元上调至 52 亿元。").result == "12 亿元"

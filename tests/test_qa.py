@@ -400,3 +400,52 @@ def test_a_figure_whose_sentence_names_a_sibling_model_is_refused():
     assert _extract("样例科技 ZX910D 芯片的 FP16 算力是多少？", c).abstained
     answered = _extract("样例科技 ZX910C 芯片的 FP16 算力是多少？", c)
     assert not answered.abstained and "800" in answered.figure
+
+
+# --- rows keyed by a number: a parameter the first column's header names -----------------------
+
+KEYED = ["表3：不同持有期下多空组合表现", ["持有期/月", "年化收益", "最大回撤"],
+         ["1", "18.5%", "16.3%"], ["2", "17.2%", "12.4%"], ["3", "15.1%", "10.9%"], ["6", "12.0%", "9.8%"]]
+
+
+@pytest.mark.parametrize("question, figure", [
+    ("持有期为3个月时多空组合的最大回撤是多少？", "10.9%"),
+    ("持有期2个月的多空组合年化收益是多少？", "17.2%"),
+    ("6个月持有期下，多空组合最大回撤为多少？", "9.8%"),
+])
+def test_the_row_whose_number_key_the_question_names_is_read(question, figure):
+    t = _table("k.pdf", KEYED[0], KEYED[1:])
+    ext = _extract(question, t)
+    assert not ext.abstained and ext.figure.replace(" ", "") == figure
+
+
+def test_a_number_near_other_words_does_not_pick_a_keyed_row():
+    from qa.evidence import keyed_row_hit
+    t = _table("k.pdf", KEYED[0], KEYED[1:])
+    units = units_from(t, 0)
+    q = parse_query("样例科技前3大客户的收入占比是多少？")
+    assert not any(keyed_row_hit(q, u) for u in units)
+    q = parse_query("持有期为3个月时多空组合的最大回撤是多少？")
+    assert [u.cells[0][1] for u in units if keyed_row_hit(q, u)] == ["3"]
+
+
+# --- a question that names a column of figures asks for that figure ----------------------------
+
+SITES = ["表5：样例云数据中心布局", ["站点", "模式", "状态", "容量 (MW)", "亮点"],
+         ["样例城", "托管", "运营中", "10", "100%可再生能源驱动，低温免费冷却"],
+         ["北岸", "自建", "建设中", "58", "远期120 MW，将成为区域枢纽"]]
+
+
+@pytest.mark.parametrize("question, figure", [
+    ("样例云样例城托管站点的容量", "10MW"),          # no "多少": the column it names is a figure
+    ("样例云北岸站点的容量是多少？", "58MW"),         # not the 120 MW of the notes beside it
+    ("样例云样例城站点容量有多大？", "10MW"),         # not the 100% of the notes
+])
+def test_the_column_a_question_names_gives_the_figure(question, figure):
+    ext = _extract(question, _table("s.pdf", SITES[0], SITES[1:]))
+    assert not ext.abstained and ext.figure.replace(" ", "") == figure
+
+
+def test_a_question_naming_a_column_of_words_gets_the_evidence_not_a_number_inside_it():
+    ext = _extract("样例云北岸站点的亮点", _table("s.pdf", SITES[0], SITES[1:]))
+    assert not ext.abstained and ext.figure == "" and "北岸" in ext.unit.text
