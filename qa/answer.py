@@ -116,7 +116,8 @@ def head_named(question: str, head: str) -> bool:
     """The question names this column header ("…站点的容量" under "容量 (MW)"): a word of the
     header, its unit and any period left out, printed in the question."""
     core = re.sub(r"[(（][^)）]*[)）]", " ", normalize_text(head))
-    words = [w for w in re.split(r"[\s/|、,，:：]+", core) if len(w) >= 2 and not re.search(r"\d", w)]
+    words = {w for w in re.split(r"[\s/|、,，:：]+", core) if len(w) >= 2 and not re.search(r"\d", w)}
+    words |= {w for w in tokenize(core) if len(w) >= 2 and not re.search(r"\d", w)}   # "当前/规划容量": 容量
     text = normalize_text(question).lower()
     return any(w.lower() in text for w in words)
 

@@ -446,6 +446,12 @@ def test_the_column_a_question_names_gives_the_figure(question, figure):
     assert not ext.abstained and ext.figure.replace(" ", "") == figure
 
 
+def test_a_header_joining_two_words_is_named_by_either():
+    t = _table("s.pdf", SITES[0], [["站点", "模式", "状态", "当前/规划容量", "亮点"], *SITES[2:]])
+    ext = _extract("样例云样例城托管站点的容量", t)
+    assert not ext.abstained and ext.figure.replace(" ", "") == "10"
+
+
 def test_a_question_naming_a_column_of_words_gets_the_evidence_not_a_number_inside_it():
     ext = _extract("样例云北岸站点的亮点", _table("s.pdf", SITES[0], SITES[1:]))
     assert not ext.abstained and ext.figure == "" and "北岸" in ext.unit.text
