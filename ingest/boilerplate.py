@@ -45,8 +45,22 @@ def in_margin(ln: Line, page_height: float) -> bool:
     return ln.y1 <= page_height * MARGIN or ln.y0 >= page_height * (1 - MARGIN)
 
 
+# a download portal's per-copy tracking string: a long run of letters and digits, no word in it,
+# printed tiny in the margin ("oPpMoMqOoNxOmOxPsRoMoO8OdNbRoMrRo…")
+_TRACKING = re.compile(r"[A-Za-z0-9+/=]{24,}")
+TINY_TEXT = 5.0            # points: no reader's text is set this small
+
+
+def is_tracking_string(ln: Line, page_height: float) -> bool:
+    text = ln.text.strip()
+    mixed = re.search(r"[a-z]", text) and re.search(r"[A-Z]", text)
+    return bool(_TRACKING.fullmatch(text) and mixed and (ln.size < TINY_TEXT or in_margin(ln, page_height)))
+
+
 def is_running(ln: Line, page_height: float, keys: set[str]) -> bool:
     key = _norm(ln.text)
+    if is_tracking_string(ln, page_height):
+        return True
     if not in_margin(ln, page_height):
         # a long running line ("请务必阅读正文之后的免责声明…") stranded mid-page by a layout quirk
         return key in keys and len(key) >= 8

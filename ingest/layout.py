@@ -82,7 +82,46 @@ def page_lines(page: pymupdf.Page) -> list[Line]:
                 continue
             size = max(sizes, key=sizes.get) if sizes else 0.0
             lines.append(Line(collapse_spaces(text), tuple(ln["bbox"]), size, color, bold, chars))
-    return _attach_bullets(lines)
+    return _attach_bullets(_join_vertical_text(lines, page.rect.width))
+
+
+_ONE_CJK = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]$")
+VERTICAL_RUN = 3           # characters stacked one per line before they are read as one vertical line
+
+
+SIDE_BAND = 0.12          # share of the page width at either side where vertical sidebars run
+
+
+def _join_vertical_text(lines: list[Line], page_width: float) -> list[Line]:
+    """Vertical text in a page's side margin (a sidebar's "请务必阅读正文之后的免责声明")
+    comes out of PyMuPDF one character per line; a run of single CJK characters stacked at one
+    x there, touching, becomes one line read top down. (Inside the page a narrow table cell
+    wrapped a character per line is left to the table reader.)"""
+    side = SIDE_BAND * page_width
+    singles = sorted((ln for ln in lines if _ONE_CJK.match(ln.text) and (ln.x1 <= side or ln.x0 >= page_width - side)),
+                     key=lambda ln: (round(ln.x0), ln.y0))
+    if len(singles) < VERTICAL_RUN:
+        return lines
+    runs: list[list[Line]] = []
+    for ln in singles:
+        last = runs[-1][-1] if runs else None
+        if last is not None and abs(ln.x0 - last.x0) <= 1.5 and abs(ln.size - last.size) <= 0.5 \
+                and -0.5 * ln.size <= ln.y0 - last.y1 <= 0.25 * ln.size:
+            runs[-1].append(ln)
+        else:
+            runs.append([ln])
+    joined = {id(run[0]): run for run in runs if len(run) >= VERTICAL_RUN}
+    if not joined:
+        return lines
+    gone = {id(ln) for run in joined.values() for ln in run[1:]}
+    out = []
+    for ln in lines:
+        if id(ln) in gone:
+            continue
+        run = joined.get(id(ln))
+        out.append(ln if run is None else Line("".join(c.text for c in run), bbox_union([c.bbox for c in run]),
+                                               ln.size, ln.color, ln.bold, [ch for c in run for ch in c.chars], ln.ocr))
+    return out
 
 
 # A list bullet drawn in a symbol font (Wingdings maps its glyphs to the Private Use Area) or a

@@ -19,7 +19,7 @@ from ingest.tables import unit_hint
 
 from .compute import (Computation, _asked_periods, _comparable, _difference, asks_difference, asks_share, asks_sum,
                       compute_difference, compute_share, compute_sum, states_share)
-from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, metric_surfaces, product_codes, required_terms,
+from .evidence import (Unit, _code_forms, asked_count, counted_with, _mentions, _wanted_entities, metric_surfaces, product_codes, required_terms,
                        score_units)
 from .slots import PERCENT_KEYS
 
@@ -283,6 +283,18 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
     figures = [(pos, f) for pos, f in figures if _fits(f, want_pct, want_money)]
     if not figures:
         return ""
+    classifier, noun = asked_count(q.text)
+    counted = set(counted_with(text, classifier, noun)) if classifier else set()
+    if any(pos in counted for pos, _ in figures):    # a count asked: the figures counting that thing
+        figures = [(pos, f) for pos, f in figures if pos in counted]
+        # of several ("测试的 18 种语言中，在 15 种语言上优于…"), the one whose words after it
+        # are the question's words after its "多少种"
+        asked_after = _after_classifier(normalize_text(q.text), classifier)
+        pos, f = max(figures, key=lambda pf: (_shared_chars(_after_classifier(text[pf[0]:], classifier), asked_after),
+                                              -pf[0]))
+        raw = f.raw.strip()
+        printed = text[pos + len(f.raw):pos + len(f.raw) + len(classifier) + 1].strip()
+        return raw + classifier if printed.startswith(classifier) and not raw.endswith(classifier) else raw
     if asked and len({found for _, found in mentioned}) > 1:
         # "从 2019 年的 20 亿升至 … 2021 年 6 月突破 90 亿": the asked period picks the
         # figure, which must follow one of its mentions before the next period is named
@@ -309,6 +321,15 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
     elif not want_pct and any(f.unit not in ("%", "pp") for _, f in candidates):
         candidates = [(p, f) for p, f in candidates if f.unit not in ("%", "pp")]
     return candidates[0][1].raw.strip()
+
+
+def _after_classifier(text: str, classifier: str, span: int = 10) -> str:
+    at = text.find(classifier)
+    return text[at + len(classifier):at + len(classifier) + span] if at >= 0 else ""
+
+
+def _shared_chars(a: str, b: str) -> int:
+    return len({c for c in a if c.isalnum()} & {c for c in b if c.isalnum()})
 
 
 def _mismatch(q: ParsedQuery, u: Unit) -> str:
@@ -422,6 +443,17 @@ def _prefer_qualified(fitting: list[Unit], margin: float = 0.8) -> list[Unit]:
     return close + fitting[k:]
 
 
+def _prefer_counting(q: ParsedQuery, fitting: list[Unit], within: int = 6) -> list[Unit]:
+    """A count asked ("多少种语言"): among the leading candidates, those printing a figure with
+    that classifier come first — a sentence of percentages cannot answer it."""
+    classifier, noun = asked_count(q.text)
+    if not classifier or counted_with(fitting[0].text, classifier, noun):
+        return fitting
+    head = fitting[:within]
+    counting = [u for u in head if counted_with(u.text, classifier, noun)]
+    return counting + [u for u in head if u not in counting] + fitting[within:] if counting else fitting
+
+
 def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     if not ranked:
         return Extraction(None, abstained=True, reason="no evidence")
@@ -433,7 +465,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     fitting = [u for u in top if not _mismatch(main, u)]
     if not fitting:
         return _refuse(q, top, _mismatch(main, top[0]))
-    fitting = _prefer_qualified(fitting)
+    fitting = _prefer_counting(q, _prefer_qualified(fitting))
     best = fitting[0]
     if asks_difference(q.text):
         for u in fitting[:6]:

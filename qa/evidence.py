@@ -393,6 +393,35 @@ def _year_carried_over(u: Unit, p) -> bool:
     return bool(years) and years[-1] == p.year
 
 
+# "多少个样本" / "几种语言" / "共有多少天": a count, answered by a figure printed with that classifier
+_COUNT_Q = re.compile(r"(?:多少|几)\s*(个(?:月|季度|小时)?|种|家|只|天|次|名|位|款|项|条|张|台|块|篇|份|期|年)(?!百分点|基点)")
+
+
+_COUNTED_NOUN = re.compile(r"\s*([A-Za-z]{2,}|[\u4e00-\u9fff]{2})")
+
+
+def asked_classifier(question: str) -> str:
+    """The classifier of a count the question asks for ("个", "种", "天"; "个月" is a duration), or ""."""
+    return asked_count(question)[0]
+
+
+def asked_count(question: str) -> tuple[str, str]:
+    """(classifier, the noun counted after it: "多少块GPU" → ("块", "GPU")), or ("", "")."""
+    text = normalize_text(question)
+    m = _COUNT_Q.search(text)
+    if not m:
+        return "", ""
+    noun = _COUNTED_NOUN.match(text, m.end())
+    return m.group(1), noun.group(1) if noun else ""
+
+
+def counted_with(text: str, classifier: str, noun: str = "") -> list[int]:
+    """Where ``text`` prints a number followed by ``classifier`` or by the counted ``noun``
+    ("800块", "~4000 GPU"): the number's start."""
+    after = re.escape(classifier) + (f"|{re.escape(noun)}" if noun else "")
+    return [m.start() for m in re.finditer(rf"(?<![\d.])\d[\d,]*(?:\.\d+)?\s*(?:{after})", text, re.I)]
+
+
 _ROW_KEY = re.compile(r"\d{1,3}(?:\.\d+)?")
 _KEY_STOP = set("的为是时在和与及下中个")
 
@@ -424,6 +453,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     wanted = frozenset(name for name, _ in ents)
     mets = metric_surfaces(q)
     qualifiers = metric_qualifiers(q)
+    classifier, noun = asked_count(q.text)
     for u in units:
         full = u.full
         ent_hit = sum(1 for name, s in ents if _entity_hit(u, name, s, wanted))
@@ -433,6 +463,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
         figure = bool(_FIGURE.search(u.text))
         qualified = _qualified(u, qualifiers, mets) if qualifiers else 0.0
         keyed = keyed_row_hit(q, u)
+        counted = bool(classifier and counted_with(full, classifier, noun))
         u.matched = {"entities": ent_hit, "entities_wanted": len(ents), "metrics": met_hit,
                      "periods": per_hit, "periods_wanted": len(q.periods), "figure": figure,
                      "qualified": round(qualified, 2)}
@@ -440,5 +471,6 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
                    + 1.5 * (met_hit / len(mets) if mets else 0) + 0.5 * qualified
                    + (2.0 if refs and refs & table_refs(u.context) else 0.0)
                    + 2.0 * (per_hit / len(q.periods) if q.periods else 0)
-                   + 3.0 * overlap + (0.5 if figure else 0) + (2.0 if keyed else 0.0))
+                   + 3.0 * overlap + (0.5 if figure else 0) + (2.0 if keyed else 0.0)
+                   + (1.0 if counted else 0.0))
     return sorted(units, key=lambda u: -u.score)

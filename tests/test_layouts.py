@@ -10,7 +10,7 @@ import pymupdf
 
 from ingest import BlockKind, chunk_document, parse
 from ingest.render import to_markdown
-from ingest.layout import Line, _attach_bullets
+from ingest.layout import Line, _attach_bullets, _join_vertical_text
 from ingest.tables import _join_strokes, reads_as_prose
 
 F = "china-s"
@@ -705,3 +705,57 @@ def test_a_dash_or_a_mark_with_no_text_beside_it_stays_apart():
     figure = _line("12.5", 175, 100, 9)
     lone = _line("●", 300, 200, 9)
     assert _attach_bullets([dash, figure, lone]) == [dash, figure, lone]
+
+
+# --- vertical text: one character per line ----------------------------------------------------
+
+def test_characters_stacked_one_per_line_are_one_vertical_line():
+    stacked = [_line(c, 20, 100 + 10 * i, 10) for i, c in enumerate("请务必阅读正文")]
+    body = _line("Acme 收入增长。", 80, 100, 10)
+    lines = _join_vertical_text([body, *stacked], 595)
+    assert [ln.text for ln in lines] == ["Acme 收入增长。", "请务必阅读正文"]
+    assert lines[1].bbox == (20, 100, 30, 100 + 10 * 6 + 11)
+
+
+def test_single_characters_spread_apart_or_across_stay_lines():
+    rows = [_line(c, 20, 100 + 25 * i, 10) for i, c in enumerate("是否是")]    # a column of marks, rows apart
+    across = [_line(c, 20 + 20 * i, 300, 10) for i, c in enumerate("甲乙丙")]   # side by side
+    two = [_line(c, 20, 400 + 10 * i, 10) for i, c in enumerate("注释")]        # too short a run
+    cell = [_line(c, 300, 500 + 10 * i, 10) for i, c in enumerate("优于大市")]  # a narrow table cell mid-page
+    lines = rows + across + two + cell
+    assert _join_vertical_text(lines, 595) == lines
+
+
+def test_a_vertical_sidebar_reads_as_one_line_in_the_parse(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for i, c in enumerate("本报告仅供机构投资者参考"):
+        page.insert_text((20, 100 + 10 * i), c, fontname=F, fontsize=10)
+    page.insert_text((80, 110), "Acme 2029 年收入 12 亿元，同比增长 20%。", fontname=F, fontsize=10)
+    text = "\n".join(b.text for b in _save(doc, tmp_path / "vertical.pdf").pages[0].blocks)
+    assert "本报告仅供机构投资者参考" in text and "Acme 2029 年收入 12 亿元" in text
+
+
+# --- a portal's tracking string is furniture --------------------------------------------------
+
+def test_a_tiny_tracking_string_is_boilerplate_wherever_it_sits():
+    from ingest.boilerplate import is_tracking_string
+    assert is_tracking_string(_line("qRpMoNxOmPsRoMoO8OdNbRoMrRoMnMiNn", 60, 400, 3), 842)      # mid-page, 3 pt
+    assert is_tracking_string(_line("aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3", 60, 830, 8), 842)      # in the footer band
+
+
+def test_words_codes_and_figures_are_not_tracking_strings():
+    from ingest.boilerplate import is_tracking_string
+    for text in ["ChatGPTOpenAIAnthropicGeminiLlama", "SHA256", "0123456789012345678901234567",
+                 "AccountsReceivableTurnoverRatio2024"]:
+        assert not is_tracking_string(_line(text, 60, 400, 10), 842), text    # body size, mid-page
+
+
+def test_a_tracking_string_in_the_footer_is_not_in_the_text(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((60, 100), "Acme 2029 年收入 12 亿元。", fontname=F, fontsize=10)
+    page.insert_text((60, 835), "oPpMoMqOoNxOmOxPsRoMoO8OdNbRoMrRoMnMiN", fontname="helv", fontsize=3)
+    parsed = _save(doc, tmp_path / "tracked.pdf")
+    assert all("oPpMoMq" not in b.text for b in parsed.pages[0].blocks if not b.boilerplate)
+    assert all("oPpMoMq" not in c.text for c in chunk_document(parsed))

@@ -455,3 +455,45 @@ def test_a_header_joining_two_words_is_named_by_either():
 def test_a_question_naming_a_column_of_words_gets_the_evidence_not_a_number_inside_it():
     ext = _extract("样例云北岸站点的亮点", _table("s.pdf", SITES[0], SITES[1:]))
     assert not ext.abstained and ext.figure == "" and "北岸" in ext.unit.text
+
+
+# --- a count asked with its classifier ("多少个样本", "几种语言") -----------------------------------
+
+COUNTS = "在测试的18种语言中，样例模型在15 种语言方面的表现优于基准模型，准确率达到72.5%。"
+DAYS = "样例基金在回测的2400 个交易日中获得正收益的1300 天，盈利天数占比54.2%。"
+
+
+@pytest.mark.parametrize("text, question, figure", [
+    ("样例研究在8 年中共获得31206 个样本，其中High组占12%。", "样例研究8年间共获得多少个样本？", "31206个"),
+    (COUNTS, "样例模型在多少种语言上的表现优于基准模型？", "15种"),     # the count whose words follow as asked
+    (COUNTS, "样例测试共覆盖多少种语言？", "18种"),
+    (DAYS, "样例基金回测中获得正收益的交易日有多少天？", "1300天"),
+    (DAYS, "样例基金回测共有多少个交易日？", "2400个"),
+])
+def test_a_count_is_answered_by_the_figure_printed_with_its_classifier(text, question, figure):
+    ext = _extract(question, _chunk("a.pdf", text, heading=("样例研究",)))
+    assert not ext.abstained and ext.figure == figure
+
+
+@pytest.mark.parametrize("question, classifier", [
+    ("共获得多少个样本？", "个"), ("多少种语言", "种"), ("持有多少个月", "个月"), ("几家公司", "家"),
+    ("提高了多少个百分点", ""), ("收入多少", ""),
+])
+def test_the_classifier_of_an_asked_count(question, classifier):
+    from qa.evidence import asked_classifier
+    assert asked_classifier(question) == classifier
+
+
+def test_a_count_asked_prefers_the_evidence_that_counts_it():
+    rates = _chunk("a.pdf", "样例模型在各语言上的准确率表现优于基准模型，中文准确率达到78.5%，英文准确率提高到了83.0%。",
+                   heading=("样例模型",))
+    counts = _chunk("b.pdf", "在测试的18种语言中，样例模型在15 种语言方面的表现优于基准模型。", heading=("样例模型",))
+    ext = _extract("样例模型在多少种语言上的准确率表现优于基准模型？", rates, counts)
+    assert not ext.abstained and ext.figure == "15种"
+
+
+def test_a_count_of_a_named_thing_is_found_without_its_classifier():
+    row = _table("s.pdf", "表5：样例云站点", [["站点", "模式", "规模", "说明"],
+                                             ["样例城", "托管", "~4000 GPU", "首批800块加速卡已交付"]])
+    ext = _extract("样例云样例城站点部署了多少块GPU？", row)
+    assert not ext.abstained and ext.figure.replace(" ", "") in ("~4000GPU", "4000")
