@@ -203,9 +203,10 @@ _UNIT_Q = re.compile(r"%|百分|\bpp\b|率|倍|[亿万千百]|元|金额|数额|
 
 
 def growth_rate(earlier: num.Quantity, later: num.Quantity, question: str) -> str:
-    """"较 2024 年增长多少" asks for the change and is often meant as the rate: when the question
-    names growth (or a decline), the figures moved that way, and no unit is asked for, the
-    relative change from the earlier figure goes beside the absolute one."""
+    """A question asking how much something grew (增长多少), with no unit, asks for the change
+    and is often meant as the rate: when the question names growth (or a decline), the figures
+    moved that way, and no unit is asked for, the relative change from the earlier figure goes
+    beside the absolute one."""
     bare = re.sub(r"\d[\d,.]*\s*(年|月|日|季度|Q|H|E|A|F)?", " ", normalize_text(question))
     growth, decline = bool(_GROWTH_Q.search(bare)), bool(_DECLINE_Q.search(bare))
     if growth == decline or _UNIT_Q.search(bare) or "%" in (earlier.unit, later.unit) \
