@@ -19,8 +19,8 @@ from ingest.tables import unit_hint
 
 from .compute import (Computation, _asked_periods, _comparable, _difference, asks_difference, asks_share, asks_sum,
                       compute_difference, compute_share, compute_sum, states_share)
-from .evidence import (Unit, _code_forms, asked_count, counted_with, _mentions, _wanted_entities, metric_surfaces, product_codes, required_terms,
-                       score_units)
+from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
+                       product_codes, required_terms, score_units)
 from .slots import PERCENT_KEYS
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
@@ -289,7 +289,8 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
         figures = [(pos, f) for pos, f in figures if pos in counted]
         # of several ("测试的 18 种语言中，在 15 种语言上优于…"), the one whose words after it
         # are the question's words after its "多少种"
-        asked_after = _after_classifier(normalize_text(q.text), classifier)
+        asked = re.search(rf"(?:多少|几)\s*{re.escape(classifier)}", normalize_text(q.text))
+        asked_after = normalize_text(q.text)[asked.end():asked.end() + 10] if asked else ""
         pos, f = max(figures, key=lambda pf: (_shared_chars(_after_classifier(text[pf[0]:], classifier), asked_after),
                                               -pf[0]))
         raw = f.raw.strip()
