@@ -67,6 +67,17 @@ def is_running(ln: Line, page_height: float, keys: set[str]) -> bool:
     return key in keys or re.fullmatch(r"[-—–\s]*(第)?\s*#\s*(页|/\s*#)?[-—–\s]*", key) is not None
 
 
+# "12", "- 12 -", "第 12 页", "12/40", "Page 12", "P12": a page number alone on a running line
+_PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第|Page|P\.?)?\s*(\d{1,4})\s*(?:页)?\s*(?:/\s*\d{1,4}|of\s+\d{1,4})?[-—–\s]*$", re.I)
+
+
+def printed_page_number(running) -> str:
+    """The page number a page prints in its header or footer (``running``: blocks or lines with
+    ``text``), or "" — citations use the physical page; a reader may want the printed one too."""
+    found = [m.group(1) for b in running for m in [_PAGE_NUMBER.match(b.text.strip())] if m]
+    return found[-1] if found else ""
+
+
 def is_boilerplate_title(text: str) -> bool:
     return bool(BOILERPLATE_TITLES.match(re.sub(r"\s+", "", text)))
 

@@ -98,6 +98,7 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
     ocr: bool = False
     is_toc: bool = False
+    printed: str = ""              # the page number printed in its header or footer ("" if none)
 
 
 @dataclass

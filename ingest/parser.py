@@ -223,7 +223,9 @@ def _assemble(path: Path, work: list[_PageWork], pdf_meta: dict) -> Document:
     for p in work:
         _place_tables_and_figures(p, tables)
     _mark_continuations(work)
-    pages = [Page(p.number, p.width, p.height, p.blocks, ocr=p.ocr, is_toc=p.is_toc) for p in work]
+    pages = [Page(p.number, p.width, p.height, p.blocks, ocr=p.ocr, is_toc=p.is_toc,
+                  printed=bp.printed_page_number([b for b in p.blocks if b.kind in (BlockKind.HEADER, BlockKind.FOOTER)]))
+             for p in work]
     cover = [ln for ln in work[0].lines if not bp.is_running(ln, work[0].height, keys)
              and ln not in sidebar]
     text = "\n".join(b.text for p in pages for b in p.blocks)

@@ -58,7 +58,9 @@ def to_markdown(doc: Document, show_boilerplate: bool = False) -> str:
     done: set[str] = set()
     whole = _continued_paragraphs(doc)
     for page in doc.pages:
-        out.append(f"\n<!-- page {page.number}{' (OCR)' if page.ocr else ''}{' (contents page)' if page.is_toc else ''} -->")
+        printed = f" (printed {page.printed})" if page.printed and page.printed != str(page.number) else ""
+        out.append(f"\n<!-- page {page.number}{printed}{' (OCR)' if page.ocr else ''}"
+                   f"{' (contents page)' if page.is_toc else ''} -->")
         for b in page.blocks:
             if b.boilerplate and not show_boilerplate or id(b) in whole.taken:
                 continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pymupdf
+import pytest
 
 from ingest import BlockKind, chunk_document, parse
 from ingest.render import to_markdown
@@ -759,3 +760,25 @@ def test_a_tracking_string_in_the_footer_is_not_in_the_text(tmp_path):
     parsed = _save(doc, tmp_path / "tracked.pdf")
     assert all("oPpMoMq" not in b.text for b in parsed.pages[0].blocks if not b.boilerplate)
     assert all("oPpMoMq" not in c.text for c in chunk_document(parsed))
+
+
+# --- the page number a page prints, beside its physical number --------------------------------
+
+@pytest.mark.parametrize("footer, printed", [("第 12 页", "12"), ("- 7 -", "7"), ("12/40", "12"), ("Page 3 of 9", "3"),
+                                             ("请务必阅读正文之后的免责声明", ""), ("2026年5月", "")])
+def test_printed_page_numbers_in_running_lines(footer, printed):
+    from ingest.boilerplate import printed_page_number
+    assert printed_page_number([_line(footer, 280, 815, 8)]) == printed
+
+
+def test_a_report_whose_numbering_skips_the_cover_records_both_numbers(tmp_path):
+    doc = pymupdf.open()
+    for k in range(4):
+        page = doc.new_page()
+        page.insert_text((60, 40), "样例证券 行业深度报告", fontname=F, fontsize=8)
+        page.insert_text((60, 100), f"Acme 第{k}部分：收入与订单。", fontname=F, fontsize=10)
+        if k:                                          # the cover prints no number; page 2 prints 1
+            page.insert_text((280, 815), f"第 {k} 页", fontname=F, fontsize=8)
+    parsed = _save(doc, tmp_path / "numbered.pdf")
+    assert [(p.number, p.printed) for p in parsed.pages] == [(1, ""), (2, "1"), (3, "2"), (4, "3")]
+    assert "<!-- page 2 (printed 1) -->" in to_markdown(parsed)
