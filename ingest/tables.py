@@ -356,7 +356,8 @@ def continued_table(prev: RawTable, head: list[Line], page_no: int) -> RawTable 
     rows: list[list[Line]] = []
     row_segs: list[list[tuple[float, float, str]]] = []
     edge, pitch = None, 0.0
-    for r in _rows(head):
+    head_rows = _rows(head)
+    for r in head_rows:
         segs = sorted(s for ln in r for s in _segments(ln, 0.75))
         height = max(ln.height for ln in r)
         gap = min(ln.y0 for ln in r) - edge if edge is not None else 0.0
@@ -373,20 +374,11 @@ def continued_table(prev: RawTable, head: list[Line], page_no: int) -> RawTable 
                            for segs in row_segs):
         return None
     cols = [list(c) for c in spans]
-    grid: list[list[str]] = []
-    for segs, wraps in zip(row_segs, _wrapped_lines(rows, row_segs, cols)):
-        cells = [""] * len(cols)
-        for a, b, text in segs:
-            c = _col_under(cols, a, b)
-            cells[c] = join_lines([cells[c], text]) if cells[c] else text
-        if grid and wraps and (cells[0] or grid[-1][0]):
-            grid[-1] = [join_lines([u, v]) if v else u for u, v in zip(grid[-1], cells)]
-        else:
-            grid.append(cells)
+    grid, _ = _fill_grid(rows, row_segs, cols)
     lines = [ln for r in rows for ln in r]
     bbox = (x0, min(ln.y0 for ln in lines) - 1, x1, max(ln.y1 for ln in lines) + 1)
     return RawTable(page_no, bbox, grid, list(prev.col_edges), prev.style, consumed={id(ln) for ln in lines},
-                    col_spans=list(spans), open_end=len(rows) == len(_rows(head)))
+                    col_spans=list(spans), open_end=len(rows) == len(head_rows))
 
 
 def _row_fits(segs: list[tuple[float, float, str]], spans: list[tuple[float, float]]) -> bool:
@@ -481,10 +473,23 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
         return None
     # a header set tighter than the body runs cells together: cut them where the columns' gutters are
     row_segs = [[s for ln in r for s in _cut_at_gutters(ln, _segments(ln, gap), cols)] for r in rows]
+    grid, n_head = _fill_grid(rows, row_segs, cols, header_bottom)
+    if len(grid) < 2:
+        return None
+    grid, cols = _header_only_columns_merged(grid, cols, max(n_head, 1))
+    edges = [c[0] for c in cols] + [bbox[2]]
+    consumed = {id(ln) for ln in lines}
+    return _finish(RawTable(page_no, bbox, grid, edges, style, consumed=consumed,
+                            col_spans=[(a, b) for a, b in cols]))
+
+
+def _fill_grid(rows: list[list[Line]], row_segs: list[list[tuple[float, float, str]]], cols: list[list[float]],
+               header_bottom: float | None = None) -> tuple[list[list[str]], int]:
+    """The cells of each line in ``cols``, wrapped lines joined to the row above; and how many
+    rows are header (every line above ``header_bottom``, a three-line table's header rule)."""
     grid: list[list[str]] = []
     n_head = 0
-    wrapped = _wrapped_lines(rows, row_segs, cols)
-    for row, segs, wraps in zip(rows, row_segs, wrapped):
+    for row, segs, wraps in zip(rows, row_segs, _wrapped_lines(rows, row_segs, cols)):
         cells = [""] * len(cols)
         for x0, x1, text in segs:
             c = _col_under(cols, x0, x1)
@@ -497,13 +502,7 @@ def _text_aligned_grid(page_no: int, bbox: BBox, lines: list[Line], style: str =
         else:
             grid.append(cells)
         n_head = len(grid) if in_header else n_head
-    if len(grid) < 2:
-        return None
-    grid, cols = _header_only_columns_merged(grid, cols, max(n_head, 1))
-    edges = [c[0] for c in cols] + [bbox[2]]
-    consumed = {id(ln) for ln in lines}
-    return _finish(RawTable(page_no, bbox, grid, edges, style, consumed=consumed,
-                            col_spans=[(a, b) for a, b in cols]))
+    return grid, n_head
 
 
 def _header_only_columns_merged(grid: list[list[str]], cols: list[list[float]],
