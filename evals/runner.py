@@ -41,22 +41,33 @@ THRESHOLDS = HERE / "thresholds.json"
 GOLD_SETS = {
     "gold": HERE / "gold" / "gold.jsonl",
     "heldout": HERE / "gold" / "heldout.jsonl",
+    # a second unseen set over the sample reports, written by someone who read neither the
+    # answering code nor the other sets; scored as aggregates only
+    "heldout2": HERE / "gold" / "heldout2.jsonl",
     "paraphrase": HERE / "gold" / "paraphrase.jsonl",
     "realworld-dev": HERE / "gold" / "realworld_dev.jsonl",
     # new questions over the sample reports (figures no other set asks), written without reading
     # the answering code; a development set: its items are read for error analysis
     "corpus-dev": HERE / "gold" / "corpus_dev.jsonl",
+    # questions over eight other real broker PDFs (gold/realworld_heldout_sources.json says where
+    # each comes from), written without reading the answering code; scored as aggregates only
+    "realworld-heldout": HERE / "gold" / "realworld_heldout.jsonl",
 }
-REAL_PDF_SETS = {"realworld-dev"}   # over PDFs that may not be committed: see realworld_dir()
+# over PDFs that may not be committed: each set's folder, see realworld_dir()
+REAL_PDF_SETS = {"realworld-dev": "realworld-dev", "realworld-heldout": "realworld-heldout"}
 
 
 def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "yanbao"
 
 
-def realworld_dir() -> Path:
-    """Where the real broker PDFs of the realworld-dev set are kept (never in git)."""
-    return Path(os.environ.get("YANBAO_REALWORLD_DIR") or cache_root() / "realworld-dev")
+def realworld_dir(name: str = "realworld-dev") -> Path:
+    """Where the real broker PDFs of a real-PDF set are kept (never in git):
+    ``$YANBAO_REALWORLD_DIR`` (realworld-dev) or ``$YANBAO_REALWORLD_HELDOUT_DIR``, else the
+    set's folder in the per-user cache."""
+    folder = REAL_PDF_SETS[name]
+    env = "YANBAO_" + folder.upper().replace("-", "_").replace("_DEV", "") + "_DIR"
+    return Path(os.environ.get(env) or cache_root() / folder)
 
 
 def load_gold(path: str | Path | None = None) -> list[dict]:
@@ -340,7 +351,7 @@ def set_items(name: str, args) -> tuple[list[dict], Path | None, str]:
     path = GOLD_SETS[name]
     if not path.exists():
         return [], None, f"{path.name} is missing"
-    corpus = realworld_dir() if name in REAL_PDF_SETS else corpus_dir(getattr(args, "corpus", None))
+    corpus = realworld_dir(name) if name in REAL_PDF_SETS else corpus_dir(getattr(args, "corpus", None))
     gold = load_gold(path)
     if name in REAL_PDF_SETS:
         absent = sorted({g["file"] for g in gold if g.get("file") and not (corpus / g["file"]).exists()})

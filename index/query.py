@@ -713,6 +713,15 @@ def glossary_forms(text: str) -> list[str]:
     return [said for _, said in matcher.find(normalize_text(text))] if matcher.pattern is not None else []
 
 
+def glossary_synonyms(text: str) -> list[str]:
+    """Every form, in either language, of the glossary words ``text`` uses (公布: 宣布,
+    announce …)."""
+    matcher = _matchers(dictionary_signature())[2]
+    if matcher.pattern is None:
+        return []
+    return list(dict.fromkeys(f for row, _ in matcher.find(normalize_text(text)) for f in row.aliases))
+
+
 def glosses(text: str) -> list[str]:
     """The other-language forms of the glossary words ``text`` uses ("data center" ->
     数据中心; 超额收益 -> excess return), minus what it already says: a question in one

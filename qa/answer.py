@@ -22,11 +22,13 @@ from .compute import (Computation, _asked_periods, _comparable, _difference, ask
 from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
 from .slots import PERCENT_KEYS
+from .spans import asked_date, asked_span
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
 FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
                       r"how much|how many|what (was|is|were|are) the (revenue|value|size|amount|price|share|margin|growth)|"
                       r"\bsize\b|\brevenue\b|\bbacklog\b|\bcapex\b|\barr\b|\bmargin\b|\bprice\b)", re.I)
+_HOW_MUCH = re.compile(r"多少|几[个%倍家亿万]|how much|how many", re.I)
 NAME_Q = re.compile(r"(哪|什么|谁|何时|为何|为什么|如何|怎样|怎么|\bwho\b|\bwhich\b|\bwhen\b|\bwhy\b|\bhow did\b|what (company|product|name))", re.I)
 
 _PCT_METRICS = {"growth", "growth_yoy", "growth_qoq", "gross_margin", "margin", "net_margin", "market_share",
@@ -54,6 +56,7 @@ class Extraction:
     computation: Computation | None = None
     printed: list[str] = field(default_factory=list)  # the unit's figures as the figure store reads them
     also: list[Unit] = field(default_factory=list)   # further evidence a computed answer rests on
+    span: bool = False                     # the answer is a date or cell read off the evidence, not a figure
 
 
 def _figures(text: str) -> list[tuple[int, num.Quantity]]:
@@ -497,8 +500,19 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     # what or which, or names a metric of its own (then the metric picks the column)
     wants_figure = bool(FIGURE_Q.search(q.text)) or not (q.metrics or NAME_Q.search(q.text)) and any(
         head_named(q.text, h) for h, c in best.cells[1:] if _figure_cell(c))
+    if asked_date(q.text) and len(parts) == 1 and not _HOW_MUCH.search(q.text):
+        # a date asked: the first leading evidence printing one of the asked kind answers; a
+        # figure never does (no span: the evidence is offered as the nearest)
+        for i, u in enumerate(fitting[:6]):
+            span = asked_span(q, u, leading=i == 0)
+            if span:
+                return Extraction(u, figure=span, span=True)
+        return Extraction(best, span=True)
     if not wants_figure and NAME_Q.search(q.text):
-        return Extraction(best)  # a name, a date or a reason: the evidence sentence is the answer
+        # a table cell is read off the evidence; a name or a reason in prose is not picked out:
+        # the evidence is offered as the nearest
+        span = asked_span(q, best)
+        return Extraction(best, figure=span, span=True) if span else Extraction(best)
     if not (q.metrics or q.periods or wants_figure):
         return Extraction(best)
     for u in fitting[:4]:

@@ -170,12 +170,21 @@ _NOT_NAMES = {"What", "How", "Which", "Who", "When", "Why", "The", "According", 
               "Class", "Series", "Round", "Shares", "Stock", "Preferred", "Common", "Business", "Services", "Enterprise", "Advertising", "Gaming", "Games",
               "Intelligent", "Platform", "Platforms", "Solutions", "Segment", "Devices", "Consumer"}
 # "全球科技公司" is not a name: a suffix followed by a generic noun is left out
-_COMPANY_SUFFIX = re.compile(r"(?<![年度月季])[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)"
+_COMPANY_SUFFIX = re.compile(r"(?<![年度月季])(?![年度月季日])[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)"
                              r"(?!公司|企业|厂商|巨头|行业|板块|类)")
 
 
 _GLOSS = re.compile(r"\s*[(（]([^()（）]{1,20})[)）]")
 _GLOSSED = re.compile(r"(?:的|之)?([\u4e00-\u9fff]{2,6})\s*[(（]\s*$")  # "北极星（Polaris）": the name it glosses
+
+
+_POSSESSIVE = re.compile(r"['’]s?\b")
+
+
+def _opens_sentence(text: str, pos: int) -> bool:
+    """Nothing but spaces, quotes or a sentence end before ``pos``."""
+    before = text[:pos].rstrip(" \"'“‘(（")
+    return not before or before[-1] in ".?!:;。？！：；\n"
 
 
 def required_terms(q: ParsedQuery) -> list[list[str]]:
@@ -196,6 +205,8 @@ def required_terms(q: ParsedQuery) -> list[list[str]]:
             continue
         if anchored and w in q.unprinted:
             continue
+        if w in q.unprinted and _opens_sentence(q.text, m.start()) and not _POSSESSIVE.match(q.text, m.end()):
+            continue  # "Roughly what…": capitalised because it opens the question, not a name
         gloss = _GLOSS.match(q.text, m.end())
         glossed = _GLOSSED.search(q.text[: m.start()]) if q.text[m.end():m.end() + 1] in ")）" else None
         names.append([w] + ([gloss.group(1).strip()] if gloss else [])
@@ -299,7 +310,12 @@ def _words_in(text: str, surfaces: list[str]) -> bool:
     return False
 
 
-_SCOPE_WORDS = {"中国", "国内", "我国", "全球", "海外", "国外", "全国"}  # the report's scope, not a qualifier
+_SCOPE_WORDS = {"中国", "国内", "我国", "全球", "海外", "国外", "全国",  # the report's scope, not a qualifier
+                "china", "chinese", "global", "domestic", "overseas", "worldwide"}
+# English function words around a metric ("what was its YoY growth") narrow nothing
+_FUNCTION_WORDS = {"its", "their", "the", "a", "an", "what", "was", "were", "is", "are", "and", "of", "in", "on",
+                   "for", "to", "by", "at", "as", "how", "much", "many", "did", "does", "do", "has", "have",
+                   "had", "which", "that", "this", "these", "those", "with", "from", "be", "been", "it"}
 _QUALIFIER_STOP = re.compile(r"[，,。？?！!：:；;、（）()的及和与在了是为]|中(?![国文美])|\d{2,4}\s*年|截至|据|根据"
                              r"|[上下]半年|全年|[一二三四]季度|单季|\b[1-4]Q|\bQ[1-4]|\bH[12]\b|\bFY")  # periods are not qualifiers
 
@@ -321,6 +337,10 @@ def metric_qualifiers(q: ParsedQuery) -> list[str]:
         words = [t.lower() for t in tokenize(before) if not t.isdigit() and t.lower() not in names
                  and t not in _SCOPE_WORDS and not re.fullmatch(r"[A-Za-z]", t)]   # the "s" of "Acme's"
         words = [w for w in words if not any(w != o and w in o for o in words)]  # "公有" is in "公有云"
+        # in English, a word of another asked metric's name ("YoY" of "YoY growth") is that
+        # metric, not a narrowing of this one; function words narrow nothing
+        own = {t.lower() for o in q.metrics if o.alias.isascii() for t in tokenize(o.alias)}
+        words = [w for w in words if w not in _FUNCTION_WORDS and w not in own]
         if q.lang != "zh":
             words = _glossed(before, words)
         out += words[-3:]
@@ -333,7 +353,7 @@ def _glossed(phrase: str, words: list[str]) -> list[str]:
     other = [g for g in glosses(phrase) if _CJK_CHAR.search(g) and g not in _SCOPE_WORDS]
     if not other:
         return words
-    covered = {t.lower() for g in glossary_forms(phrase) for t in tokenize(g)}
+    covered = {t.lower() for g in glossary_forms(phrase) for t in tokenize(g)} - _SCOPE_WORDS
     rest = [w for w in words if w not in covered]
     return rest + ["|".join([*sorted(covered), *other])]
 

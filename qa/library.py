@@ -515,7 +515,7 @@ class Library:
             fact = best_fact(q, facts_in(unit.text, generation.catalog.facts(files=[unit.chunk.file])))
             if fact is not None:
                 ext = state["extraction"] = Extraction(unit, figure=fact["printed"])
-        if ext.abstained or ext.unit is None or ext.computation or generation is None:
+        if ext.abstained or ext.unit is None or ext.computation or ext.span or generation is None:
             return state
         facts = facts_in(ext.unit.text, generation.catalog.facts(files=[ext.unit.chunk.file]))
         parts = pick_parts(q, facts)

@@ -354,7 +354,8 @@ def fact_of(figure: str, facts: list[dict]) -> dict | None:
     return next((f for f in facts if any(same_value(q, _quantity(f)) for q in stated)), None)
 
 
-_ASK = re.compile(r"多少|几[个块家年月天次倍]?|什么时候|何时|哪一?[年天个家些]|怎样|如何|\bhow (?:much|many|long)\b|"
+_ASK = re.compile(r"多少|几[个块家年月天次倍]?|什么时候|何时|哪一?[年天个家些]|怎样|如何|多[大高快长久]|几何|"
+                  r"什么(?:水平|区间|范围)|\bhow (?:much|many|long|large|big|fast|high)\b|"
                   r"\bwhat\b|\bwhen\b|\bwhich\b", re.I)
 _PART_BREAK = re.compile(r"[，,；;？?、]|以及|并且|同时|\band\b")
 _BOTH = re.compile(r"分别|各自|\brespectively\b", re.I)
@@ -365,7 +366,15 @@ def question_parts(question: str) -> list[str]:
     ("收入是多少，同比增长多少" → two), or one per item asked side by side ("A和B分别是多少").
     A question asking for one figure is one part."""
     pieces = [p.strip() for p in _PART_BREAK.split(question) if p and p.strip()]
-    parts = [p for p in pieces if _ASK.search(p)]
+    parts: list[str] = []
+    keys: set[str] = set()
+    for p in pieces:
+        own = _metric_keys(p)
+        # "…的 EBITDA 和 EBITDA 利润率" / "its revenue and its YoY growth": a piece naming a
+        # metric of its own after a part naming another asks for that figure too
+        if _ASK.search(p) or parts and own and keys and not own & keys:
+            parts.append(p)
+            keys = own
     if len(parts) >= 2:
         return parts
     m = _BOTH.search(question)
@@ -375,6 +384,11 @@ def question_parts(question: str) -> list[str]:
         if 2 <= len(items) <= 4:
             return items
     return [question]
+
+
+def _metric_keys(text: str) -> set[str]:
+    from index.query import parse_query
+    return {m.key for m in parse_query(text).metrics if m.key}
 
 
 def part_query(q: ParsedQuery, part: str) -> ParsedQuery:
