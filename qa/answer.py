@@ -511,8 +511,12 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     if not wants_figure and NAME_Q.search(q.text):
         # a table cell is read off the evidence; a name or a reason in prose is not picked out:
         # the evidence is offered as the nearest
-        span = asked_span(q, best)
-        return Extraction(best, figure=span, span=True) if span else Extraction(best)
+        for u in fitting[:4]:           # close rows of a table: the one the question names
+            if u is best or u.cells and u.score >= best.score * 0.75:
+                span = asked_span(q, u)
+                if span:
+                    return Extraction(u, figure=span, span=True)
+        return Extraction(best)
     if not (q.metrics or q.periods or wants_figure):
         return Extraction(best)
     for u in fitting[:4]:

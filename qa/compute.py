@@ -16,16 +16,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from index.query import ParsedQuery, Period, find_periods, parse_query
+from index.query import ParsedQuery, Period, find_periods, glosses, parse_query
 from index.text import normalize_text, tokenize
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
 DIFF_RE = re.compile(
-    r"(高出|多出|多了|高了|少了|低了|相差|差距|差多少|差了|差几|高多少|多多少|少多少|低多少|高几|低几|"
+    r"(高出|多出|多了|高了|少了|低了|相差|差距|差额|差值|差多少|差了|差几|高多少|多多少|少多少|低多少|高几|低几|"
+    r"超出[^，,。？?]{0,24}?多少|超过了?多少|领先[^，,。？?]{0,24}?多少|落后[^，,。？?]{0,24}?多少|"
     r"增加了?多少|减少了?多少|提高了?多少|提升了?多少|上调了?多少|下调了?多少|扩张了?多少|增长了?多少|"
     r"下降了?多少|降低了?多少|上升了?多少|下滑了?多少|回落了?多少|缩小了?多少|扩大了?多少|"
-    r"how much (higher|more|lower|less)|how many (\w+ )?(points|percentage points) (higher|lower|more|less)|"
+    r"how much (higher|more|lower|less|larger|bigger|smaller|greater)|"
+    r"(exceed|exceeded|exceeds|beat|beats|outpaced|topped) .{1,80}? by\b|(margin|lead) over|how many (\w+ )?(points|percentage points) (higher|lower|more|less)|"
     r"how much (did|has|have|had|does|do|will) .{1,80}? (rise|increase|grow|fall|decline|drop|shrink|expand)|"
     r"by how much|difference between|gap between)", re.I)
 # a year-on-year / sequential change asked for: a printed rate ("同比增长 36%")
@@ -33,7 +35,11 @@ _RATE_CHANGE = re.compile(r"(同比|环比|yoy|qoq|year[- ]on[- ]year|quarter[- 
                           r"(增长|增加|提高|提升|上升|下降|减少|下滑|回落|变化|变动)了?(多少|几)", re.I)
 _PAIR_PATTERNS = [
     re.compile(r"(从|由)(?P<a>[^，,。？?到至]+?)(到|至)(?P<b>[^，,。？?]+?)(提高|增加|上升|下降|减少|变化|增长|扩张|提升|上调|下调|收窄)"),
-    re.compile(r"(?P<a>[^，,。？?]+?)(?<![同环])比(?P<b>[^，,。？?]+?)(高出|多出|多|高|低|少)"),
+    re.compile(r"(?P<a>[^，,。？?]+?)(?:(?<![同环])比|较|相比|相较于?)(?P<b>[^，,。？?]+?)(高出|多出|多|高|低|少)"),
+    re.compile(r"(?P<a>[^，,。？?]+?)(超出|超过|领先|高出|多出)(?P<b>[^，,。？?]+?)(多少|几)"),
+    re.compile(r"(?:larger|bigger|greater|higher|more|smaller|lower|less) (?:was|were|is|are) (?P<a>.+?) than "
+               r"(?P<b>.+?)[?？]?$", re.I),
+    re.compile(r"(?:did|does|do|has|have) (?P<a>.+?) (?:beat|exceed|outpace|top) (?P<b>.+?)(?: by)?[?？]?$", re.I),
     re.compile(r"(?P<a>[^，,。？?\s]+?)\s*(与|和|跟|vs\.?|VS)\s*(?P<b>[^，,。？?]+?)(之间)?(相差|差)"),
     re.compile(r"higher is (?P<a>.+?) than (?P<b>.+?)[?？]?$", re.I),
     re.compile(r"between (?P<a>.+?) and (?P<b>.+?)[?？]?$", re.I),
@@ -256,6 +262,21 @@ def _anchor(text: str, term: str, other: str = "", strict: bool = False) -> int:
             i = low.find(normalize_text(alias).lower())
             if i >= 0:
                 return i + len(alias)
+    # a metric the term names, under any of its names ("remaining performance obligations"
+    # finds 剩余履约义务) — unless the other term names the same metric
+    other_keys = {m.key for m in parse_query(other).metrics} if other else set()
+    for m in parse_query(term).metrics:
+        if m.key and m.key not in other_keys:
+            for alias in sorted(_synonyms("metrics.tsv", m.key, canonical_is_a_word=False), key=len, reverse=True):
+                i = low.find(normalize_text(alias).lower())
+                if i >= 0:
+                    return i + len(normalize_text(alias))
+    # a glossary word of the term in the other language ("consensus" finds 一致预期)
+    other_glosses = set(glosses(other)) if other else set()
+    for g in sorted(set(glosses(term)) - other_glosses, key=len, reverse=True):
+        i = low.find(normalize_text(g).lower())
+        if i >= 0:
+            return i + len(normalize_text(g))
     own = [w for w in tokenize(term) if len(w) >= 2 and not w.isdigit()]
     theirs = set(tokenize(other))
     other_low = normalize_text(other).lower()

@@ -170,7 +170,9 @@ _NOT_NAMES = {"What", "How", "Which", "Who", "When", "Why", "The", "According", 
               "Class", "Series", "Round", "Shares", "Stock", "Preferred", "Common", "Business", "Services", "Enterprise", "Advertising", "Gaming", "Games",
               "Intelligent", "Platform", "Platforms", "Solutions", "Segment", "Devices", "Consumer"}
 # "全球科技公司" is not a name: a suffix followed by a generic noun is left out
-_COMPANY_SUFFIX = re.compile(r"(?<![年度月季])(?![年度月季日])[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)"
+# (no name starts with a period's last character: "2031年一季度金融科技" holds none; a
+# business line named like a company — 金融科技, fintech — is none either)
+_COMPANY_SUFFIX = re.compile(r"(?<![度月季])(?![年度月季日])(?!金融科技)[\u4e00-\u9fa5]{2,4}(科技|通信|股份|控股|电子|光电|电气)"
                              r"(?!公司|企业|厂商|巨头|行业|板块|类)")
 
 

@@ -14,8 +14,8 @@ from .evidence import Unit, required_terms
 # the granularity a date question asks for
 _ASKS_DAY = re.compile(r"哪天|哪一天|哪日|几号|哪个日期|什么日期|具体日期|what date|which date|what day|which day|"
                        r"on what date|exact date", re.I)
-_ASKS_MONTH = re.compile(r"哪个月|哪一个月|几月份?|what month|which month", re.I)
-_ASKS_YEAR = re.compile(r"哪年|哪一年|几几年|what year|which year|in what year", re.I)
+_ASKS_MONTH = re.compile(r"哪个月|哪一个月|几月份?|(?:what|which) month(?![-\w])", re.I)
+_ASKS_YEAR = re.compile(r"哪年|哪一年|几几年|(?:what|which) year(?![-\w])", re.I)    # not "what year-over-year growth"
 _ASKS_WHEN = re.compile(r"何时|什么时候|什么时间|哪个时间|\bwhen\b", re.I)
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -94,6 +94,17 @@ def date_answer(q: ParsedQuery, text: str, least: float = 0.0) -> str:
 _SPLIT = re.compile(r"[\s/|、,，;；:：()（）]+")
 
 
+def _row_named(q: ParsedQuery, cells: list[tuple[str, str]]) -> bool:
+    """The question names this row: half the words of one of its cells are in the question (or
+    its glossary forms: "compute leasing" names 算力租赁)."""
+    asked = _squash(q.text + " " + q.matching_text + " " + " ".join(glossary_synonyms(q.text)))
+    for _, cell in cells:
+        words = [w for w in tokenize(normalize_text(cell).lower()) if len(w) >= 2 and not re.search(r"\d", w)]
+        if words and sum(1 for w in words if w in asked) * 2 >= len(words):
+            return True
+    return False
+
+
 def _names_cell(question: str, cell: str) -> bool:
     """The question prints this cell's content (most of its words): it picks the row, it is
     not what is asked."""
@@ -121,6 +132,8 @@ def cell_answer(q: ParsedQuery, unit: Unit) -> str:
     cells = [(h, c.strip()) for h, c in unit.cells if c.strip()]
     if len(cells) < 2:
         return ""
+    if not _row_named(q, cells):
+        return ""                       # a row of the right table, but not the one asked about
     open_cells = [(h, c) for h, c in cells if not _names_cell(q.text, c)]
     if asked_date(q.text):
         open_cells = [(h, c) for h, c in open_cells if dates_in(c)]

@@ -229,3 +229,39 @@ def test_a_raised_guidance_grows_from_the_earlier_figure():
     comp = compute_difference("公司资本开支指引上调后提高了多少？", "公司将全年资本开支指引由 40 亿元上调至 52 亿元。")
     assert comp.result == "12 亿元（+30.0%）" and comp.formula.endswith("÷ 40 亿元")
     assert compute_difference("资本开支指引上调了多少亿元？", "公司将全年资本开支指引由 40 亿元上调至 52 亿元。").result == "12 亿元"
+
+
+# ---------------------------------------------------------------------------------------------
+# differences asked as an excess, a gap or a beat
+
+EXCESS = "截至 2031 年末，Zeta 在手订单达到 512 亿元，剩余履约义务达到 498 亿元。"
+
+
+@pytest.mark.parametrize("question", [
+    "Zeta 2031 年末的在手订单超出剩余履约义务多少？",
+    "Zeta 2031 年末在手订单与剩余履约义务的差额是多少？",
+    "At the end of 2031, how much larger was Zeta's backlog than its remaining performance obligations?",
+])
+def test_an_excess_or_a_gap_is_a_difference(question):
+    assert asks_difference(question)
+    comp = compute_difference(question, EXCESS)
+    assert comp is not None and comp.result == "14 亿元"
+
+
+def test_a_beat_against_consensus_is_a_difference():
+    text = "2031Q1 Zeta 收入 5.12 亿美元, 同比+80%, 高于彭博一致预期 (4.98 亿)。"
+    for question in ("By how much did Zeta's Q1 2031 revenue beat the consensus estimate?",
+                     "Zeta 2031Q1 实际收入较一致预期多出多少？"):
+        assert asks_difference(question)
+        assert compute_difference(question, text).result == "0.14 亿美元"
+
+
+def test_exceeding_a_threshold_is_not_a_difference():
+    assert not asks_difference("收入超过 100 亿元的公司有多少家？")
+    assert not asks_difference("How many customers exceeded 1,000 GPUs?")
+
+
+def test_two_metrics_of_one_sentence_are_told_apart_by_their_names_in_either_language():
+    # the English names of a metric anchor its figure in a Chinese sentence
+    comp = compute_difference("How much larger was Zeta's backlog than its RPO at the end of 2031?", EXCESS)
+    assert comp.inputs == ("512 亿元", "498 亿元")

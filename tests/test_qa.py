@@ -497,3 +497,27 @@ def test_a_count_of_a_named_thing_is_found_without_its_classifier():
                                              ["样例城", "托管", "~4000 GPU", "首批800块加速卡已交付"]])
     ext = _extract("样例云样例城站点部署了多少块GPU？", row)
     assert not ext.abstained and ext.figure.replace(" ", "") in ("~4000GPU", "4000")
+
+
+def test_a_word_capitalised_only_because_it_opens_the_question_is_not_a_name():
+    from dataclasses import replace
+
+    from qa.evidence import required_terms
+    q = parse_query("Roughly what gross margin does Vultrix earn?")
+    assert required_terms(replace(q, unprinted=("Roughly", "Vultrix"))) == [["Vultrix"]]
+    # a name opening the question with its possessive stays a name
+    own = parse_query("Vultrix's gross margin in 2031?")
+    assert required_terms(replace(own, unprinted=("Vultrix",))) == [["Vultrix"]]
+
+
+def test_a_country_is_a_glossary_word_not_a_name():
+    from qa.evidence import required_terms
+    assert required_terms(parse_query("How large was China's data center market in 2031?")) == []
+    assert required_terms(parse_query("What share of Japan's servers ship with liquid cooling?")) == []
+
+
+def test_a_period_before_a_chinese_company_name_is_not_part_of_it():
+    from qa.evidence import required_terms
+    assert required_terms(parse_query("2031年宏泰科技的收入是多少？")) == [["宏泰科技"]]
+    # a period then a business line ending like a company name is no company
+    assert required_terms(parse_query("Zeta 2031年一季度金融科技收入是多少？")) == [["Zeta"]]

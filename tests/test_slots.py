@@ -320,3 +320,26 @@ def test_one_end_of_a_range_is_not_the_other(question, text, picked, right):
 def _repicks(question: str, text: str, picked: str, right: str) -> None:
     better, why = repick(parse_query(question), picked, facts(text))
     assert why == "" and better is not None and better["printed"].replace(" ", "") == right
+
+
+def test_a_second_clause_asking_how_large_or_how_fast_is_a_part():
+    from qa.slots import question_parts
+    assert len(question_parts("Acme 2031 年云业务规模有多大，同比增速几何？")) == 2
+    assert len(question_parts("What was the size of Acme's cloud market in 2031, and how fast did it grow?")) == 2
+    assert len(question_parts("Acme 的定期贷款规模多大、定价大约在什么水平？")) == 2
+
+
+def test_a_second_metric_after_and_is_a_part_of_its_own():
+    from qa.slots import pick_parts, question_parts
+    assert question_parts("What were Acme's FY2031 EBITDA and EBITDA margin?")[-1] == "EBITDA margin"
+    assert len(question_parts("What was Acme's 2031 revenue and its year-over-year growth?")) == 2
+    text = "Acme FY2031 全年 EBITDA 达到 12.5 亿元，利润率升至 11%。"
+    q = parse_query("What were Acme's FY2031 EBITDA and EBITDA margin?")
+    assert [f["printed"] for f in pick_parts(q, facts(text))] == ["12.5 亿元", "11%"]
+
+
+def test_names_joined_by_and_are_not_parts():
+    from qa.slots import question_parts
+    # no metric on the first side: two companies' one metric, or a gap between them
+    assert len(question_parts("What was the revenue growth of Acme and Globex in 2031?")) == 1
+    assert len(question_parts("What is the gap between Acme's and Globex's market share in 2031?")) == 1

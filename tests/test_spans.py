@@ -33,6 +33,7 @@ def test_the_granularity_a_date_question_asks_for():
     assert asked_date("In what year was Zeta founded?") == "year"
     assert asked_date("Zeta 计划何时投产？") == "any"
     assert asked_date("Zeta 2030 年收入是多少？") == ""
+    assert asked_date("What year-over-year growth did Zeta post?") == ""
 
 
 def test_dates_are_read_at_their_most_specific():
@@ -87,3 +88,12 @@ def test_the_column_whose_header_the_question_asks_for():
     assert _extract("对比各厂商芯片策略时，Acme、Orbit 被划入了什么类型？", t).figure == "专业云"
     drivers = _table("表：国内外市场对比", [["", "海外", "国内"], ["主导因素", "龙头规划与需求", "政策与需求"]])
     assert _extract("国内市场主要由哪些因素主导？", drivers).figure == "政策与需求"
+
+
+def test_a_row_the_question_does_not_name_gives_no_cell():
+    drivers = _table("表：国内外市场对比", [["", "海外", "国内"], ["供给", "整机柜为主", "8卡服务器为主"],
+                                       ["主导因素", "龙头规划与需求", "政策与需求"]])
+    q = parse_query("国内市场主要由哪些因素主导？")
+    from qa.spans import cell_answer
+    units = units_from(drivers, 0)
+    assert [cell_answer(q, u) for u in units] == ["", "政策与需求"]
