@@ -713,13 +713,18 @@ def glossary_forms(text: str) -> list[str]:
     return [said for _, said in matcher.find(normalize_text(text))] if matcher.pattern is not None else []
 
 
-def glossary_synonyms(text: str) -> list[str]:
-    """Every form, in either language, of the glossary words ``text`` uses (公布: 宣布,
-    announce …)."""
+def glossary_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(the glossary word as ``text`` writes it, every form of it in either language)."""
     matcher = _matchers(dictionary_signature())[2]
     if matcher.pattern is None:
         return []
-    return list(dict.fromkeys(f for row, _ in matcher.find(normalize_text(text)) for f in row.aliases))
+    return [(said, row.aliases) for row, said in matcher.find(normalize_text(text))]
+
+
+def glossary_synonyms(text: str) -> list[str]:
+    """Every form, in either language, of the glossary words ``text`` uses (公布: 宣布,
+    announce …)."""
+    return list(dict.fromkeys(f for _, forms in glossary_words(text) for f in forms))
 
 
 def glosses(text: str) -> list[str]:

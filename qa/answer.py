@@ -29,7 +29,7 @@ FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|
                       r"how much|how many|what (was|is|were|are) the (revenue|value|size|amount|price|share|margin|growth)|"
                       r"\bsize\b|\brevenue\b|\bbacklog\b|\bcapex\b|\barr\b|\bmargin\b|\bprice\b)", re.I)
 _HOW_MUCH = re.compile(r"多少|几[个%倍家亿万]|how much|how many", re.I)
-NAME_Q = re.compile(r"(哪|什么|谁|何时|为何|为什么|如何|怎样|怎么|\bwho\b|\bwhich\b|\bwhen\b|\bwhy\b|\bhow did\b|what (company|product|name))", re.I)
+NAME_Q = re.compile(r"(哪|什么|谁|何时|为何|为什么|如何|怎样|怎么|\bwho\b|\bwhich\b|\bwhen (?:did|does|do|was|were|is|are|will|has|have|had)\b|\bwhy\b|\bhow did\b|what (company|product|name))", re.I)
 
 _PCT_METRICS = {"growth", "growth_yoy", "growth_qoq", "gross_margin", "margin", "net_margin", "market_share",
                 "operating_margin", "ebitda_margin", "share", "coupon"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from index.query import (ParsedQuery, _surface_pattern, entity_mentions, extract_periods, find_entities, find_periods,
-                         glossary_forms, glosses)
+                         glossary_forms, glossary_words, glosses)
 from index.text import normalize_text, tokenize
 from ingest.facts import is_change_row
 from ingest.model import Chunk
@@ -346,18 +346,34 @@ def metric_qualifiers(q: ParsedQuery) -> list[str]:
         if q.lang != "zh":
             words = _glossed(before, words)
         out += words[-3:]
+        # English also narrows after the metric: "growth in AI inference compute", "revenue of
+        # the cloud segment"
+        after = _EN_AFTER.match(text, found[-1].end()) if q.lang != "zh" else None
+        if after:
+            phrase = after.group(1)
+            tail = [t.lower() for t in tokenize(phrase) if re.search(r"[a-z]", t.lower()) and len(t) > 1
+                    and t.lower() not in names and t.lower() not in _FUNCTION_WORDS and t.lower() not in _SCOPE_WORDS]
+            out += _glossed(phrase, tail)[-3:]
     return list(dict.fromkeys(out))
+
+
+_EN_AFTER = re.compile(r"\s+(?:in|of|for|from)\s+((?:[A-Za-z][\w-]*\s*){1,5}?)(?=\s+(?:does|did|do|is|was|were|are|has|"
+                       r"have|had|will|according|by|in|for|at|from|over|during|since|to)\b|\s*[,?.;]|\s*$)", re.I)
 
 
 def _glossed(phrase: str, words: list[str]) -> list[str]:
     """English qualifier words with their glossary forms as alternatives ("data center" ->
     "data|center|数据中心" as one qualifier), so Chinese evidence can name them."""
-    other = [g for g in glosses(phrase) if _CJK_CHAR.search(g) and g not in _SCOPE_WORDS]
-    if not other:
+    groups, covered = [], set()
+    for said, forms in glossary_words(phrase):
+        other = [f for f in forms if _CJK_CHAR.search(f) and f not in _SCOPE_WORDS]
+        mine = {t.lower() for t in tokenize(said)} - _SCOPE_WORDS
+        if other and mine:
+            covered |= mine
+            groups.append("|".join([*sorted(mine), *other]))   # one qualifier per glossary word
+    if not groups:
         return words
-    covered = {t.lower() for g in glossary_forms(phrase) for t in tokenize(g)} - _SCOPE_WORDS
-    rest = [w for w in words if w not in covered]
-    return rest + ["|".join([*sorted(covered), *other])]
+    return [w for w in words if w not in covered] + list(dict.fromkeys(groups))
 
 
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")

@@ -16,7 +16,9 @@ _ASKS_DAY = re.compile(r"哪天|哪一天|哪日|几号|哪个日期|什么日�
                        r"on what date|exact date", re.I)
 _ASKS_MONTH = re.compile(r"哪个月|哪一个月|几月份?|(?:what|which) month(?![-\w])", re.I)
 _ASKS_YEAR = re.compile(r"哪年|哪一年|几几年|(?:what|which) year(?![-\w])", re.I)    # not "what year-over-year growth"
-_ASKS_WHEN = re.compile(r"何时|什么时候|什么时间|哪个时间|\bwhen\b", re.I)
+# "When did…" asks a date; "When X raised prices, what was…" is a clause, not the question
+_ASKS_WHEN = re.compile(r"何时|什么时候|什么时间|哪个时间|\bwhen (?:did|does|do|was|were|is|are|will|has|have|had|"
+                        r"would|could|should)\b|\buntil when\b", re.I)
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
            "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")

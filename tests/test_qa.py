@@ -521,3 +521,25 @@ def test_a_period_before_a_chinese_company_name_is_not_part_of_it():
     assert required_terms(parse_query("2031年宏泰科技的收入是多少？")) == [["宏泰科技"]]
     # a period then a business line ending like a company name is no company
     assert required_terms(parse_query("Zeta 2031年一季度金融科技收入是多少？")) == [["Zeta"]]
+
+
+def test_an_english_metric_is_narrowed_by_the_words_after_it():
+    from qa.evidence import metric_qualifiers
+    q = parse_query("What year-over-year growth in AI inference compute does Zeta expect for 2031?")
+    quals = metric_qualifiers(q)
+    assert any("推理" in w for w in quals) and any("算力" in w for w in quals)
+    training = _chunk("a.pdf", "Zeta 预计 2031 年其 AI 训练算力同比增长超过 56%。", heading=("Zeta",))
+    inference = _chunk("b.pdf", "Zeta 预计 2031 年其 AI 推理算力将同比增长约 122%。", heading=("Zeta",))
+    assert _extract("What year-over-year growth in AI inference compute does Zeta expect for 2031?",
+                    training, inference).figure == "122%"
+    assert _extract("What year-over-year growth in AI training compute does Zeta expect for 2031?",
+                    inference, training).figure == "56%"
+
+
+def test_a_when_clause_does_not_make_a_date_question():
+    c = _chunk("a.pdf", "2031 年行业定价回归价值，Zeta 于 3 月宣布提价，其中算力卡涨价 5%-34%。", heading=("Zeta",))
+    from qa.spans import asked_date
+    question = "When Zeta raised prices in March, by how much did compute cards rise?"
+    assert asked_date(question) == "" and asked_date("When did Zeta raise prices?") == "any"
+    ext = _extract(question, c)
+    assert not ext.span and ext.unit is not None and "2031" not in ext.figure

@@ -174,7 +174,7 @@ def test_mixed_question() -> None:
     query = parse_query("CoreWeave 1Q26 的在手订单和 RPO 分别是多少")
     assert query.lang == "mixed"
     assert [e.name for e in query.entities] == ["CoreWeave"]
-    assert [(m.key, m.alias) for m in query.metrics] == [("backlog", "在手订单")]
+    assert [(m.key, m.alias) for m in query.metrics] == [("backlog", "在手订单"), ("rpo", "RPO")]   # two metrics
     assert query.periods == [Q1_2026]
 
 
@@ -211,7 +211,7 @@ def test_broker_is_tagged_as_broker() -> None:
         ("调整后EBITDA", ["ebitda"]),
         ("收入同比增长", ["revenue", "growth_yoy"]),
         ("环比增速", ["growth_qoq"]),
-        ("剩余履约义务", ["backlog"]),
+        ("剩余履约义务", ["rpo"]),          # reported beside backlog, and not the same figure
         ("AI 相关收入", ["ai_revenue"]),
         ("H100 每小时价格", ["price"]),
         ("年化收入 (ARR)", ["arr"]),
@@ -237,8 +237,9 @@ def test_estimate_and_actual_markers(question: str, outlook: list[str]) -> None:
 
 def test_expansions_add_other_names_but_not_what_is_asked() -> None:
     expansions = parse_query("CoreWeave 1Q26 在手订单").expansions
-    assert {"CRWV", "backlog", "RPO", "2026年一季度", "2026Q1"} <= set(expansions)
+    assert {"CRWV", "backlog", "积压订单", "2026年一季度", "2026Q1"} <= set(expansions)
     assert "在手订单" not in expansions
+    assert "RPO" not in expansions        # remaining performance obligations are another metric
     assert "1Q26" not in expansions
     assert len(expansions) == len({e.lower() for e in expansions})
 
