@@ -22,7 +22,7 @@ from .compute import (Computation, _asked_periods, _comparable, _difference, ask
 from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
 from .slots import PERCENT_KEYS
-from .spans import asked_date, asked_span
+from .spans import asked_date, asked_span, revision_answer
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
 FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
@@ -471,6 +471,11 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         return _refuse(q, top, _mismatch(main, top[0]))
     fitting = _prefer_counting(q, _prefer_qualified(fitting))
     best = fitting[0]
+    for u in fitting[:4]:
+        # "上调至多少" / "before and after": the figures of a revision, as the sentence prints them
+        revised = revision_answer(q.text, u.text) if not u.cells and u.score >= best.score * 0.75 else ""
+        if revised:
+            return Extraction(u, figure=revised, span=True)
     if asks_difference(q.text):
         for u in fitting[:6]:
             comp = compute_difference(q.text, u.text, u.cells, context=u.context)

@@ -158,3 +158,45 @@ def asked_span(q: ParsedQuery, unit: Unit, leading: bool = True) -> str:
     if unit.cells:
         return cell_answer(q, unit)
     return date_answer(q, unit.text, least=1.0 if leading else 2.0)
+
+
+# --- a revision: "由 A 上调至 B", "被上调 X，至 B" ----------------------------------------------
+
+_REVISE = r"(?:上调|上修|下调|下修|调升|调降|调整|提高|提升|扩张|增长|增加|下降|减少|收窄|降低|升|降)"
+_ASKS_FROM_TO = re.compile(r"(?:从|由)多少.{0,12}?(?:到|至|为)了?多少|before and after|"
+                           r"from (?:what|how much)\b.{0,60}?\bto (?:what|how much)\b|"
+                           r"\bhow did\b.{0,80}?\bchange\b|如何变化|怎样变化|怎么变化|变化情况", re.I)
+_ASKS_TO = re.compile(_REVISE + r"[^，,。？?]{0,6}?(?:至|到)(?:了)?\s*(?:什么|多少|哪)|"
+                      r"\b(?:raised?|lifted|lift|cut|lowered|increased?|revised?|reduced?|expanded?|narrowed?)\b"
+                      r"[^,?]{0,40}?\bto (?:what|how much|which)\b|\bto what (?:range|level|figure)\b", re.I)
+_REVISED_TO = re.compile(_REVISE + r"[^，,。；;！!？?]{0,16}?(?:[，,]\s*)?(?:至|到)\s*|"
+                         r"\b(?:raised|lifted|cut|lowered|increased|revised|reduced)\b[^.;]{0,40}?\bto\s+", re.I)
+_FROM = re.compile(r"(?:从|由)|\bfrom\b", re.I)
+
+
+def _first_figure(text: str, start: int) -> str:
+    from ingest.numbers import extract_quantities
+    for qty in extract_quantities(text[start:]):
+        if qty.kind == "figure":
+            return qty.raw.strip()
+    return ""
+
+
+def revision_answer(question: str, text: str) -> str:
+    """A revision the question asks about, read off the sentence: the new figure for "上调至多少
+    / to what range", "A → B" for "从多少上调到了多少 / before and after"; "" when the question
+    asks neither or the sentence prints no revision."""
+    to_q, from_to_q = _ASKS_TO.search(question), _ASKS_FROM_TO.search(question)
+    if not (to_q or from_to_q):
+        return ""
+    m = _REVISED_TO.search(text)
+    if not m:
+        return ""
+    new = _first_figure(text, m.end())
+    if not new:
+        return ""
+    if not from_to_q:
+        return new
+    start = max((f.end() for f in _FROM.finditer(text, 0, m.start())), default=-1)
+    old = _first_figure(text[: m.start()], start) if start >= 0 else ""
+    return f"{old} → {new}" if old else ""

@@ -97,3 +97,29 @@ def test_a_row_the_question_does_not_name_gives_no_cell():
     from qa.spans import cell_answer
     units = units_from(drivers, 0)
     assert [cell_answer(q, u) for u in units] == ["", "政策与需求"]
+
+
+def test_a_revision_asked_to_what_gives_the_new_figure():
+    from qa.spans import revision_answer
+    assert revision_answer("Zeta 把 2031 年资本开支指引上调至多少？",
+                           "公司已将 2031 年资本开支指引从 160-200 亿元上调至 200-250 亿元。") == "200-250 亿元"
+    assert revision_answer("To what range did Zeta raise its 2031 revenue guidance?",
+                           "同时，2031 财年收入指引被上调 2.5 亿元，至 51.5–53.5 亿元。") == "51.5–53.5 亿元"
+
+
+def test_a_revision_asked_before_and_after_gives_both():
+    from qa.spans import revision_answer
+    text = "公司已将 2031 年资本开支指引从 160-200 亿元上调至 200-250 亿元。"
+    assert revision_answer("Zeta 的资本开支指引从多少上调到了多少？", text) == "160-200 亿元 → 200-250 亿元"
+    assert revision_answer("What was Zeta's capex guidance before and after it was raised?", text) == \
+        "160-200 亿元 → 200-250 亿元"
+    # a period between "从" and the figure is not the old figure
+    assert revision_answer("How did Zeta's margin change over the year?", "利润率从 4Q30 的 24%进一步扩张至 45%。") == "24% → 45%"
+
+
+def test_no_revision_asked_or_printed_gives_nothing():
+    from qa.spans import revision_answer
+    assert revision_answer("Zeta 2031 年收入是多少？", "收入从 10 亿元增长至 12 亿元。") == ""
+    assert revision_answer("Zeta 的指引上调至多少？", "公司 2031 年收入 12 亿元，同比增长 20%。") == ""
+    # "上调了多少" asks the change, which code computes, not the new level
+    assert revision_answer("Zeta 的指引上调了多少？", "指引从 10 亿元上调至 12 亿元。") == ""
