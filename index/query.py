@@ -368,6 +368,11 @@ def _relative_rules() -> list[tuple[str, Callable[[re.Match[str]], Period]]]:
 _PERIOD_RULES: list[tuple[str, Callable[[re.Match[str]], Period]]] = [
     # fiscal quarters: FY26Q3, FY2026 Q3, FY26 3Q, Q3 FY26, 3QFY26, FY3Q26, 2026财年第三季度
     (_START + _FY + r"\s*[-/]?\s*q" + _Q + _END, _quarter(True)),
+    # "fiscal Q3 2026", "fiscal third quarter of 2026", "fiscal year 2026 fourth quarter"
+    (_START + r"(?:fiscal|fy)\s*(?:year\s*)?q" + _Q + r"\s*(?:['’/-]|of)?\s*" + _YEAR + _END, _quarter(True)),
+    (_START + r"fiscal\s+" + _ORDINAL_Q + r"\s+quarter\s+(?:of\s+)?(?:(?:fiscal|fy)\s*)?(?:year\s*)?'?" + _YEAR + _END,
+     _quarter(True)),
+    (_START + _FY + r"\s+" + _ORDINAL_Q + r"\s+quarter" + _END, _quarter(True)),
     (_START + _FY + r"\s*" + _Q + r"\s*q" + _END, _quarter(True)),
     (_START + r"q" + _Q + r"\s*[-/]?\s*" + _FY + _END, _quarter(True)),
     (_START + _Q + r"\s*q\s*[-/]?\s*" + _FY + _END, _quarter(True)),

@@ -21,7 +21,7 @@ from .evidence import required_terms
 GROWTH_KEYS = ("growth", "growth_yoy", "growth_qoq")
 # metrics printed as percentages; any other known metric is a level (an amount, a count, a price)
 PERCENT_KEYS = set(GROWTH_KEYS) | {"cagr", "gross_margin", "net_margin", "operating_margin", "ebitda_margin",
-                                   "margin", "market_share", "utilization", "win_rate", "annual_return",
+                                   "margin", "market_share", "share", "utilization", "win_rate", "annual_return",
                                    "excess_return", "max_drawdown", "volatility", "tracking_error", "ic", "turnover",
                                    "coupon"}
 _PERCENT_WORDS = re.compile(r"占比|比例|比重|份额|率|%|百分之|percent|share|margin|ratio|rate", re.I)

@@ -30,7 +30,8 @@ def test_calendar_quarter_notations_are_one_period(notation: str) -> None:
 @pytest.mark.parametrize(
     "notation",
     ["FY2026 Q3", "FY26Q3", "FY3Q26", "2026财年第三季度", "2026 财年三季度", "Q3 FY26", "3QFY26",
-     "FY26 3Q", "2026财年Q3", "FY2026第三财季", "third quarter of fiscal 2026"],
+     "FY26 3Q", "2026财年Q3", "FY2026第三财季", "third quarter of fiscal 2026", "fiscal Q3 2026",
+     "fiscal third quarter of 2026", "fiscal year 2026 third quarter"],
 )
 def test_fiscal_quarter_notations_stay_fiscal(notation: str) -> None:
     [period] = extract_periods(notation)
@@ -364,3 +365,14 @@ def test_a_code_name_still_needs_its_joiner_and_its_edges(name: str, printed: st
     from index.query import _surface_pattern
     import re
     assert not re.search(_surface_pattern(name), printed, re.I)
+
+
+@pytest.mark.parametrize("question, key", [
+    ("What share of Zeta's servers run inference?", "share"),
+    ("推理工作负载占比是多少？", "share"),
+    ("Zeta 海外业务的比重是多少？", "share"),
+    ("Zeta 2031Q1 市场份额是多少？", "market_share"),
+    ("What was Zeta's market share in Q1 2031?", "market_share"),
+])
+def test_a_share_of_something_is_not_a_market_share(question: str, key: str) -> None:
+    assert [m.key for m in parse_query(question).metrics] == [key]
