@@ -258,6 +258,7 @@ def test_a_beat_against_consensus_is_a_difference():
 
 def test_exceeding_a_threshold_is_not_a_difference():
     assert not asks_difference("收入超过 100 亿元的公司有多少家？")
+    assert not asks_difference("Zeta 上线 5 天时用户数已超过多少？")          # a level reached, not a gap
     assert not asks_difference("How many customers exceeded 1,000 GPUs?")
 
 
