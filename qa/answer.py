@@ -17,8 +17,9 @@ from index.text import normalize_text, tokenize
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
-from .compute import (Computation, _asked_periods, _comparable, _difference, asks_difference, asks_share, asks_sum,
-                      compute_difference, compute_share, compute_sum, states_share)
+from .compute import (Computation, _asked_periods, _comparable, _difference, asks_complement, asks_difference,
+                      asks_share, asks_sum, compute_complement, compute_difference, compute_share, compute_sum,
+                      states_share)
 from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
 from .slots import PERCENT_KEYS
@@ -476,6 +477,11 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         revised = revision_answer(q.text, u.text) if not u.cells and u.score >= best.score * 0.75 else ""
         if revised:
             return Extraction(u, figure=revised, span=True)
+    if asks_complement(q.text):      # "没有…的 / 非… / other than": the whole minus the part
+        for u in fitting[:4]:
+            comp = compute_complement(q.text, u.text, u.context) if not u.cells else None
+            if comp is not None:
+                return Extraction(u, figure=comp.result, computation=comp)
     if asks_difference(q.text):
         for u in fitting[:6]:
             comp = compute_difference(q.text, u.text, u.cells, context=u.context)

@@ -302,11 +302,15 @@ def _header_match(header: str, term: str, other: str) -> float:
     return 0.5 * len(own & set(tokenize(header)))
 
 
-def _figure_after(text: str, pos: int, used: set[int], want: str = "", levels: bool = False) -> num.Quantity | None:
+def _figure_after(text: str, pos: int, used: set[int], want: str = "", levels: bool = False,
+                  given: tuple[num.Quantity, ...] = ()) -> num.Quantity | None:
     """The first unused figure from ``pos`` that fits ``want``; with ``levels``, rates of
-    change ("同比增长 155%") are passed over."""
+    change ("同比增长 155%") are passed over; figures the question itself ``given`` names
+    ("业绩后50%的基金") are part of a term, not an input."""
     for q in _figures(text):
         start = _start(q, text)
+        if any(num.same_value(q, g) for g in given):
+            continue
         if start >= pos and start not in used and _fits(q, want):
             if levels and _CHANGE_BEFORE.search(text[max(0, start - 12):start]):
                 continue
@@ -398,6 +402,56 @@ def _names_others(text: str, question: str) -> bool:
     return any(e.name not in asked for e in parse_query(text).entities if e.kind in ("company", "unit"))
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# ---------------------------------------------------------------------------------------------
+# complements: "没有取得正收益的交易日" = all trading days − those with a positive return
+
+_NEGATED_CN = re.compile(r"(?:没有|未(?!来|知)|非(?!常|洲)|不是)(?P<after>[\u4e00-\u9fffA-Za-z]{2,8})|"
+                         r"(?P<before>[\u4e00-\u9fffA-Za-z]{2,8})(?:以外|之外)")
+_NEGATED_EN = re.compile(r"\b(?:non-|not |other than |excluding |outside (?:of )?)(?:the )?(?P<after>[a-z][\w-]*(?: [a-z][\w-]*)?)",
+                         re.I)
+
+
+def _negated_term(question: str) -> str:
+    text = normalize_text(question)
+    m = _NEGATED_CN.search(text) or _NEGATED_EN.search(text)
+    if not m:
+        return ""
+    term = (m.groupdict().get("after") or m.groupdict().get("before") or "").strip()
+    return re.split(r"是|的|为|有|共|多少|几", term)[0] if term and _CJK.match(term) else term
+
+
+def asks_complement(question: str) -> bool:
+    """A count or amount asked for what is *not* in a category the report counts
+    ("没有取得正收益的交易日", "非数据中心收入", "revenue other than data center")."""
+    return bool(_negated_term(question)) and bool(re.search(r"多少|几|how (?:much|many)|what (?:was|is|were)",
+                                                              question, re.I))
+
+
+def compute_complement(question: str, text: str, context: str = "") -> Computation | None:
+    """The whole minus the part the question negates: the part is the figure printed right
+    after the negated words (or their company or metric), the whole the larger comparable
+    figure beside it. None unless both are there."""
+    term = _negated_term(question)
+    if not term:
+        return None
+    given = tuple(_figures(normalize_text(question)))
+    for scope in _scopes(text, context, question):
+        levels = [q for q in _figures(scope) if q.unit != "%" and not any(num.same_value(q, g) for g in given)
+                  and not _CHANGE_BEFORE.search(scope[max(0, _start(q, scope) - 12):_start(q, scope)])]
+        pos = _anchor(scope, term, "", strict=True)
+        if pos < 0 or len(levels) < 2:
+            continue
+        part = next((q for q in levels if _start(q, scope) >= pos), None)
+        others = [q for q in levels if q is not part and _comparable(q, part) and q.value > part.value] if part else []
+        if part is None or not others:
+            continue
+        whole = max(others, key=lambda q: q.value)
+        return _difference(whole, part, question, scope)
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # differences
 
@@ -434,8 +488,9 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
                                earlier=None if first is None else picked[first])
         return None  # each asked period must anchor its own figure
     terms = compared_terms(question)
-    m = _FROM_TO.search(text)
-    if m and not terms:
+    m = _from_to_match(text, periods)
+    if m and (not terms or len(periods) == 1 and periods[0].matches(text[max(0, m.start() - 16): m.start()])):
+        # no compared terms, or a change printed right after the asked period
         comp = _from_to(m, question, text, want)
         if comp is not None:
             return comp
@@ -443,14 +498,15 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
         used: set[int] = set()
         picked = []
         levels = _levels(question)
+        given = tuple(_figures(normalize_text(question)))
         for term, other in (terms, terms[::-1]):
             pos = _anchor(text, term, other, strict=True)
-            f = _figure_after(text, pos, used, want, levels) if pos >= 0 else None
+            f = _figure_after(text, pos, used, want, levels, given) if pos >= 0 else None
             if f is None and _WHOLE.search(term) and not _WHOLE.search(other):
-                f = _figure_after(text, 0, used, want, levels)  # "整体收入增速": the headline figure
+                f = _figure_after(text, 0, used, want, levels, given)  # "整体收入增速": the headline figure
             if f is None and pos < 0:
                 pos = _anchor(text, term, other)
-                f = _figure_after(text, pos, used, want, levels) if pos >= 0 else None
+                f = _figure_after(text, pos, used, want, levels, given) if pos >= 0 else None
             if f is not None:
                 picked.append(f)
         if len(picked) == 2 and _comparable(*picked):
@@ -458,6 +514,17 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
     if m:
         return _from_to(m, question, text, want)
     return None
+
+
+def _from_to_match(text: str, periods: list[Period]) -> re.Match | None:
+    """The "从 A … 至 B" of the sentence; of several, the one right after the asked period
+    ("…整体从 3.78% 下降到 2.98%，2015 年从 6.63% 下降到 3.18%" asked for 2015)."""
+    found = list(_FROM_TO.finditer(text))
+    if len(found) > 1 and len(periods) == 1:
+        for m in found:
+            if periods[0].matches(text[max(0, m.start() - 16): m.start()]):
+                return m
+    return found[0] if found else None
 
 
 def _from_to(m: re.Match, question: str, text: str, want: str) -> Computation | None:

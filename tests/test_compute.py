@@ -266,3 +266,39 @@ def test_two_metrics_of_one_sentence_are_told_apart_by_their_names_in_either_lan
     # the English names of a metric anchor its figure in a Chinese sentence
     comp = compute_difference("How much larger was Zeta's backlog than its RPO at the end of 2031?", EXCESS)
     assert comp.inputs == ("512 亿元", "498 亿元")
+
+
+# ---------------------------------------------------------------------------------------------
+# complements, and figures that belong to a compared term
+
+def test_a_negated_category_is_the_whole_minus_the_part():
+    from qa.compute import asks_complement, compute_complement
+    days = "回测期 1200 个交易日中获得正收益的 700 天，盈利天数占比 58.33%。"
+    q = "Zeta 策略回测中没有取得正收益的交易日有多少天？"
+    assert asks_complement(q) and compute_complement(q, days).result == "500"
+    sales = "2031Q1，公司实现收入 300 亿元，同比增长 40%；其中数据中心收入达到 210 亿元，同比增长 60%。"
+    for q in ("Zeta 2031Q1 数据中心以外的收入是多少？", "Zeta 2031Q1 非数据中心收入是多少？",
+              "What was Zeta's Q1 2031 revenue other than data center?"):
+        assert compute_complement(q, sales).result == "90 亿元", q
+
+
+def test_no_complement_without_a_negation_or_a_whole():
+    from qa.compute import asks_complement, compute_complement
+    assert not asks_complement("Zeta 未来三年的收入是多少？")            # 未来 is the future, not a negation
+    assert not asks_complement("Zeta 2031Q1 云业务收入是多少？")
+    # the part alone is printed: nothing to subtract it from
+    assert compute_complement("Zeta 非数据中心收入是多少？", "其中数据中心收入达到 210 亿元。") is None
+
+
+def test_a_figure_inside_a_compared_term_is_not_an_input():
+    text = "基于业绩后50%的基金所构建的因子溢价延续比例为61.5%，远高于基于业绩前50%的基金所构建的因子（45.1%）。"
+    comp = compute_difference("业绩后50%基金的因子溢价延续比例比业绩前50%基金的因子高多少个百分点？", text)
+    assert comp.inputs == ("61.5%", "45.1%")
+
+
+def test_the_change_printed_after_the_asked_period():
+    text = "跟踪误差从静态组合的3.78%下降到了2.98%，2031 年的跟踪误差从6.63%下降到了3.18%。"
+    comp = compute_difference("Zeta 组合 2031 年的跟踪误差比静态组合下降了多少个百分点？", text)
+    assert set(comp.inputs) == {"6.63%", "3.18%"}
+    whole = compute_difference("Zeta 组合的跟踪误差比静态组合下降了多少个百分点？", text)
+    assert set(whole.inputs) == {"3.78%", "2.98%"}
