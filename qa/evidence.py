@@ -367,7 +367,8 @@ def _glossed(phrase: str, words: list[str]) -> list[str]:
     groups, covered = [], set()
     for said, forms in glossary_words(phrase):
         other = [f for f in forms if _CJK_CHAR.search(f) and f not in _SCOPE_WORDS]
-        mine = {t.lower() for t in tokenize(said)} - _SCOPE_WORDS
+        # an English word's own tokens; a Chinese word whole ("智能" alone names too much)
+        mine = ({said} if _CJK_CHAR.search(said) else {t.lower() for t in tokenize(said)}) - _SCOPE_WORDS
         if other and mine:
             covered |= mine
             groups.append("|".join([*sorted(mine), *other]))   # one qualifier per glossary word

@@ -286,6 +286,9 @@ def about_the_question(q: ParsedQuery, fact: dict, caption: str = "") -> bool:
         return False        # "是原来的几倍" is not answered with one of the two amounts
     if ASKS_SHARE.search(q.text) and fact.get("unit") not in ("%", "pp") and fact.get("kind") != "other":
         return False        # "占总收入的比重" is not answered with the amount
+    if ASKS_SHARE.search(q.text) and fact.get("metric_key") in GROWTH_KEYS and \
+            not any(m.key in GROWTH_KEYS for m in q.metrics):
+        return False        # a share is not answered with the growth printed beside it
     if ASKS_DERIVED.search(q.text):
         return False        # "推算其上年收入" is computed from printed figures, or not answered
     if asks_difference(q.text) and not _is_change(fact):

@@ -343,3 +343,13 @@ def test_names_joined_by_and_are_not_parts():
     # no metric on the first side: two companies' one metric, or a gap between them
     assert len(question_parts("What was the revenue growth of Acme and Globex in 2031?")) == 1
     assert len(question_parts("What is the gap between Acme's and Globex's market share in 2031?")) == 1
+
+
+def test_a_share_is_not_answered_with_the_growth_beside_it():
+    from qa.slots import about_the_question
+    text = "2031Q1，Zeta 数据中心收入达到 210 亿元，同比增长 60%，占总收入比重超过 7 成。"
+    growth = next(f for f in facts(text) if f["printed"] == "60%")
+    assert not about_the_question(parse_query("Zeta 2031Q1 数据中心收入占总收入的比重是多少？"), growth)
+    assert not about_the_question(parse_query("What share of Zeta's Q1 2031 revenue came from data centers?"), growth)
+    # the growth itself, asked, is about the question
+    assert about_the_question(parse_query("Zeta 2031Q1 数据中心收入同比增长多少？"), growth)
