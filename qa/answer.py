@@ -84,6 +84,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
         best, best_head, best_score = "", "", -1.0
         mets = metric_surfaces(q)
         names = [forms for _, forms in _wanted_entities(q)]
+        verbatim = _header_printed(q.text, [h for h, _ in unit.cells])
         for i, (head, cell) in enumerate(unit.cells):
             if not _figures(cell) or _taken(cell, exclude):
                 continue
@@ -95,6 +96,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
             score += 1.5 * sum(1 for forms in names if _mentions(head, forms) >= 0)  # " | CoreWeave | Nebius"
             score += 1.0 if not mets and head_named(q.text, head) else 0.0
             score += 0.5 if want_pct == ("%" in cell) else 0.0
+            score += 3.0 if verbatim and head == verbatim else 0.0
             score -= 0.01 * i
             if score > best_score:
                 best, best_head, best_score = cell.strip(), head, score
@@ -108,6 +110,15 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
         # "2030 年目标 12-15 亿元": the figure, not the words around it (the quote has them)
         return _with_unit(figures[0][1].raw.strip(), _cell_unit(unit, best_head))
     return _pick_in_text(q, unit.text, want_pct, want_money, exclude)
+
+
+def _header_printed(question: str, heads: list[str]) -> str:
+    """The column header the question prints whole ("市净率10%~20%分层", "持有 3 个月"): the
+    longest such header holding a digit — a label of figures, named exactly."""
+    asked = re.sub(r"\s+", "", normalize_text(question)).lower()
+    printed = [h for h in heads if re.search(r"\d", h) and len(re.sub(r"\s+", "", h)) >= 3
+               and re.sub(r"\s+", "", normalize_text(h)).lower() in asked]
+    return max(printed, key=len) if printed else ""
 
 
 def _figure_cell(cell: str) -> bool:

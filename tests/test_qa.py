@@ -543,3 +543,14 @@ def test_a_when_clause_does_not_make_a_date_question():
     assert asked_date(question) == "" and asked_date("When did Zeta raise prices?") == "any"
     ext = _extract(question, c)
     assert not ext.span and ext.unit is not None and "2031" not in ext.figure
+
+
+def test_a_column_header_the_question_prints_whole_picks_the_column():
+    t = _table("a.pdf", "图表9：Zeta 分层统计", [
+        ["", "分位前10%", "分位10%~20%", "分位20%~30%"],
+        ["困境股票占比", "53.85%", "33.66%", "24.42%"]])
+    assert _extract("Zeta 分位10%~20%分层中困境股票占比是多少？", t).figure == "33.66%"
+    assert _extract("Zeta 分位20%~30%分层中困境股票占比是多少？", t).figure == "24.42%"
+    hold = _table("b.pdf", "表：Zeta 持有期收益", [["", "持有1个月", "持有3个月", "持有6个月"],
+                                               ["年化收益", "8.1%", "9.4%", "7.2%"]])
+    assert _extract("Zeta 策略持有3个月的年化收益是多少？", hold).figure == "9.4%"
