@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.query import ParsedQuery, entity_mentions
+from index.query import Metric, ParsedQuery, entity_mentions
 from ingest.facts import CLASSIFIER
 from ingest.numbers import Quantity, extract_quantities, same_value
 
@@ -371,13 +371,16 @@ def question_parts(question: str) -> list[str]:
     pieces = [p.strip() for p in _PART_BREAK.split(question) if p and p.strip()]
     parts: list[str] = []
     keys: set[str] = set()
+    lead = ""                       # "截至2025年6月，…租金多少": a leading clause belongs to the first part
     for p in pieces:
         own = _metric_keys(p)
         # "…的 EBITDA 和 EBITDA 利润率" / "its revenue and its YoY growth": a piece naming a
         # metric of its own after a part naming another asks for that figure too
         if _ASK.search(p) or parts and own and keys and not own & keys:
-            parts.append(p)
+            parts.append(f"{lead}，{p}" if lead and not parts else p)
             keys = own
+        elif not parts:
+            lead = f"{lead}，{p}" if lead else p
     if len(parts) >= 2:
         return parts
     m = _BOTH.search(question)
@@ -401,8 +404,31 @@ def part_query(q: ParsedQuery, part: str) -> ParsedQuery:
 
     from index.query import parse_query
     pq = parse_query(part)
-    return replace(pq, entities=pq.entities or q.entities,
-                   periods=pq.periods or q.periods, outlook=pq.outlook or q.outlook)
+    periods = pq.periods or q.periods
+    metrics = pq.metrics
+    if _CHANGE_ASK.search(part):
+        # "相比2023年6月跌了多少": a change from a base period; the base is not the period asked
+        periods = [p for p in pq.periods if not _is_base(part, p)]
+        if not any(m.key in GROWTH_KEYS for m in metrics):
+            metrics = [*metrics, Metric("growth", _CHANGE_ASK.search(part).group(0))]
+    return replace(pq, entities=pq.entities or q.entities, metrics=metrics,
+                   periods=periods, outlook=pq.outlook or q.outlook)
+
+
+_CHANGE_ASK = re.compile(r"(?:跌|涨|降|升|增|减|下降|上升|增长|减少|下滑|提升|回落)了?(?:多少|几)|降幅|涨幅|跌幅|增幅|"
+                         r"\bhow much\b.{0,40}?\b(?:fall|fell|drop|decline|rise|rose|grow|grew|increase|decrease)", re.I)
+_BASE = re.compile(r"(?:相比|相较于?|较|与|比|对比|versus|vs\.?|compared (?:with|to)|from)\s*$", re.I)
+
+
+def _is_base(part: str, period) -> bool:
+    """The period a change is measured from ("相比2023年6月", "compared with June 2023")."""
+    from index.text import normalize_text
+    text = normalize_text(part)
+    for variant in period.variants():
+        i = text.find(variant)
+        if i >= 0:
+            return bool(_BASE.search(text[max(0, i - 14):i]))
+    return False
 
 
 def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:

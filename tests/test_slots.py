@@ -353,3 +353,18 @@ def test_a_share_is_not_answered_with_the_growth_beside_it():
     assert not about_the_question(parse_query("What share of Zeta's Q1 2031 revenue came from data centers?"), growth)
     # the growth itself, asked, is about the question
     assert about_the_question(parse_query("Zeta 2031Q1 数据中心收入同比增长多少？"), growth)
+
+
+def test_a_level_then_its_fall_from_a_base_period():
+    from qa.slots import part_query, pick_parts, question_parts
+    text = "Zeta 服务器的租赁价格从2029年6月的约6万元/台/月，下降到2031年6月的约2.8万元/台/月，下降幅度53%。"
+    q = parse_query("Zeta 服务器在2031年6月的租金大约是多少？相比2029年6月跌了多少？")
+    second = part_query(q, question_parts(q.text)[1])
+    assert [m.key for m in second.metrics] == ["growth"] and second.periods == []   # 2029-06 is the base
+    assert [f["printed"] for f in pick_parts(q, facts(text))][1] == "53%"
+
+
+def test_a_leading_clause_belongs_to_the_first_part():
+    from qa.slots import question_parts
+    parts = question_parts("截至2031年6月，Zeta 服务器的租金大约多少？与2030年6月相比降幅多少？")
+    assert parts[0].startswith("截至2031年6月") and len(parts) == 2
