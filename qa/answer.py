@@ -22,7 +22,7 @@ from .compute import (Computation, _asked_periods, _comparable, _difference, ask
                       states_share)
 from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
-from .slots import PERCENT_KEYS
+from .slots import PERCENT_KEYS, question_parts
 from .spans import asked_date, asked_span, revision_answer
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
@@ -493,7 +493,10 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
             comp = compute_complement(q.text, u.text, u.context) if not u.cells else None
             if comp is not None:
                 return Extraction(u, figure=comp.result, computation=comp)
-    if asks_difference(q.text):
+    # "租金多少，比去年跌了多少" / "…, and how much had it fallen": a level then its change are two
+    # parts, each read as printed (below), not one computed difference
+    level_then_change = len(question_parts(q.text)) >= 2 and not asks_difference(question_parts(q.text)[0])
+    if asks_difference(q.text) and not level_then_change:
         for u in fitting[:6]:
             comp = compute_difference(q.text, u.text, u.cells, context=u.context)
             if comp is not None:

@@ -416,19 +416,17 @@ def part_query(q: ParsedQuery, part: str) -> ParsedQuery:
 
 
 _CHANGE_ASK = re.compile(r"(?:跌|涨|降|升|增|减|下降|上升|增长|减少|下滑|提升|回落)了?(?:多少|几)|降幅|涨幅|跌幅|增幅|"
-                         r"\bhow much\b.{0,40}?\b(?:fall|fell|drop|decline|rise|rose|grow|grew|increase|decrease)", re.I)
+                         r"\bhow much\b.{0,40}?\b(?:fall\w*|fell|drop\w*|declin\w*|ris\w*|rose|grow\w*|grew|increas\w*|"
+                         r"decreas\w*)", re.I)
 _BASE = re.compile(r"(?:相比|相较于?|较|与|比|对比|versus|vs\.?|compared (?:with|to)|from)\s*$", re.I)
 
 
 def _is_base(part: str, period) -> bool:
     """The period a change is measured from ("相比2023年6月", "compared with June 2023")."""
+    from index.query import find_periods
     from index.text import normalize_text
     text = normalize_text(part)
-    for variant in period.variants():
-        i = text.find(variant)
-        if i >= 0:
-            return bool(_BASE.search(text[max(0, i - 14):i]))
-    return False
+    return any(p == period and _BASE.search(text[max(0, i - 14):i]) for i, p in find_periods(part))
 
 
 def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:

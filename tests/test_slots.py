@@ -368,3 +368,14 @@ def test_a_leading_clause_belongs_to_the_first_part():
     from qa.slots import question_parts
     parts = question_parts("截至2031年6月，Zeta 服务器的租金大约多少？与2030年6月相比降幅多少？")
     assert parts[0].startswith("截至2031年6月") and len(parts) == 2
+
+
+def test_an_english_level_then_its_fall_is_two_parts_not_a_difference():
+    from qa.compute import asks_difference
+    from qa.slots import part_query, question_parts
+    q = parse_query("By June 2031, roughly what was the rental price of a Zeta server, and how much had it fallen "
+                    "from June 2029?")
+    parts = question_parts(q.text)
+    assert len(parts) == 2 and not asks_difference(parts[0])
+    second = part_query(q, parts[1])
+    assert [m.key for m in second.metrics] == ["growth"] and second.periods == []
