@@ -646,8 +646,18 @@ _GENERIC_QUALIFIER = re.compile(r"公司|其|该|将|单季度?|全年|季度|�
                                 r"实现|录得|取得|获得|达到|完成|贡献|total|company|its|the", re.IGNORECASE)
 
 
+# English asks a market's size without the words "market size": "how big was the X market",
+# "what size does the X market reach", "size of the X market"
+_MARKET_SIZE_EN = re.compile(r"\b(?:how (?:big|large)|what size|the size of|size)\b(?=.{0,60}\bmarkets?\b)|"
+                             r"\bmarkets?\b(?=.{0,40}\b(?:how (?:big|large)|size)\b)", re.I)
+
+
 def _metrics(text: str, matcher: _TermMatcher) -> list[Metric]:
     found = [Metric(row.canonical, alias) for row, alias in matcher.find(text)]
+    if not any(m.key == "market_size" for m in found):
+        m = _MARKET_SIZE_EN.search(text)
+        if m:
+            found.insert(0, Metric("market_size", m.group(0)))
     return _unique_by(found, lambda m: m.key)
 
 

@@ -376,3 +376,16 @@ def test_a_code_name_still_needs_its_joiner_and_its_edges(name: str, printed: st
 ])
 def test_a_share_of_something_is_not_a_market_share(question: str, key: str) -> None:
     assert [m.key for m in parse_query(question).metrics] == [key]
+
+
+@pytest.mark.parametrize("question", [
+    "What size does Zeta expect the global robot market to reach by 2031?",
+    "How big was the Zeta cloud market in 2030?",
+    "How large was China's data center market in 2030?",
+])
+def test_an_english_question_asking_a_market_how_big_asks_its_size(question: str) -> None:
+    assert "market_size" in [m.key for m in parse_query(question).metrics]
+
+
+def test_how_big_without_a_market_is_no_market_size() -> None:
+    assert "market_size" not in [m.key for m in parse_query("How big is Zeta's order book in 2031?").metrics]
