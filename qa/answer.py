@@ -544,10 +544,12 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         return Extraction(best)
     if not (q.metrics or q.periods or wants_figure):
         return Extraction(best)
+    # a figure the question prints ("那笔 7 亿美元融资中…") is its context, never its answer
+    given = tuple(f.raw for _, f in _figures(normalize_text(q.text)))
     for u in fitting[:4]:
         if u.score < best.score * 0.75:
             break
-        figure = pick_figure(parts[0], u)
+        figure = pick_figure(parts[0], u, exclude=given)
         if figure:
             ext = Extraction(u, figure=figure)
             # a level then its change, or two items asked side by side: every part asking for a
@@ -555,7 +557,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
             figures = [figure]
             for p in parts[1:]:
                 if p.metrics and p.metrics[0].key == "" or FIGURE_Q.search(p.text):
-                    more = pick_figure(p, u, exclude=tuple(figures))
+                    more = pick_figure(p, u, exclude=tuple(figures) + given)
                     if more:
                         figures.append(more)
             ext.figure = "，".join(dict.fromkeys(figures))

@@ -554,3 +554,12 @@ def test_a_column_header_the_question_prints_whole_picks_the_column():
     hold = _table("b.pdf", "表：Zeta 持有期收益", [["", "持有1个月", "持有3个月", "持有6个月"],
                                                ["年化收益", "8.1%", "9.4%", "7.2%"]])
     assert _extract("Zeta 策略持有3个月的年化收益是多少？", hold).figure == "9.4%"
+
+
+def test_a_figure_the_question_gives_as_context_is_not_its_answer():
+    raise_ = _chunk("a.pdf", "2031年3月，Zeta 宣布完成一轮 7 亿元的融资，多家机构参与。", heading=("Zeta",))
+    terms = _chunk("b.pdf", "根据计划，Zeta 将发行 3,000 万股，每股价为 23.50 元。", heading=("Zeta",))
+    ext = _extract("Zeta 2031年3月那笔 7 亿元融资中，每股发行价是多少？", raise_, terms)
+    assert "7 亿元" not in ext.figure
+    valued = _chunk("c.pdf", "Zeta 完成 7 亿元融资后，投后估值达到 50 亿元。", heading=("Zeta",))
+    assert _extract("Zeta 完成那笔 7 亿元融资后估值是多少？", valued).figure == "50 亿元"
