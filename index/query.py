@@ -436,6 +436,9 @@ _PERIOD_RULES: list[tuple[str, Callable[[re.Match[str]], Period]]] = [
     # calendar years: 2026年, CY2026, 2026, 2026E
     (_START + r"(?:cy\s*)?" + _YEAR4 + r"\s*年度?", _year_period(False)),
     (_START + r"(?:cy\s*)?" + _YEAR4 + _END + _NOT_AMOUNT, _year_period(False)),
+    # a two-digit year where only a year can stand: "17 年至今", "19年以来", "20 年底" ("10 年"
+    # alone is ten years)
+    (r"(?<![0-9.])(?P<year>[0-3]\d)\s*年(?=\s*(?:至今|以来|年初|初|年末|末|年底|底|全年))", _year_period(False)),
 ]
 
 
@@ -652,8 +655,11 @@ _MARKET_SIZE_EN = re.compile(r"\b(?:how (?:big|large)|what size|the size of|size
                              r"\bmarkets?\b(?=.{0,40}\b(?:how (?:big|large)|size)\b)", re.I)
 
 
+_SHARE_CLASS = re.compile(r"\b[ABH]-shares?\b", re.I)      # "A-share market" is a market, not a share of one
+
+
 def _metrics(text: str, matcher: _TermMatcher) -> list[Metric]:
-    found = [Metric(row.canonical, alias) for row, alias in matcher.find(text)]
+    found = [Metric(row.canonical, alias) for row, alias in matcher.find(_SHARE_CLASS.sub("A股", text))]
     if not any(m.key == "market_size" for m in found):
         m = _MARKET_SIZE_EN.search(text)
         if m:

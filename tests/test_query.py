@@ -389,3 +389,19 @@ def test_an_english_question_asking_a_market_how_big_asks_its_size(question: str
 
 def test_how_big_without_a_market_is_no_market_size() -> None:
     assert "market_size" not in [m.key for m in parse_query("How big is Zeta's order book in 2031?").metrics]
+
+
+@pytest.mark.parametrize("text, label", [("择时策略17 年至今胜率58.6%", "2017"), ("19年以来累计收益", "2019"),
+                                         ("20 年底持仓", "2020")])
+def test_a_two_digit_year_where_only_a_year_can_stand(text: str, label: str) -> None:
+    assert [p.label for p in extract_periods(text)] == [label]
+
+
+@pytest.mark.parametrize("text", ["持有 10 年的收益", "共 15 年样本", "期限 5 年"])
+def test_a_number_of_years_is_no_year(text: str) -> None:
+    assert extract_periods(text) == []
+
+
+def test_an_a_share_market_is_no_share_metric() -> None:
+    assert [m.key for m in parse_query("What Sharpe ratio did Zeta's A-share backtest reach?").metrics] == ["sharpe"]
+    assert "share" in [m.key for m in parse_query("What share of Zeta's A-share revenue is overseas?").metrics]
