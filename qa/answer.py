@@ -369,7 +369,7 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         scope = "\n".join([u.full, u.chunk.text, *u.chunk.heading_path])
         if any(_mentions(scope, forms) < 0 for forms in terms):
             return "entity"
-    if _names_a_sibling_code(q, u):
+    if _names_a_sibling_code(q, u) or _another_generation(q.text, u.text):
         return "entity"
     if q.comparisons:
         wants = set(q.comparisons)
@@ -388,6 +388,26 @@ def _names_a_sibling_code(q: ParsedQuery, u: Unit) -> bool:
         return False
     printed = {c.lower() for c in product_codes(u.text)}
     return bool(printed) and not any(_mentions(u.text, _code_forms(c)) >= 0 for c in asked)
+
+
+_GENERATION = re.compile(r"第?\s*([一二三四五六七八九十]|\d{1,2})\s*代(?!表|理|替|码|价|工)|"
+                         r"\bgen(?:eration)?\.?\s*(\d{1,2})\b|\b(\d{1,2})(?:st|nd|rd|th)[- ]gen(?:eration)?\b", re.I)
+
+
+def _generations(text: str) -> set[int]:
+    out = set()
+    for m in _GENERATION.finditer(text):
+        token = next(g for g in m.groups() if g)
+        out.add(_CN_NUM.get(token) or int(token))
+    return out
+
+
+def _another_generation(question: str, text: str) -> bool:
+    """"昆仑芯3代" asked, "昆仑芯2代" printed: a product's generation is part of its name — the
+    evidence's figure belongs to another generation when it names only others."""
+    asked = _generations(question)
+    printed = _generations(text)
+    return bool(asked and printed) and not asked & printed
 
 
 _FORMER_LATTER = re.compile(r"^\s*(前者|后者|the former|the latter)", re.I)

@@ -563,3 +563,15 @@ def test_a_figure_the_question_gives_as_context_is_not_its_answer():
     assert "7 亿元" not in ext.figure
     valued = _chunk("c.pdf", "Zeta 完成 7 亿元融资后，投后估值达到 50 亿元。", heading=("Zeta",))
     assert _extract("Zeta 完成那笔 7 亿元融资后估值是多少？", valued).figure == "50 亿元"
+
+
+def test_another_generation_of_a_product_is_another_product():
+    c = _chunk("a.pdf", "Zeta芯2代采用7nm架构，巅峰算力可达256 TOPS@INT8。", heading=("Zeta",))
+    assert _extract("Zeta芯3代的INT8算力是多少TOPS？", c).abstained
+    assert not _extract("Zeta芯2代的INT8算力是多少TOPS？", c).abstained
+    assert not _extract("第二代Zeta芯的INT8算力是多少？", c).abstained
+    en = _chunk("b.pdf", "Zeta's Gen 2 chip reaches 256 TOPS at INT8.", heading=("Zeta",))
+    assert _extract("What INT8 compute does Zeta's Gen 3 chip reach?", en).abstained
+    # 代表 / 代理 are no generation
+    assert not _extract("Zeta芯2代的INT8算力是多少TOPS？",
+                        _chunk("c.pdf", "代表产品Zeta芯2代的算力可达256 TOPS。", heading=("Zeta",))).abstained

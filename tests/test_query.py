@@ -405,3 +405,18 @@ def test_a_number_of_years_is_no_year(text: str) -> None:
 def test_an_a_share_market_is_no_share_metric() -> None:
     assert [m.key for m in parse_query("What Sharpe ratio did Zeta's A-share backtest reach?").metrics] == ["sharpe"]
     assert "share" in [m.key for m in parse_query("What share of Zeta's A-share revenue is overseas?").metrics]
+
+
+@pytest.mark.parametrize("question, comparison", [
+    ("Zeta 2031Q1 收入较上一季度增长了多少？", "qoq"),
+    ("Zeta 收入比上季度增长多少？", "qoq"),
+    ("Zeta 2031Q1 收入较去年同期增长了多少？", "yoy"),
+    ("How much did Zeta's revenue grow from the previous quarter?", "qoq"),
+])
+def test_a_change_against_the_previous_quarter_or_year_is_sequential_or_yearly(question: str, comparison: str) -> None:
+    assert parse_query(question).comparisons == [comparison]
+
+
+def test_a_target_price_is_a_metric_of_its_own() -> None:
+    assert [m.key for m in parse_query("东吴证券给予 Zeta 的目标价是多少？").metrics] == ["target_price"]
+    assert [m.key for m in parse_query("What is the price target for Zeta?").metrics] == ["target_price"]
