@@ -77,6 +77,12 @@ OUTLOOK_MARKERS: dict[str, tuple[str, ...]] = {
     "actual": ("实际", "已实现", "实际值", "actual", "actuals", "actually", "reported"),
 }
 COMPARISON_METRICS = {"growth_yoy": "yoy", "growth_qoq": "qoq"}
+_COMPARED_WITH = (
+    ("qoq", re.compile(r"(?:较|比|相比|相较于?)\s*上一?个?季度|(?:from|over|versus|vs\.?) the (?:previous|prior|preceding) "
+                       r"quarter", re.I)),
+    ("yoy", re.compile(r"(?:较|比|相比|相较于?)\s*(?:去年|上年)同期|(?:from|over|versus|vs\.?) (?:a year earlier|the "
+                       r"year-ago|the same (?:quarter|period) (?:of )?last year)", re.I)),
+)
 
 
 # --- data model -------------------------------------------------------------------------
@@ -182,8 +188,11 @@ class ParsedQuery:
 
     @property
     def comparisons(self) -> list[str]:
-        """"yoy" / "qoq" when the question asks for a year-on-year or sequential change."""
-        return [COMPARISON_METRICS[m.key] for m in self.metrics if m.key in COMPARISON_METRICS]
+        """"yoy" / "qoq" when the question asks for a year-on-year or sequential change — by the
+        metric's name (同比, QoQ) or by the period it is measured from (较上一季度, 较去年同期)."""
+        found = [COMPARISON_METRICS[m.key] for m in self.metrics if m.key in COMPARISON_METRICS]
+        found += [kind for kind, rx in _COMPARED_WITH if rx.search(self.text)]
+        return list(dict.fromkeys(found))
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "comparisons": self.comparisons}

@@ -32,7 +32,9 @@ DIFF_RE = re.compile(
     r"by how much|difference between|gap between)", re.I)
 # a year-on-year / sequential change asked for: a printed rate ("同比增长 36%")
 _RATE_CHANGE = re.compile(r"(同比|环比|yoy|qoq|year[- ]on[- ]year|quarter[- ]on[- ]quarter)\s*"
-                          r"(增长|增加|提高|提升|上升|下降|减少|下滑|回落|变化|变动)了?(多少|几)", re.I)
+                          r"(增长|增加|提高|提升|上升|下降|减少|下滑|回落|变化|变动)了?(多少|几)|"
+                          # "较上一季度增长了多少" asks the printed rate; "增加了多少" (an amount) stays a difference
+                          r"(?:较|比|相比)\s*(?:上一?个?季度|去年同期|上年同期)\s*(增长|提升|上升|下降|下滑)了?(多少|几)", re.I)
 _PAIR_PATTERNS = [
     re.compile(r"(从|由)(?P<a>[^，,。？?到至]+?)(到|至)(?P<b>[^，,。？?]+?)(提高|增加|上升|下降|减少|变化|增长|扩张|提升|上调|下调|收窄)"),
     re.compile(r"(?P<a>[^，,。？?]+?)(?:(?<![同环])比|较|相比|相较于?)(?P<b>[^，,。？?]+?)(高出|多出|多|高|低|少)"),

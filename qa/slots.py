@@ -214,6 +214,12 @@ def score_facts(q: ParsedQuery, facts: list[dict], context: str = "") -> list[Sl
     only this fact's label has: words every candidate shares ("持股" in "最多持股" and "最少持股")
     tell nothing, a word one of them alone repeats ("最多") does."""
     scores = [score_fact(q, f, context) for f in facts]
+    compared = set(q.comparisons)
+    if compared:        # "较上一季度增长了多少": the sequential rate, not the year-on-year one beside it
+        for s, f in zip(scores, facts):
+            kind = {"growth_yoy": "yoy", "growth_qoq": "qoq"}.get(f.get("metric_key", ""))
+            if kind:
+                s.score += 1.0 if kind in compared else -1.0
     labels = [_grams(f"{f.get('metric', '')} {f.get('item', '')}") - _STOP_GRAMS for f in facts]
     asked = _grams(_matching(q))
     if len(facts) > 1:

@@ -379,3 +379,10 @@ def test_an_english_level_then_its_fall_is_two_parts_not_a_difference():
     assert len(parts) == 2 and not asks_difference(parts[0])
     second = part_query(q, parts[1])
     assert [m.key for m in second.metrics] == ["growth"] and second.periods == []
+
+
+def test_the_rate_against_the_asked_base_wins_over_the_other():
+    from qa.slots import best_fact
+    text = "截至 2031Q1 末，Zeta 在手订单达到 500 亿元，同比增长 284%、环比增长 50%。"
+    assert best_fact(parse_query("Zeta 2031Q1 在手订单较上一季度增长了多少？"), facts(text))["printed"] == "50%"
+    assert best_fact(parse_query("Zeta 2031Q1 在手订单较去年同期增长了多少？"), facts(text))["printed"] == "284%"
