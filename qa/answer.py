@@ -17,12 +17,13 @@ from index.text import normalize_text, tokenize
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
-from .compute import (Computation, _asked_periods, _comparable, _difference, asks_complement, asks_difference,
-                      asks_share, asks_sum, compute_complement, compute_difference, compute_share, compute_sum,
+from .compute import (Computation, _asked_periods, _comparable, _difference, _wanted, asks_complement, asks_difference,
+                      asks_share, asks_sum, compute_complement, compute_difference, compute_multiple,
+                      compute_share, compute_sum,
                       states_share)
 from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
-from .slots import PERCENT_KEYS, question_parts
+from .slots import ASKS_MULTIPLE, PERCENT_KEYS, question_parts
 from .spans import asked_date, asked_span, revision_answer
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
@@ -436,14 +437,17 @@ def _refuse(q: ParsedQuery, top: list[Unit], reason: str) -> Extraction:
     return Extraction(None, abstained=True, reason=reason, nearest=near[:2])
 
 
-def _side_figure(side: ParsedQuery, ranked: list[Unit]) -> tuple[Unit, num.Quantity] | None:
-    """The best unit and figure for one side of a comparison, scored for that side alone."""
+def _side_figure(side: ParsedQuery, ranked: list[Unit], want: str = "") -> tuple[Unit, num.Quantity] | None:
+    """The best unit and figure for one side of a comparison, scored for that side alone; a
+    difference asked in points compares rates, one asked in money amounts."""
     copies = score_units(side, [replace(u, matched={}) for u in ranked[:30]])
     for u in copies[:8]:
         own = extract_periods(u.text)
         if _mismatch(side, u) or (own and not any(p.matches(u.text) for p in side.periods)):
             continue  # a sentence naming its own periods must name this side's
-        figs = [f for _, f in _figures(pick_figure(side, u))]
+        picked = pick_figure(replace(side, metrics=[m for m in side.metrics if m.key in _PCT_METRICS])
+                             if want == "pct" and any(m.key in _PCT_METRICS for m in side.metrics) else side, u)
+        figs = [f for _, f in _figures(picked) if want != "pct" or f.unit == "%"]
         if figs:
             return u, figs[0]
     return None
@@ -460,7 +464,8 @@ def _difference_across(q: ParsedQuery, ranked: list[Unit]) -> Extraction | None:
         sides = [replace(q, entities=[e]) for e in q.entities if e.kind != "broker"]
     else:
         return None
-    found = [_side_figure(side, ranked) for side in sides]
+    want = _wanted(q.text, q)
+    found = [_side_figure(side, ranked, want) for side in sides]
     if any(f is None for f in found) or found[0][0].text == found[1][0].text:
         return None
     (ua, a), (ub, b) = found
@@ -508,6 +513,11 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         revised = revision_answer(q.text, u.text) if not u.cells and u.score >= best.score * 0.75 else ""
         if revised:
             return Extraction(u, figure=revised, span=True)
+    if ASKS_MULTIPLE.search(q.text) and len(parts) == 1:     # "A 是 B 的几倍": A ÷ B
+        for u in fitting[:4]:
+            comp = compute_multiple(q.text, u.text, u.context) if not u.cells else None
+            if comp is not None:
+                return Extraction(u, figure=comp.result, computation=comp)
     if asks_complement(q.text):      # "没有…的 / 非… / other than": the whole minus the part
         for u in fitting[:4]:
             comp = compute_complement(q.text, u.text, u.context) if not u.cells else None

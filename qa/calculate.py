@@ -16,7 +16,7 @@ import re
 from index.query import ParsedQuery
 from ingest.numbers import Quantity, extract_quantities, format_quantity
 
-from .compute import Computation, asks_difference, growth_rate
+from .compute import _PP_Q, Computation, asks_difference, growth_rate
 from .slots import ASKS_DERIVED, ASKS_MULTIPLE, GROWTH_KEYS, period_agreement, score_facts
 
 _GROWTH = re.compile(r"(增长|增加|提高|提升|上涨|上升|扩大|下降|减少|下滑|降低|缩小)了?\s*(百分之多少|百分之几|多少\s*%|几成)|"
@@ -66,9 +66,12 @@ def _same_measure(a: dict, b: dict, signed: bool = False) -> bool:
 
 def _best(q: ParsedQuery, facts: list[dict], keep) -> dict | None:
     """The fact agreeing best with the question among those ``keep`` admits (no growth rates:
-    a ratio is computed from levels)."""
-    ranked = sorted((s for s in score_facts(q, [f for f in facts if keep(f)])
-                     if s.fact.get("metric_key") not in GROWTH_KEYS and not s.conflict), key=lambda s: -s.score)
+    a ratio is computed from levels) — but a gap asked in percentage points is one between two
+    rates, growth rates included, and never between amounts."""
+    points = bool(_PP_Q.search(q.text))
+    ranked = sorted((s for s in score_facts(q, [f for f in facts if keep(f) and (not points or f.get("unit") == "%")])
+                     if (points or s.fact.get("metric_key") not in GROWTH_KEYS) and not s.conflict),
+                    key=lambda s: -s.score)
     return ranked[0].fact if ranked else None
 
 

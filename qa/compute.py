@@ -477,6 +477,68 @@ def compute_difference(question: str, text: str, cells: list[tuple[str, str]] | 
     return None
 
 
+def _names_absent_company(text: str, term: str, other: str) -> bool:
+    """The term names a company (not the other term's) that the text never mentions."""
+    from .evidence import _synonyms
+    low = normalize_text(text).lower()
+    theirs = {e.name for e in parse_query(other).entities}
+    for e in parse_query(term).entities:
+        if e.kind in ("company", "unit") and e.name not in theirs and not any(
+                normalize_text(a).lower() in low for a in _synonyms("aliases.tsv", e.name)):
+            return True
+    return False
+
+
+def _lacks_words(text: str, term: str, other: str) -> bool:
+    """A Chinese word only this term has ("混合云" against "私有云") is not in the text: the
+    text is about something else."""
+    low = normalize_text(text).lower()
+    theirs = set(tokenize(other))
+    own = [w for w in tokenize(term) if len(w) >= 2 and _CJK.match(w) and w not in theirs and w not in low
+           and w not in _SCOPE]
+    return bool(own)
+
+
+_SCOPE = {"中国", "国内", "我国", "全球", "海外", "国外", "全国"}    # the report's scope, often left unsaid
+
+
+# "A 是 B 的几倍", "how many times larger was A than B"
+_MULTIPLE_PAIRS = [
+    re.compile(r"(?P<a>[^，,。？?]+?)是(?P<b>[^，,。？?]+?)的(?:多少|几)\s*倍"),
+    re.compile(r"how many times (?:larger|bigger|greater|higher|more) (?:was|were|is|are) (?P<a>.+?) than "
+               r"(?P<b>.+?)[?？]?$", re.I),
+]
+
+
+def compute_multiple(question: str, text: str, context: str = "") -> Computation | None:
+    """A multiple of two figures the question names, each anchored on its own words in the
+    evidence (the sentence, or with the one before it)."""
+    q = normalize_text(question)
+    m = next((rx.search(q) for rx in _MULTIPLE_PAIRS if rx.search(q)), None)
+    if m is None:
+        return None
+    a_term, b_term = m.group("a").strip(), m.group("b").strip()
+    given = tuple(_figures(q))
+    for scope in _scopes(text, context, question):
+        if _names_absent_company(scope, a_term, b_term) or _names_absent_company(scope, b_term, a_term) or \
+                _lacks_words(scope, a_term, b_term) or _lacks_words(scope, b_term, a_term):
+            continue
+        used: set[int] = set()
+        picked = []
+        for term, other in ((a_term, b_term), (b_term, a_term)):
+            pos = _anchor(scope, term, other, strict=True)
+            f = _figure_after(scope, pos, used, "", True, given) if pos >= 0 else None
+            if f is None:
+                break
+            picked.append(f)
+        if len(picked) == 2 and _comparable(*picked) and picked[1].value:
+            a, b = picked
+            ratio = a.value / b.value
+            return Computation(f"{ratio:.2f}倍".replace(".00倍", "倍"), (a.raw.strip(), b.raw.strip()),
+                               f"{a.raw.strip()} ÷ {b.raw.strip()}", scope)
+    return None
+
+
 def _text_difference(question: str, text: str, want: str, periods: list[Period]) -> Computation | None:
     if _BOUNDS.search(question):
         return _range_width(question, text, want)
@@ -501,6 +563,8 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
         picked = []
         levels = _levels(question)
         given = tuple(_figures(normalize_text(question)))
+        if any(_names_absent_company(text, term, other) for term, other in (terms, terms[::-1])):
+            return None      # "Nebius 的增速比 CoreWeave 高多少": a sentence about one of them alone
         for term, other in (terms, terms[::-1]):
             pos = _anchor(text, term, other, strict=True)
             f = _figure_after(text, pos, used, want, levels, given) if pos >= 0 else None

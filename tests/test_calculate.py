@@ -141,3 +141,11 @@ def test_no_difference_without_both_terms():
                                       "Acme 期权的隐含波动率是多少？", "What is the implied volatility of Acme options?"])
 def test_a_metric_named_implied_or_derived_is_not_a_computation(question):
     assert asked_ratio(question) != "derived"
+
+
+def test_a_gap_in_points_between_two_companies_is_between_their_rates():
+    text = "2029Q1，Acme 收入 20 亿元，同比增长 112%；Globex 收入 4 亿元，同比增长 684%。"
+    comp = calculate(parse_query("Globex 2029Q1 收入同比增速比 Acme 高多少个百分点？"), facts(text))
+    assert comp.result == "572个百分点"
+    # the same companies' gap in money is between the amounts
+    assert calculate(parse_query("2029Q1 Globex 收入比 Acme 少多少？"), facts(text)).result == "16 亿元"

@@ -302,3 +302,15 @@ def test_the_change_printed_after_the_asked_period():
     assert set(comp.inputs) == {"6.63%", "3.18%"}
     whole = compute_difference("Zeta 组合的跟踪误差比静态组合下降了多少个百分点？", text)
     assert set(whole.inputs) == {"3.78%", "2.98%"}
+
+
+def test_a_multiple_of_two_items_of_one_sentence():
+    from qa.compute import compute_multiple
+    text = "其中，Zeta 公有云市场规模 6216 亿元，同比增长 36.6%，私有云市场规模 2072 亿元，同比增长 29.3%。"
+    for q in ("2031 年 Zeta 公有云市场规模是私有云的几倍？",
+              "How many times larger was Zeta's public cloud market than its private cloud market in 2031?"):
+        comp = compute_multiple(q, text)
+        assert comp.result == "3倍" and comp.inputs == ("6216 亿元", "2072 亿元"), q
+    assert compute_multiple("私有云市场规模是公有云的几倍？", text).result == "0.33倍"
+    # one side missing from the evidence: nothing computed
+    assert compute_multiple("Zeta 混合云市场规模是私有云的几倍？", text) is None
