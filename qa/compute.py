@@ -478,10 +478,13 @@ def compute_difference(question: str, text: str, cells: list[tuple[str, str]] | 
 
 
 def _names_absent_company(text: str, term: str, other: str) -> bool:
-    """The term names a company (not the other term's) that the text never mentions."""
+    """Two companies compared, and this term's (not the other's) is never mentioned in the text
+    ("公司 Backlog … 剩余履约义务" may answer for the one company both terms are about)."""
     from .evidence import _synonyms
     low = normalize_text(text).lower()
-    theirs = {e.name for e in parse_query(other).entities}
+    theirs = {e.name for e in parse_query(other).entities if e.kind in ("company", "unit")}
+    if not theirs:
+        return False
     for e in parse_query(term).entities:
         if e.kind in ("company", "unit") and e.name not in theirs and not any(
                 normalize_text(a).lower() in low for a in _synonyms("aliases.tsv", e.name)):

@@ -314,3 +314,9 @@ def test_a_multiple_of_two_items_of_one_sentence():
     assert compute_multiple("私有云市场规模是公有云的几倍？", text).result == "0.33倍"
     # one side missing from the evidence: nothing computed
     assert compute_multiple("Zeta 混合云市场规模是私有云的几倍？", text) is None
+
+
+def test_one_company_named_on_one_side_only_still_computes_from_a_sentence_about_it():
+    text = "截至 2031Q1 末，公司在手订单达到 512 亿元，剩余履约义务达到 498 亿元。"
+    comp = compute_difference("英伟达 2031Q1 末的在手订单超出剩余履约义务多少？", text)   # a known company
+    assert comp is not None and comp.result == "14 亿元"
