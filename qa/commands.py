@@ -274,8 +274,8 @@ def register(sub, add_common) -> None:
 
     p = sub.add_parser("eval", help="score the system on a gold set of known figures")
     add_common(p)
-    p.add_argument("--sets", help="named gold sets, comma-separated: gold, heldout, paraphrase, realworld-dev "
-                                  "(default: gold; with --gate: the gated sets)")
+    p.add_argument("--sets", help="named gold sets, comma-separated: gold, heldout, heldout2, paraphrase, corpus-dev, "
+                                  "realworld-dev, realworld-heldout (default: gold; with --gate: the gated sets)")
     p.add_argument("--gold", help="a gold JSONL file instead of the named sets")
     p.add_argument("--neutral-names", action="store_true",
                    help="ask over a copy of the corpus named report-01.pdf …: nothing may come from file names")

@@ -102,7 +102,18 @@ def asks_difference(question: str) -> bool:
 
 
 def asks_sum(question: str) -> bool:
-    return bool(_SUM_PAIR.search(normalize_text(question)))
+    return bool(_sum_terms(question))
+
+
+# "the combined Q1 market share of A and B", "A 与 B 的合计份额"
+_SUM_OF = re.compile(r"\b(?:combined|total|sum of the)\b.{0,60}?\bof\s+(?P<a>[^,?？]+?)\s+and\s+(?P<b>[^,?？]+?)"
+                     r"(?:\s+(?:in|for|as of|at)\b.*)?[?？]?$", re.I)
+
+
+def _sum_terms(question: str) -> tuple[str, str] | None:
+    q = normalize_text(question)
+    m = _SUM_PAIR.search(q) or _SUM_OF.search(q)
+    return (m.group("a").strip(), m.group("b").strip()) if m else None
 
 
 def asks_share(question: str) -> bool:
@@ -778,10 +789,10 @@ def _cells_difference(question: str, chosen: list[tuple[str, num.Quantity]], cel
 def compute_sum(question: str, text: str) -> Computation | None:
     """A + B when the question names two items and asks for their total, each printed in
     ``text``. A total the report states itself is found by ordinary extraction first."""
-    m = _SUM_PAIR.search(normalize_text(question))
-    if not m:
+    terms = _sum_terms(question)
+    if not terms:
         return None
-    a_term, b_term = m.group("a").strip(), m.group("b").strip()
+    a_term, b_term = terms
     used: set[int] = set()
     picked = []
     for term, other in ((a_term, b_term), (b_term, a_term)):

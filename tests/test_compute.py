@@ -320,3 +320,14 @@ def test_one_company_named_on_one_side_only_still_computes_from_a_sentence_about
     text = "截至 2031Q1 末，公司在手订单达到 512 亿元，剩余履约义务达到 498 亿元。"
     comp = compute_difference("英伟达 2031Q1 末的在手订单超出剩余履约义务多少？", text)   # a known company
     assert comp is not None and comp.result == "14 亿元"
+
+
+def test_a_combined_figure_asked_in_english_word_order():
+    from qa.compute import asks_sum
+    text = "据此我们估算，Zeta 份额 29%，Borealis 份额 21%，Acme 份额 16%。"
+    q = "What is the combined Q1 2031 market share of Zeta and Borealis?"
+    assert asks_sum(q) and compute_sum(q, text).result == "50%"
+    ipo = "2031年3月 IPO 15亿元; Zeta 锚定2.5亿元, Borealis 同步认购3.5亿元"
+    assert compute_sum("What was the combined amount of Zeta's anchor order and Borealis's subscription?",
+                       ipo).result == "6亿元"
+    assert not asks_sum("What is the total revenue of Zeta in 2031?")
