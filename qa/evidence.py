@@ -214,7 +214,9 @@ def required_terms(q: ParsedQuery) -> list[list[str]]:
         names.append([w] + ([gloss.group(1).strip()] if gloss else [])
                      # "阿里云百炼(Bailian)": any tail of the Chinese run may be the glossed name
                      + ([glossed.group(1)[i:] for i in range(len(glossed.group(1)) - 1)] if glossed else []))
-    names += [[m.group(0)] for m in _COMPANY_SUFFIX.finditer(q.text) if m.group(0).lower() not in known]
+    # (a suffix match inside a known name — "中国信息通信" of 中国信息通信研究院 — is that name)
+    names += [[m.group(0)] for m in _COMPANY_SUFFIX.finditer(q.text)
+              if m.group(0).lower() not in known and not any(m.group(0).lower() in k for k in known)]
     names += [_code_forms(code) for code in product_codes(q.text)
               if code.lower() not in known and not any(code.lower() in k for k in known)]
     return list({tuple(n): n for n in names}.values())
@@ -335,7 +337,9 @@ def metric_qualifiers(q: ParsedQuery) -> list[str]:
             continue
         window = re.sub(r"^[A-Za-z-]+", "", text[max(0, found[-1].start() - 24): found[-1].start()]) \
             if found[-1].start() > 24 else text[: found[-1].start()]  # no word cut in half
-        before = _QUALIFIER_STOP.split(window)[-1]
+        # the words right before the metric, or — when a period or 的 stands there ("公有云IaaS在2024年的
+        # 市场规模") — the last words before that
+        before = next((p for p in reversed(_QUALIFIER_STOP.split(window)) if p and p.strip()), "")
         words = [t.lower() for t in tokenize(before) if not t.isdigit() and t.lower() not in names
                  and t not in _SCOPE_WORDS and not re.fullmatch(r"[A-Za-z]", t)]   # the "s" of "Acme's"
         words = [w for w in words if not any(w != o and w in o for o in words)]  # "公有" is in "公有云"

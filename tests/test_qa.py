@@ -575,3 +575,17 @@ def test_another_generation_of_a_product_is_another_product():
     # 代表 / 代理 are no generation
     assert not _extract("Zeta芯2代的INT8算力是多少TOPS？",
                         _chunk("c.pdf", "代表产品Zeta芯2代的算力可达256 TOPS。", heading=("Zeta",))).abstained
+
+
+def test_a_company_suffix_inside_a_known_name_is_that_name():
+    from qa.evidence import required_terms
+    # 中国信息通信研究院 is a known institution: its "…通信" is no company of its own
+    assert required_terms(parse_query("中国信息通信研究院口径下，2031年国内云市场规模是多少？")) == []
+
+
+def test_a_qualifier_standing_before_the_period_of_its_metric():
+    from qa.evidence import metric_qualifiers
+    assert "iaas" in metric_qualifiers(parse_query("国内公有云IaaS在2031年的市场规模是多少？"))
+    whole = _chunk("a.pdf", "其中，2031 年公有云市场规模 6000 亿元，同比增长 36%，私有云市场规模 2000 亿元。")
+    iaas = _chunk("b.pdf", "从细分领域看，2031 年国内公有云 IaaS 市场规模 4000 亿，YOY+68%。")
+    assert _extract("国内公有云IaaS在2031年的市场规模是多少？", whole, iaas).figure == "4000 亿"
