@@ -207,8 +207,9 @@ def required_terms(q: ParsedQuery) -> list[list[str]]:
             continue
         if anchored and w in q.unprinted:
             continue
-        if w in q.unprinted and _opens_sentence(q.text, m.start()) and not _POSSESSIVE.match(q.text, m.end()):
-            continue  # "Roughly what…": capitalised because it opens the question, not a name
+        if q.lang == "en" and w in q.unprinted and _opens_sentence(q.text, m.start()) and \
+                not _POSSESSIVE.match(q.text, m.end()):
+            continue  # "Roughly what…": capitalised because it opens an English question, not a name
         gloss = _GLOSS.match(q.text, m.end())
         glossed = _GLOSSED.search(q.text[: m.start()]) if q.text[m.end():m.end() + 1] in ")）" else None
         names.append([w] + ([gloss.group(1).strip()] if gloss else [])

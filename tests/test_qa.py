@@ -589,3 +589,11 @@ def test_a_qualifier_standing_before_the_period_of_its_metric():
     whole = _chunk("a.pdf", "其中，2031 年公有云市场规模 6000 亿元，同比增长 36%，私有云市场规模 2000 亿元。")
     iaas = _chunk("b.pdf", "从细分领域看，2031 年国内公有云 IaaS 市场规模 4000 亿，YOY+68%。")
     assert _extract("国内公有云IaaS在2031年的市场规模是多少？", whole, iaas).figure == "4000 亿"
+
+
+def test_a_latin_name_opening_a_chinese_question_stays_a_name():
+    from dataclasses import replace
+
+    from qa.evidence import required_terms
+    q = parse_query("Vultrix 的持股比例是多少？")
+    assert required_terms(replace(q, unprinted=("Vultrix",))) == [["Vultrix"]]
