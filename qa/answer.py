@@ -23,7 +23,7 @@ from .compute import (Computation, _asked_periods, _comparable, _difference, _wa
                       states_share)
 from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
-from .slots import ASKS_MULTIPLE, PERCENT_KEYS, question_parts
+from .slots import ASKS_MULTIPLE, PERCENT_KEYS, question_parts, word_overlap
 from .spans import asked_date, asked_span, revision_answer
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
@@ -95,7 +95,10 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
                                for s in mets)
             score += 0.75 * sum(1 for s in mets if _mentions(cell, s) >= 0)  # "109美元/股"
             score += 1.5 * sum(1 for forms in names if _mentions(head, forms) >= 0)  # " | CoreWeave | Nebius"
-            score += 1.0 if not mets and head_named(q.text, head) else 0.0
+            # (an English question names a Chinese header through the glossary)
+            asked = q.text if q.lang == "zh" else q.matching_text
+            score += 1.0 if not mets and head_named(asked, head) else 0.0
+            score += 0.5 * word_overlap(asked, head)   # "投票权比例" over "持股比例" when 投票权 is asked
             score += 0.5 if want_pct == ("%" in cell) else 0.0
             score += 3.0 if verbatim and head == verbatim else 0.0
             score -= 0.01 * i

@@ -597,3 +597,13 @@ def test_a_latin_name_opening_a_chinese_question_stays_a_name():
     from qa.evidence import required_terms
     q = parse_query("Vultrix 的持股比例是多少？")
     assert required_terms(replace(q, unprinted=("Vultrix",))) == [["Vultrix"]]
+
+
+def test_an_english_question_names_a_chinese_column_through_the_glossary():
+    t = _table("a.pdf", "表：Zeta 机构股东架构", [
+        ["股东名称", "股份类型", "持股比例", "投票权比例"],
+        ["Vultrix Capital", "Class A", "0.3454", "0.0723"]])
+    assert _extract("In Zeta's shareholder table, what share of the votes does Vultrix Capital hold?", t).figure \
+        == "0.0723"
+    assert _extract("Vultrix Capital 在 Zeta 的投票权比例是多少？", t).figure == "0.0723"
+    assert _extract("Vultrix Capital 在 Zeta 的持股比例是多少？", t).figure == "0.3454"
