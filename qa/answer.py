@@ -39,7 +39,8 @@ _PCT_METRICS = {"growth", "growth_yoy", "growth_qoq", "gross_margin", "margin", 
 
 _MONEY_METRICS = {"revenue", "capex", "backlog", "bookings", "ai_revenue", "arr", "ebitda", "gross_profit",
                   "operating_income", "net_income", "valuation", "financing", "debt", "free_cash_flow",
-                  "operating_cash_flow"}  # not market_size: a market is also sized in EFlops, GW or units
+                  "operating_cash_flow", "rpo", "price", "target_price"}
+# (not market_size: a market is also sized in EFlops, GW or units)
 _MONEY_Q = re.compile(r"(金额|多少钱|对价|融资额|how much (money|did .* (pay|raise|spend)))", re.I)
 
 

@@ -607,3 +607,10 @@ def test_an_english_question_names_a_chinese_column_through_the_glossary():
         == "0.0723"
     assert _extract("Vultrix Capital 在 Zeta 的投票权比例是多少？", t).figure == "0.0723"
     assert _extract("Vultrix Capital 在 Zeta 的持股比例是多少？", t).figure == "0.3454"
+
+
+def test_a_price_is_not_answered_with_a_bare_count():
+    c = _chunk("a.pdf", "基于 Zeta 2031 年发布的 3 年成本分析报告，其成本优势主要源于以下 3 个维度：", heading=("Zeta",))
+    assert _extract("Zeta 三年成本分析里的每小时价格是多少？", c).figure in ("", None)
+    priced = _chunk("b.pdf", "Zeta 按需价格为 $6.155/小时，低于同业的 $9.606/小时。", heading=("Zeta",))
+    assert _extract("Zeta 的按需价格是多少？", priced).figure == "$6.155"
