@@ -368,6 +368,8 @@ _ASK = re.compile(r"多少|几[个块家年月天次倍]?|什么时候|何时|�
                   r"\bwhat\b|\bwhen\b|\bwhich\b", re.I)
 _PART_BREAK = re.compile(r"[，,；;？?、]|以及|并且|同时|\band\b")
 _BOTH = re.compile(r"分别|各自|\brespectively\b", re.I)
+# a part asking a figure by a plain noun ("what were the size and pricing of …")
+_FIGURE_NOUN = re.compile(r"\b(?:size|amount|value|number|count|total)\b|规模|金额|数量", re.I)
 
 
 def question_parts(question: str) -> list[str]:
@@ -382,7 +384,7 @@ def question_parts(question: str) -> list[str]:
         own = _metric_keys(p)
         # "…的 EBITDA 和 EBITDA 利润率" / "its revenue and its YoY growth": a piece naming a
         # metric of its own after a part naming another asks for that figure too
-        if _ASK.search(p) or parts and own and keys and not own & keys:
+        if _ASK.search(p) or parts and own and not own & keys and (keys or _FIGURE_NOUN.search(parts[-1])):
             parts.append(f"{lead}，{p}" if lead and not parts else p)
             keys = own
         elif not parts:
@@ -396,6 +398,15 @@ def question_parts(question: str) -> list[str]:
         if 2 <= len(items) <= 4:
             return items
     return [question]
+
+
+def _printed_in_question(question: str, fact: dict) -> bool:
+    """The fact's figure is printed in the question itself (a model number, a given amount)."""
+    from ingest.numbers import extract_quantities
+    printed = fact.get("printed", "")
+    digits = re.sub(r"[^\d.]", "", printed)
+    return bool(digits) and any(re.sub(r"[^\d.]", "", q.raw) == digits
+                                for q in extract_quantities(question) if q.kind == "figure")
 
 
 def _metric_keys(text: str) -> set[str]:
@@ -441,6 +452,7 @@ def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:
     parts = question_parts(q.text)
     if len(parts) < 2 or not facts:
         return []
+    facts = [f for f in facts if not _printed_in_question(q.text, f)]   # "DDTL 1.0": a name, not an answer
     chosen: list[dict] = []
     for part in parts:
         pq = part_query(q, part)

@@ -386,3 +386,11 @@ def test_the_rate_against_the_asked_base_wins_over_the_other():
     text = "截至 2031Q1 末，Zeta 在手订单达到 500 亿元，同比增长 284%、环比增长 50%。"
     assert best_fact(parse_query("Zeta 2031Q1 在手订单较上一季度增长了多少？"), facts(text))["printed"] == "50%"
     assert best_fact(parse_query("Zeta 2031Q1 在手订单较去年同期增长了多少？"), facts(text))["printed"] == "284%"
+
+
+def test_a_plain_figure_noun_then_a_metric_are_two_parts_and_a_name_s_number_is_no_answer():
+    from qa.slots import pick_parts, question_parts
+    q = parse_query("What were the size and pricing of Zeta's TL 2.0 facility?")
+    assert question_parts(q.text) == ["What were the size", "pricing of Zeta's TL 2.0 facility"]
+    text = "2031年8月，Zeta TL 2.0 贷款规模 23 亿元，以 GPU 为抵押，定价约 SOFR+11%。"
+    assert "2.0" not in [f["printed"] for f in pick_parts(q, facts(text))]
