@@ -81,10 +81,13 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
     metric; in a sentence, the figure next to the metric (or period) mention. ``exclude``:
     figures already given to another part of the same question."""
     want_pct = any(m.key in _PCT_METRICS for m in q.metrics)
-    want_money = any(m.key in _MONEY_METRICS for m in q.metrics) or bool(_MONEY_Q.search(q.text))
+    want_money = _asks_money(q)
     if unit.cells:
         best, best_head, best_score = "", "", -1.0
-        mets = metric_surfaces(q)
+        # a price beside another metric is the basis ("按收盘价，预测市盈率"), not the column asked
+        keys = {m.key for m in q.metrics if m.key}
+        basis = {"price", "target_price"} if keys - {"price", "target_price"} else set()
+        mets = metric_surfaces(replace(q, metrics=[m for m in q.metrics if m.key not in basis]))
         names = [forms for _, forms in _wanted_entities(q)]
         verbatim = _header_printed(q.text, [h for h, _ in unit.cells])
         for i, (head, cell) in enumerate(unit.cells):
@@ -124,6 +127,16 @@ def _header_printed(question: str, heads: list[str]) -> str:
     printed = [h for h in heads if re.search(r"\d", h) and len(re.sub(r"\s+", "", h)) >= 3
                and re.sub(r"\s+", "", normalize_text(h)).lower() in asked]
     return max(printed, key=len) if printed else ""
+
+
+def _asks_money(q: ParsedQuery) -> bool:
+    """An amount of money is asked: a money metric (a price only when no other metric is asked —
+    "按收盘价，预测市盈率是多少" asks a ratio) or money words."""
+    keys = {m.key for m in q.metrics if m.key}
+    money = keys & _MONEY_METRICS
+    if money and money <= {"price", "target_price"} and keys - money:
+        money = set()
+    return bool(money) or bool(_MONEY_Q.search(q.text))
 
 
 def _figure_cell(cell: str) -> bool:
@@ -291,6 +304,8 @@ _MEASURE = re.compile(r"\s*[个家台张座名款项条颗块片套只]?\s*")
 def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = False,
                   exclude: tuple[str, ...] = ()) -> str:
     figures = [(pos, f) for pos, f in _figures(text) if not _taken(f.raw, exclude)]
+    if q.metrics and all(m.key in ("share", "market_share") for m in q.metrics):
+        figures = [(pos, f) for pos, f in figures if f.value >= 0]     # a share is never negative
     if not figures:
         return ""
     anchors = [p for p in (_mentions(text, s) for s in metric_surfaces(q)) if p >= 0]
@@ -359,7 +374,7 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         return "period"
     if m.get("entities_wanted") and not m.get("entities"):
         return "entity"
-    if q.metrics and not m.get("metrics"):
+    if q.metrics and not m.get("metrics") and not _unnamed_share(q, u):
         return "metric"  # the evidence is about another figure of the same company
     if "estimate" in q.outlook and not _ESTIMATE.search(u.full):
         return "outlook"  # a forecast was asked for; the evidence reports an actual
@@ -383,6 +398,12 @@ def _mismatch(q: ParsedQuery, u: Unit) -> str:
         if says and not (wants & says):
             return "comparison"
     return ""
+
+
+def _unnamed_share(q: ParsedQuery, u: Unit) -> bool:
+    """A proportion asked ("有多大比例…", "what share of…") may be printed as a bare percentage
+    ("因子值86.3%均小于零"): the word need not be there when a percentage is."""
+    return all(m.key == "share" for m in q.metrics) and "%" in u.text
 
 
 def _names_a_sibling_code(q: ParsedQuery, u: Unit) -> bool:

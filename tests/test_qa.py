@@ -614,3 +614,19 @@ def test_a_price_is_not_answered_with_a_bare_count():
     assert _extract("Zeta 三年成本分析里的每小时价格是多少？", c).figure in ("", None)
     priced = _chunk("b.pdf", "Zeta 按需价格为 $6.155/小时，低于同业的 $9.606/小时。", heading=("Zeta",))
     assert _extract("Zeta 的按需价格是多少？", priced).figure == "$6.155"
+
+
+def test_a_price_named_as_the_basis_of_a_ratio_is_not_the_column_asked():
+    t = _table("a.pdf", "表：盈利预测与估值（收盘价截至 8 月 22 日）", [
+        ["代码", "名称", "收盘价(元)", "总市值(亿元)", "EPS 2031E", "PE 2031E"],
+        ["000001.SZ", "宏泰科技", "50.0", "142.0", "1.6", "30.7"]])
+    assert _extract("按8月22日收盘价，宏泰科技2031年预测市盈率是多少？", t).figure.startswith("30.7")
+    assert _extract("宏泰科技8月22日的收盘价是多少？", t).figure.startswith("50.0")
+
+
+def test_a_proportion_may_be_printed_as_a_bare_percentage():
+    c = _chunk("a.pdf", "从样本期的月度因子分布来看，Zeta 因子均值-1.03%，因子值86.3%均小于零。", heading=("Zeta 因子",))
+    assert _extract("Zeta 月度因子中，有多大比例的因子值小于零？", c).figure == "86.3%"
+    # a share asked of a sentence without any percentage is still refused
+    assert _extract("Zeta 月度因子中，有多大比例的因子值小于零？",
+                    _chunk("b.pdf", "Zeta 因子共覆盖 3,200 只股票。", heading=("Zeta 因子",))).abstained
