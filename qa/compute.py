@@ -33,7 +33,8 @@ DIFF_RE = re.compile(
 # a year-on-year / sequential change asked for: a printed rate ("同比增长 36%")
 _RATE_CHANGE = re.compile(r"(同比|环比|yoy|qoq|year[- ]on[- ]year|quarter[- ]on[- ]quarter)\s*"
                           r"(增长|增加|提高|提升|上升|下降|减少|下滑|回落|变化|变动)了?(多少|几)|"
-                          # "较上一季度增长了多少" asks the printed rate; "增加了多少" (an amount) stays a difference
+                          # a rise against the previous quarter or the year-ago period (较上季度提升了几) asks the printed
+                          # rate; an increase in amount (增加了多少) stays a difference
                           r"(?:较|比|相比)\s*(?:上一?个?季度|去年同期|上年同期)\s*(增长|提升|上升|下降|下滑)了?(多少|几)", re.I)
 _PAIR_PATTERNS = [
     re.compile(r"(从|由)(?P<a>[^，,。？?到至]+?)(到|至)(?P<b>[^，,。？?]+?)(提高|增加|上升|下降|减少|变化|增长|扩张|提升|上调|下调|收窄)"),
@@ -418,7 +419,7 @@ def _names_others(text: str, question: str) -> bool:
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # ---------------------------------------------------------------------------------------------
-# complements: "没有取得正收益的交易日" = all trading days − those with a positive return
+# complements: the days without a gain = all days − the days with one
 
 _NEGATED_CN = re.compile(r"(?:没有|未(?!来|知)|非(?!常|洲)|不是)(?P<after>[\u4e00-\u9fffA-Za-z]{2,8})|"
                          r"(?P<before>[\u4e00-\u9fffA-Za-z]{2,8})(?:以外|之外)")
@@ -437,7 +438,7 @@ def _negated_term(question: str) -> str:
 
 def asks_complement(question: str) -> bool:
     """A count or amount asked for what is *not* in a category the report counts
-    ("没有取得正收益的交易日", "非数据中心收入", "revenue other than data center")."""
+    ("未实现盈利的月份", "非云业务收入", "sales other than hardware")."""
     return bool(_negated_term(question)) and bool(re.search(r"多少|几|how (?:much|many)|what (?:was|is|were)",
                                                               question, re.I))
 

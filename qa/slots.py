@@ -215,7 +215,7 @@ def score_facts(q: ParsedQuery, facts: list[dict], context: str = "") -> list[Sl
     tell nothing, a word one of them alone repeats ("最多") does."""
     scores = [score_fact(q, f, context) for f in facts]
     compared = set(q.comparisons)
-    if compared:        # "较上一季度增长了多少": the sequential rate, not the year-on-year one beside it
+    if compared:        # a change against the previous quarter: the sequential rate, not the yearly one
         for s, f in zip(scores, facts):
             kind = {"growth_yoy": "yoy", "growth_qoq": "qoq"}.get(f.get("metric_key", ""))
             if kind:
@@ -424,7 +424,7 @@ def part_query(q: ParsedQuery, part: str) -> ParsedQuery:
     periods = pq.periods or q.periods
     metrics = pq.metrics
     if _CHANGE_ASK.search(part):
-        # "相比2023年6月跌了多少": a change from a base period; the base is not the period asked
+        # "与上年同月相比降了几成": a change from a base period; the base is not the period asked
         periods = [p for p in pq.periods if not _is_base(part, p)]
         if not any(m.key in GROWTH_KEYS for m in metrics):
             metrics = [*metrics, Metric("growth", _CHANGE_ASK.search(part).group(0))]
