@@ -24,7 +24,7 @@ from .compute import (Computation, _asked_periods, _comparable, _difference, _wa
 from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
 from .slots import ASKS_MULTIPLE, PERCENT_KEYS, question_parts, word_overlap
-from .spans import asked_date, asked_span, revision_answer
+from .spans import asked_date, asked_span, header_words, revision_answer
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
 FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
@@ -148,11 +148,8 @@ def _figure_cell(cell: str) -> bool:
 def head_named(question: str, head: str) -> bool:
     """The question names this column header ("…站点的容量" under "容量 (MW)"): a word of the
     header, its unit and any period left out, printed in the question."""
-    core = re.sub(r"[(（][^)）]*[)）]", " ", normalize_text(head))
-    words = {w for w in re.split(r"[\s/|、,，:：]+", core) if len(w) >= 2 and not re.search(r"\d", w)}
-    words |= {w for w in tokenize(core) if len(w) >= 2 and not re.search(r"\d", w)}   # "当前/规划容量": 容量
     text = normalize_text(question).lower()
-    return any(w.lower() in text for w in words)
+    return any(w in text for w in header_words(head))
 
 
 def _other_period_column(q: ParsedQuery, unit: Unit, head: str = "") -> bool:

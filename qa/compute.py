@@ -509,12 +509,10 @@ def _lacks_words(text: str, term: str, other: str) -> bool:
     text is about something else."""
     low = normalize_text(text).lower()
     theirs = set(tokenize(other))
+    from .evidence import _SCOPE_WORDS      # the report's scope ("中国"), often left unsaid
     own = [w for w in tokenize(term) if len(w) >= 2 and _CJK.match(w) and w not in theirs and w not in low
-           and w not in _SCOPE]
+           and w not in _SCOPE_WORDS]
     return bool(own)
-
-
-_SCOPE = {"中国", "国内", "我国", "全球", "海外", "国外", "全国"}    # the report's scope, often left unsaid
 
 
 # "A 是 B 的几倍", "how many times larger was A than B"

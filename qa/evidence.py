@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from index.query import (ParsedQuery, _surface_pattern, entity_mentions, extract_periods, find_entities, find_periods,
-                         glossary_forms, glossary_words, glosses)
+                         glossary_forms, glossary_words)
 from index.text import normalize_text, tokenize
 from ingest.facts import is_change_row
 from ingest.model import Chunk

@@ -117,13 +117,18 @@ def _names_cell(question: str, cell: str) -> bool:
     return sum(1 for p in parts if p.replace(" ", "") in text) * 2 >= len(parts)
 
 
-def _header_named_at(text: str, head: str) -> int:
-    """Where the question last names a word of this column header (-1: nowhere)."""
+def header_words(head: str) -> set[str]:
+    """The words of a column header a question may name it by: its parts and their words,
+    its unit (in brackets) and any figure left out ("当前/规划容量 (MW)": 当前, 规划容量, 容量)."""
     core = re.sub(r"[(（][^)）]*[)）]", " ", normalize_text(head)).lower()
     words = {w for w in _SPLIT.split(core) if len(w) >= 2 and not re.search(r"\d", w)}
-    words |= {w for w in tokenize(core) if len(w) >= 2 and not re.search(r"\d", w)}
+    return words | {w for w in tokenize(core) if len(w) >= 2 and not re.search(r"\d", w)}
+
+
+def _header_named_at(text: str, head: str) -> int:
+    """Where the question last names a word of this column header (-1: nowhere)."""
     low = normalize_text(text).lower()
-    return max((low.rfind(w) for w in words), default=-1)
+    return max((low.rfind(w) for w in header_words(head)), default=-1)
 
 
 def cell_answer(q: ParsedQuery, unit: Unit) -> str:
