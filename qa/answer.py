@@ -83,7 +83,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
     want_pct = any(m.key in _PCT_METRICS for m in q.metrics)
     want_money = _asks_money(q)
     if unit.cells:
-        best, best_head, best_score = "", "", -1.0
+        best, best_head, best_score, best_named = "", "", -1.0, 0.0
         # a price beside another metric is the basis ("按收盘价，预测市盈率"), not the column asked
         keys = {m.key for m in q.metrics if m.key}
         basis = {"price", "target_price"} if keys - {"price", "target_price"} else set()
@@ -103,13 +103,16 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
             asked = q.text if q.lang == "zh" else q.matching_text
             score += 1.0 if not mets and head_named(asked, head) else 0.0
             score += 0.5 * word_overlap(asked, head)   # "投票权比例" over "持股比例" when 投票权 is asked
-            score += 0.5 if want_pct == ("%" in cell) else 0.0
             score += 3.0 if verbatim and head == verbatim else 0.0
+            named = score                                   # what names this column, before the tie-breaks
+            score += 0.5 if want_pct == ("%" in cell) else 0.0
             score -= 0.01 * i
             if score > best_score:
-                best, best_head, best_score = cell.strip(), head, score
+                best, best_head, best_score, best_named = cell.strip(), head, score, named
         if not best:
             return ""
+        if best_named < 0.3 and sum(1 for _, c in unit.cells if _figures(c)) >= 3:
+            return ""  # a row of many figures and nothing in the question names a column: no guess
         if _other_period_column(q, unit, best_head):
             return ""  # the column and caption are about another period (a "2030 年目标" column asked for 2031)
         figures = _figures(best)

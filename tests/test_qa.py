@@ -630,3 +630,14 @@ def test_a_proportion_may_be_printed_as_a_bare_percentage():
     # a share asked of a sentence without any percentage is still refused
     assert _extract("Zeta 月度因子中，有多大比例的因子值小于零？",
                     _chunk("b.pdf", "Zeta 因子共覆盖 3,200 只股票。", heading=("Zeta 因子",))).abstained
+
+
+def test_no_guess_among_many_columns_the_question_does_not_name():
+    from qa.answer import pick_figure
+    t = _table("a.pdf", "表：Zeta 策略回测表现", [
+        ["策略", "年化收益", "年化波动", "夏普比率", "最大回撤"],
+        ["Zeta 多头", "12.3%", "18.1%", "0.68", "-25.2%"]])
+    unit = units_from(t, 0)[0]
+    assert pick_figure(parse_query("Zeta 多头策略的卡玛值是多少？"), unit) == ""      # no column is named
+    assert pick_figure(parse_query("Zeta 多头策略的夏普比率是多少？"), unit) == "0.68"
+    assert pick_figure(parse_query("Zeta 多头策略的最大回撤是多少？"), unit) == "-25.2%"
