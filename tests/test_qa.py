@@ -612,6 +612,8 @@ def test_an_english_question_names_a_chinese_column_through_the_glossary():
 def test_a_price_is_not_answered_with_a_bare_count():
     c = _chunk("a.pdf", "基于 Zeta 2031 年发布的 3 年成本分析报告，其成本优势主要源于以下 3 个维度：", heading=("Zeta",))
     assert _extract("Zeta 三年成本分析里的每小时价格是多少？", c).figure in ("", None)
+    counts = _chunk("c.pdf", "Zeta 按需价格低于同业约 3 成，服务覆盖 12 个地区。", heading=("Zeta",))
+    assert _extract("Zeta 的按需价格是多少？", counts).figure == ""          # 12 regions is no price
     priced = _chunk("b.pdf", "Zeta 按需价格为 $6.155/小时，低于同业的 $9.606/小时。", heading=("Zeta",))
     assert _extract("Zeta 的按需价格是多少？", priced).figure == "$6.155"
 
