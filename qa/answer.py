@@ -18,9 +18,8 @@ from ingest import numbers as num
 from ingest.tables import unit_hint
 
 from .compute import (Computation, _asked_periods, _comparable, _difference, _wanted, asks_complement, asks_difference,
-                      asks_share, asks_sum, compute_complement, compute_difference, compute_multiple,
-                      compute_share, compute_sum,
-                      states_share)
+                      asks_share, asks_sum, compute_complement, compute_difference, compute_multiple, compute_share,
+                      compute_sum, states_share)
 from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
 from .slots import ASKS_MULTIPLE, PERCENT_KEYS, question_parts, word_overlap
@@ -501,6 +500,16 @@ def _difference_across(q: ParsedQuery, ranked: list[Unit]) -> Extraction | None:
     return Extraction(ua, figure=comp.result, computation=comp, also=[ub])
 
 
+def _computed_in_sentences(q: ParsedQuery, units: list[Unit], compute) -> Extraction | None:
+    """The first of these sentences (not table rows) ``compute(question, text, context)`` reads
+    its inputs from, with the computation."""
+    for u in units:
+        comp = compute(q.text, u.text, u.context) if not u.cells else None
+        if comp is not None:
+            return Extraction(u, figure=comp.result, computation=comp)
+    return None
+
+
 def _prefer_qualified(fitting: list[Unit], margin: float = 0.8) -> list[Unit]:
     """Among close candidates, the one naming the metric's qualifiers ("海外 电池收入", not
     "电池收入"; "储能 PCS", not "储能") comes first."""
@@ -538,19 +547,16 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         revised = revision_answer(q.text, u.text) if not u.cells and u.score >= best.score * 0.75 else ""
         if revised:
             return Extraction(u, figure=revised, span=True)
-    if ASKS_MULTIPLE.search(q.text) and len(parts) == 1:     # "A 是 B 的几倍": A ÷ B
-        for u in fitting[:4]:
-            comp = compute_multiple(q.text, u.text, u.context) if not u.cells else None
-            if comp is not None:
-                return Extraction(u, figure=comp.result, computation=comp)
-    if asks_complement(q.text):      # "没有…的 / 非… / other than": the whole minus the part
-        for u in fitting[:4]:
-            comp = compute_complement(q.text, u.text, u.context) if not u.cells else None
-            if comp is not None:
-                return Extraction(u, figure=comp.result, computation=comp)
+    # "A 是 B 的几倍": A ÷ B; "没有…的 / 非… / other than": the whole minus the part
+    for asked, compute in ((ASKS_MULTIPLE.search(q.text) and len(parts) == 1, compute_multiple),
+                           (asks_complement(q.text), compute_complement)):
+        computed = _computed_in_sentences(q, fitting[:4], compute) if asked else None
+        if computed is not None:
+            return computed
     # "租金多少，比去年跌了多少" / "…, and how much had it fallen": a level then its change are two
     # parts, each read as printed (below), not one computed difference
-    level_then_change = len(question_parts(q.text)) >= 2 and not asks_difference(question_parts(q.text)[0])
+    asked_parts = question_parts(q.text)
+    level_then_change = len(asked_parts) >= 2 and not asks_difference(asked_parts[0])
     if asks_difference(q.text) and not level_then_change:
         for u in fitting[:6]:
             comp = compute_difference(q.text, u.text, u.cells, context=u.context)
