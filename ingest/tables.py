@@ -41,8 +41,9 @@ class RawTable:
 
 def find_page_tables(page: pymupdf.Page, lines: list[Line]) -> list[RawTable]:
     tables = _ruled_tables(page, lines)
+    ruled = [t.bbox for t in tables]
+    tables += _fuller(_three_line_tables(page, lines, ruled), _cell_fill_tables(page, lines, ruled))
     taken = [t.bbox for t in tables]
-    tables += _three_line_tables(page, lines, taken)
     tables += _unruled_tables(page, lines, [t.bbox for t in tables])
     tables.sort(key=lambda t: t.bbox[1])
     return tables
@@ -685,7 +686,7 @@ def _unruled_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) ->
         if any(_overlap(bbox, t) for t in taken + [t.bbox for t in out]):
             continue
         if drawings is None:
-            drawings = _graphics(page)
+            drawings = _graphics(page, lines)
         if any(_overlap(bbox, g) for g in drawings):
             continue  # a chart or picture: its labels line up too, but it is not a table
         t = _text_aligned_grid(page.number + 1, bbox, [ln for r in body for ln in r], style="text_aligned")
@@ -715,6 +716,151 @@ def reads_as_prose(grid: list[list[str]]) -> bool:
         if sum(len(c) < LABEL_CHARS for c in col) >= len(col) / 2:
             return False
     return sum(bool(_SENTENCE_PUNCT.search(c)) for c in cells) >= len(cells) / 3
+
+
+# --- tables drawn as filled cells ----------------------------------------------------------
+#
+# Word processors export a table as one filled box per cell (often white, with padding boxes
+# around the text) and draw no rules at all, or shade only the header row and the label
+# column. The edges of those boxes are the column boundaries, exact where aligned text is not:
+# a header cell set close to its neighbour reads as one line, and so does a row label with
+# the first figure. A box over several columns (a group label) heads each of them.
+
+# a caption of a figure (图 3, Figure 3), not of a table (表 3) or of either (图表 3)
+_FIGURE_CAPTION_RE = re.compile(r"^\s*(图(?!表)|Figure|Chart|Exhibit)", re.I)
+MIN_FILLED_CELLS = 3       # boxes holding text under a caption, for the caption to head a drawn grid
+
+
+def _fuller(found: list[RawTable], cell_tables: list[RawTable]) -> list[RawTable]:
+    """Tables read from filled cells beside those found by rules: where both read one table,
+    the cell grid wins only when it holds more rows of figures (the rules split the table or
+    stopped early) and no cell of it runs figures together."""
+    out = list(found)
+    for c in cell_tables:
+        over = [t for t in out if _overlap(c.bbox, t.bbox)]
+        if over and not (all(inside(t.bbox, c.bbox, pad=4) for t in over) and not _glued_cells(c.grid)
+                         and _figure_rows(c.grid) > sum(_figure_rows(t.grid) for t in over)
+                         and len(c.grid[0]) >= max(len(t.grid[0]) for t in over)):
+            continue
+        out = [t for t in out if not any(t is o for o in over)] + [c]
+    return out
+
+
+def _figure_rows(grid: list[list[str]]) -> int:
+    return sum(1 for r in grid if sum(bool(_NUMERIC_CELL.match(c.strip())) for c in r) >= 2)
+
+
+def _cell_fill_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) -> list[RawTable]:
+    captions = [ln for ln in lines if CAPTION_RE.match(ln.text) and not _FIGURE_CAPTION_RE.match(ln.text)]
+    if not captions:
+        return []
+    fills = [d["rect"] for d in page.get_drawings() if _filled_box(d) and d["rect"].height >= 2 and d["rect"].width >= 2]
+    if len(fills) < MIN_FILLED_CELLS:
+        return []
+    free = [ln for ln in lines if not any(inside(ln.bbox, t, pad=2) for t in taken)]
+    out: list[RawTable] = []
+    drawings = None
+    for cap in captions:
+        t = _cell_fill_table(page, cap, free, fills, taken + [t.bbox for t in out])
+        if t is None:
+            continue
+        if drawings is None:
+            drawings = _graphics(page, lines)
+        if not any(_overlap(t.bbox, g) for g in drawings):
+            out.append(t)
+    return out
+
+
+def _cell_fill_table(page: pymupdf.Page, cap: Line, lines: list[Line], fills: list[pymupdf.Rect],
+                     taken: list[BBox]) -> RawTable | None:
+    below = sorted((ln for ln in lines if ln.y0 >= cap.y1 - 1 and ln.x1 > cap.x0 - 2), key=lambda l: l.y0)
+    end = next((ln.y0 for ln in below if SOURCE_RE.match(ln.text) or CAPTION_RE.match(ln.text)), None)
+    bottom = end if end is not None else page.rect.height
+    boxes = [r for r in fills if r.y0 >= cap.y1 - 1 and r.y1 <= bottom + 1 and r.x1 > cap.x0 - 2]
+    inner = [ln for ln in below if ln.y1 <= bottom + 1]
+    holding = [r for r in boxes if any(inside(ln.bbox, tuple(r), pad=1) for ln in inner)]
+    if len(holding) < MIN_FILLED_CELLS:
+        return None
+    cells = _cell_boxes(boxes, holding)
+    if not cells:
+        return None
+    x0, x1 = min(r.x0 for r in cells), max(r.x1 for r in cells)
+    top = min(r.y0 for r in cells)
+    # shading may stop at the header or the label column: the rows go on to the source line
+    last = max(r.y1 for r in cells) if end is None else end
+    body = [ln for ln in inner if x0 - 2 <= (ln.x0 + ln.x1) / 2 <= x1 + 2 and top - 1 <= ln.cy <= last]
+    if not body or any(_overlap((x0, top, x1, last), t) for t in taken):
+        return None
+    chars = [cb for ln in body for ch, cb in ln.chars if ch.strip()]
+    edges = sorted({round(v, 1) for r in boxes if x0 - 1 <= r.x0 and r.x1 <= x1 + 1 for v in (r.x0, r.x1)})
+    # an edge that a character straddles, or that falls between two letters of one word, is
+    # inside a cell (a box spanning columns ends there)
+    joins = [(a[2], b[0]) for ln in body for a, b in _ink_pairs(ln) if b[0] - a[2] < WORD_GAP * max(ln.size, 4.0)]
+    edges = [e for e in edges if not any(c[0] < e - 0.3 and c[2] > e + 0.3 for c in chars)
+             and not any(a - 0.5 <= e <= b + 0.5 for a, b in joins)]
+    bounds: list[float] = []
+    for e in edges:
+        if not bounds or e - bounds[-1] > 1.0:
+            bounds.append(e)
+    cols = [[a, b] for a, b in zip(bounds, bounds[1:]) if any(a <= (c[0] + c[2]) / 2 <= b for c in chars)]
+    if len(cols) < 2:
+        return None
+    rows = _rows(body)
+    row_segs = [[s for ln in r for s in _split_at(ln, bounds)] for r in rows]
+    first_figures = next((i for i, segs in enumerate(row_segs)
+                          if sum(bool(_NUMERIC_CELL.match(t)) for _, _, t in segs) >= 2), None)
+    if first_figures is None or first_figures == 0 and len(rows) < _MIN_ROWS:
+        return None
+    header_bottom = min(ln.y0 for ln in rows[first_figures]) if first_figures else None
+    grid, _ = _fill_grid(rows, row_segs, cols, header_bottom)
+    if header_bottom is not None and grid:
+        _group_labels_over(grid[0], rows[:first_figures], cols, holding)
+    bbox = (x0, top, x1, max(ln.y1 for ln in body))
+    t = _finish(RawTable(page.number + 1, bbox, grid, [c[0] for c in cols] + [cols[-1][1]], "cell_fill",
+                         consumed={id(ln) for ln in body}, col_spans=[(a, b) for a, b in cols]))
+    return t if len(t.grid) >= 2 and len(t.grid[0]) >= 2 else None
+
+
+WORD_GAP = 0.15            # letters of one word stand closer than this share of the font size
+
+
+def _ink_pairs(ln: Line) -> list[tuple[BBox, BBox]]:
+    """Neighbouring printed characters of a line (spaces skipped)."""
+    ink = [cb for ch, cb in ln.chars if ch.strip()]
+    return list(zip(ink, ink[1:]))
+
+
+def _split_at(ln: Line, bounds: list[float]) -> list[tuple[float, float, str]]:
+    """A line's text cut where it crosses a column boundary (a cell edge)."""
+    pieces: list[list[tuple[str, BBox]]] = [[]]
+    side = None
+    for ch, cb in ln.chars:
+        mid = (cb[0] + cb[2]) / 2
+        k = sum(1 for b in bounds if b <= mid)
+        if ch.strip() and side is not None and k != side:
+            pieces.append([])
+        if ch.strip():
+            side = k
+        pieces[-1].append((ch, cb))
+    return [s for s in (_segment(p) for p in pieces if any(ch.strip() for ch, _ in p)) if s[2]]
+
+
+def _group_labels_over(header: list[str], head_rows: list[list[Line]], cols: list[list[float]],
+                       holding: list[pymupdf.Rect]) -> None:
+    """Put a header label whose cell box spans several columns at the head of each of them
+    (its text went to the first column only)."""
+    mids = [(a + b) / 2 for a, b in cols]
+    for ln in (ln for r in head_rows for ln in r):
+        box = min((r for r in holding if inside(ln.bbox, tuple(r), pad=1)), key=lambda r: r.width, default=None)
+        if box is None:
+            continue
+        under = [k for k, m in enumerate(mids) if box.x0 <= m <= box.x1]
+        if len(under) < 2:
+            continue
+        label = ln.text.strip()
+        for k in under:
+            if label not in header[k]:
+                header[k] = join_lines([label, header[k]]) if header[k] else label
 
 
 def _rows(lines: list[Line]) -> list[list[Line]]:
@@ -784,16 +930,45 @@ def _aligned_rows_below(cap: Line, rows: list[list[Line]]) -> list[list[Line]] |
     return body
 
 
-def _graphics(page: pymupdf.Page) -> list[BBox]:
-    """Boxes of images and of vector graphics other than rules and row shading."""
+def _graphics(page: pymupdf.Page, lines: list[Line]) -> list[BBox]:
+    """Boxes of images and of vector graphics other than rules, row shading and cell fills."""
     boxes = [tuple(i["bbox"]) for i in page.get_image_info()]
-    for d in page.get_drawings():
+    drawings = page.get_drawings()
+    fills = [d["rect"] for d in drawings if _filled_box(d)]
+    cells = _cell_boxes(fills, [r for r in fills if any(inside(ln.bbox, tuple(r), pad=1) for ln in lines)])
+    for d in drawings:
         r = d["rect"]
-        if r.height < 2 or (r.width > page.rect.width * 0.3 and d.get("fill") is not None
-                            and all(it[0] == "re" for it in d["items"])):
+        if r.height < 2 or (r.width > page.rect.width * 0.3 and _filled_box(d)):
             continue  # a horizontal rule, or a wide shaded band behind a row
+        if _filled_box(d) and any(r is c for c in cells):
+            continue  # the background of a table cell, or of an empty cell or padding beside one
         boxes.append((r.x0, r.y0, r.x1, r.y1))
     return boxes
+
+
+def _cell_boxes(fills: list[pymupdf.Rect], holding: list[pymupdf.Rect]) -> list[pymupdf.Rect]:
+    """The filled boxes of a table's cell backgrounds, with its empty cells and padding: groups
+    of touching boxes that hold text and set two boxes of one height side by side (a row of
+    cells). Bars of a chart stand apart, or are stacked, or differ in height."""
+    groups: list[list[pymupdf.Rect]] = []
+    for r in fills:
+        joined = [g for g in groups if any(_touch(r, o) for o in g)]
+        merged = [r] + [o for g in joined for o in g]
+        groups = [g for g in groups if not any(g is j for j in joined)] + [merged]
+    return [r for g in groups if any(any(r is h for h in holding) for r in g) and _side_by_side(g) for r in g]
+
+
+def _side_by_side(boxes: list[pymupdf.Rect], tol: float = 1.0) -> bool:
+    return any(abs(a.y0 - b.y0) <= tol and abs(a.y1 - b.y1) <= tol and abs(a.x1 - b.x0) <= tol
+               for a in boxes for b in boxes if a is not b)
+
+
+def _touch(a: pymupdf.Rect, b: pymupdf.Rect, tol: float = 1.0) -> bool:
+    return a.x0 <= b.x1 + tol and b.x0 <= a.x1 + tol and a.y0 <= b.y1 + tol and b.y0 <= a.y1 + tol
+
+
+def _filled_box(d: dict) -> bool:
+    return d.get("fill") is not None and all(it[0] == "re" for it in d["items"])
 
 
 def _overlap(a: BBox, b: BBox) -> bool:
