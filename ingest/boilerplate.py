@@ -123,7 +123,10 @@ def is_toc_page(lines: list[Line], page_width: float) -> bool:
 
 
 def _toc_entries(lines: list[Line], page_width: float) -> bool:
-    """Many lines ending in leader dots, or many page numbers alone at the right edge."""
-    right = [ln for ln in lines if re.fullmatch(r"\d{1,3}", ln.text.strip()) and ln.x0 > page_width * 0.8]
+    """Many lines ending in leader dots, or many page numbers alone at the right edge, each
+    on the line of an entry's title (a chart's axis ticks stand alone at the edge too)."""
+    right = [ln for ln in lines if re.fullmatch(r"\d{1,3}", ln.text.strip()) and ln.x0 > page_width * 0.8
+             and any(o is not ln and o.x1 <= ln.x0 and abs(o.cy - ln.cy) < max(ln.height, 4) * 0.5
+                     and re.search(r"[^\W\d_]{2}", o.text) for o in lines)]
     dotted = [ln for ln in lines if TOC_ENTRY_RE.search(ln.text)]
     return len(right) >= 8 or len(dotted) >= 5

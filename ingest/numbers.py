@@ -315,6 +315,15 @@ def _numeric_dates(sc: _Scanner) -> None:
         sc.emit(m.start(3), m.end(3), value=float(month), unit="month", kind="date")
         sc.emit(m.start(4), m.end(4), value=float(day), unit="day", kind="date")
         sc.claim(m.start(), m.end())
+    # 2013.01-2020.06, 2019/01 至 2020/12: a span of months (a sample period), never a figure
+    for m in re.finditer(r"(?<![\d/.])((?:19|20)\d{2})([./])(0[1-9]|1[0-2])\s*(?:-|–|—|~|～|至|到)\s*"
+                         r"((?:19|20)\d{2})\2(0[1-9]|1[0-2])(?![\d/.%])(?!\s*(?:[亿万千百元倍]|美元))", sc.current):
+        if int(m[4]) < int(m[1]):
+            continue
+        for y, mon in ((1, 3), (4, 5)):
+            sc.emit(m.start(y), m.end(y), value=float(m[y]), kind="year")
+            sc.emit(m.start(mon), m.end(mon), value=float(int(m[mon])), unit="month", kind="date")
+        sc.claim(m.start(), m.end())
 
 
 # index names that end in digits: 沪深300, 中证1000, 上证50, 创业板50, CSI 500, S&P 500, Nasdaq 100

@@ -103,6 +103,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
             score += 1.0 if not mets and head_named(asked, head) else 0.0
             score += 0.5 * word_overlap(asked, head)   # "投票权比例" over "持股比例" when 投票权 is asked
             score += 3.0 if verbatim and head == verbatim else 0.0
+            score += 1.5 * len(_spans_of(head) & _spans_of(q.text))   # "未来5日胜率" beside "未来1日胜率"
             named = score                                   # what names this column, before the tie-breaks
             score += 0.5 if want_pct == ("%" in cell) else 0.0
             score -= 0.01 * i
@@ -129,6 +130,18 @@ def _header_printed(question: str, heads: list[str]) -> str:
     printed = [h for h in heads if re.search(r"\d", h) and len(re.sub(r"\s+", "", h)) >= 3
                and re.sub(r"\s+", "", normalize_text(h)).lower() in asked]
     return max(printed, key=len) if printed else ""
+
+
+# a length of time a column is measured over: a holding period, a look-ahead, a window
+# ("8月22日" is a date, "8月" a month and "24年" a year: months count with 个, years in one digit)
+_SPAN = re.compile(r"(?<![\d.])(?:(\d{1,3})\s*(个?交易日|日|天|周|个月|个?季度|[dDwWmMyY](?![A-Za-z]))|(\d)\s*(年))")
+_DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}/\d{1,2}")
+
+
+def _spans_of(text: str) -> set[str]:
+    """Lengths of time printed in a text, normalised ("5 日" → "5日", "3个月" → "3月")."""
+    text = _DATE.sub(" ", normalize_text(text))
+    return {(n or y) + (u or v).replace("个", "").replace("天", "日").upper() for n, u, y, v in _SPAN.findall(text)}
 
 
 def _asks_money(q: ParsedQuery) -> bool:

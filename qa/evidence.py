@@ -78,16 +78,19 @@ def units_from(chunk: Chunk, rank: int) -> list[Unit]:
 
 
 def _is_sub_header(row: list[str]) -> bool:
-    """The second level of a two-level header ("收入(亿)" over "2026E | 2027E | CAGR"): no
-    row label, no figures, mostly period labels."""
+    """The second level of a two-level header ("收入(亿)" over "2026E | 2027E | CAGR", "原始因子"
+    over "RankIC | IC_IR"): no row label, no figures, and either mostly period labels or a
+    label over most columns."""
     from ingest.numbers import extract_quantities
     cells = [c.strip() for c in row]
     filled = [c for c in cells if c]
     if cells[0] or len(filled) < 2:
         return False
     quantities = [q for c in filled for q in extract_quantities(c)]
-    return not any(q.kind == "figure" for q in quantities) and \
-        sum(1 for q in quantities if q.kind in ("year", "period")) >= len(filled) / 2
+    if any(q.kind == "figure" for q in quantities):
+        return False
+    return sum(1 for q in quantities if q.kind in ("year", "period")) >= len(filled) / 2 or \
+        len(filled) >= (len(cells) - 1) * 0.75 and all(re.search(r"[^\W\d_]", c) for c in filled)
 
 
 def _two_level(top: list[str], sub: list[str]) -> list[str]:
@@ -489,6 +492,30 @@ def keyed_row_hit(q: ParsedQuery, u: Unit) -> bool:
     return False
 
 
+def _row_label(u: Unit) -> str:
+    """A table row's label: its first cell of words (not a figure)."""
+    for _, cell in u.cells:
+        cell = cell.strip()
+        if re.search(r"[^\W\d_]", cell):
+            return re.sub(r"\s+", "", normalize_text(cell)).lower()
+    return ""
+
+
+def _shadowed_rows(q: ParsedQuery, units: list[Unit]) -> set[int]:
+    """Rows whose label the question prints only inside a longer row label it prints: asked
+    "ΔROE" or "Momentum_1M_Neu", the rows "ROE" and "Momentum_1M" are not named."""
+    asked = re.sub(r"\s+", "", normalize_text(q.text)).lower()
+    named = {id(u): label for u in units if u.cells and len(label := _row_label(u)) >= 2 and label in asked}
+    out = set()
+    for i, label in named.items():
+        rest = asked
+        for other in sorted({o for o in named.values() if label in o and o != label}, key=len, reverse=True):
+            rest = rest.replace(other, " ")
+        if rest != asked and label not in rest:
+            out.add(i)
+    return out
+
+
 def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     # a question with English words also matches Chinese evidence through the glossary
     q_tokens = {t for t in tokenize(q.text if q.lang == "zh" else q.matching_text) if len(t) > 1}
@@ -498,6 +525,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     mets = metric_surfaces(q)
     qualifiers = metric_qualifiers(q)
     classifier, noun = asked_count(q.text)
+    shadowed = _shadowed_rows(q, units)
     for u in units:
         full = u.full
         ent_hit = sum(1 for name, s in ents if _entity_hit(u, name, s, wanted))
@@ -511,7 +539,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
         u.matched = {"entities": ent_hit, "entities_wanted": len(ents), "metrics": met_hit,
                      "periods": per_hit, "periods_wanted": len(q.periods), "figure": figure,
                      "qualified": round(qualified, 2)}
-        u.score = (1.0 / (1 + u.rank) + 2.0 * (ent_hit / len(ents) if ents else 0)
+        u.score = (-1.0 if id(u) in shadowed else 0.0) + (1.0 / (1 + u.rank) + 2.0 * (ent_hit / len(ents) if ents else 0)
                    + 1.5 * (met_hit / len(mets) if mets else 0) + 0.5 * qualified
                    + (2.0 if refs and refs & table_refs(u.context) else 0.0)
                    + 2.0 * (per_hit / len(q.periods) if q.periods else 0)

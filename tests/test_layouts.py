@@ -782,3 +782,28 @@ def test_a_report_whose_numbering_skips_the_cover_records_both_numbers(tmp_path)
     parsed = _save(doc, tmp_path / "numbered.pdf")
     assert [(p.number, p.printed) for p in parsed.pages] == [(1, ""), (2, "1"), (3, "2"), (4, "3")]
     assert "<!-- page 2 (printed 1) -->" in to_markdown(parsed)
+
+
+# --- page numbers at the right edge: contents, unless they are a chart's axis ticks ----------
+
+def _numbers_at_right(tmp_path, with_titles: bool):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((60, 80), "报告正文：样例行业景气持续，订单增长。", fontname=F, fontsize=10)
+    for k in range(10):
+        y = 120 + 20 * k
+        if with_titles:
+            page.insert_text((60, y), f"{k + 1}. 样例章节标题第{k + 1}节", fontname=F, fontsize=10)
+        page.insert_text((page.rect.width * 0.86, y), str(3 + 2 * k if with_titles else 50 - 5 * k), fontname=F, fontsize=9)
+    page.insert_text((60, 400), "Acme 2025 年收入持续增长，客户数量稳步提升。", fontname=F, fontsize=10)
+    return _save(doc, tmp_path / "right.pdf").pages[0]
+
+
+def test_page_numbers_beside_entry_titles_make_a_contents_page(tmp_path):
+    assert _numbers_at_right(tmp_path, with_titles=True).is_toc
+
+
+def test_axis_ticks_alone_at_the_right_edge_make_no_contents_page(tmp_path):
+    page = _numbers_at_right(tmp_path, with_titles=False)
+    assert not page.is_toc
+    assert any(b.kind == BlockKind.PARAGRAPH and "客户数量稳步提升" in b.text for b in page.blocks)

@@ -330,3 +330,16 @@ def test_a_two_digit_year_before_a_word_is_a_year_and_a_duration_is_not():
 
 def test_a_single_scale_letter_glued_to_digits_is_a_unit():
     assert [q.raw for q in extract_quantities("算力规模最高可达 18000P") if q.kind == "figure"] == ["18000"]
+
+
+@pytest.mark.parametrize("text", ["月超额收益（2013.01-2020.06）", "样本期 2009.01 至 2017.12", "回测区间：2015/06~2019/03"])
+def test_a_span_of_months_is_dates_not_a_figure(text):
+    found = extract_quantities(text)
+    assert not [q for q in found if q.kind == "figure"], found
+    assert sorted(q.value for q in found if q.kind == "year")[0] >= 2009
+
+
+@pytest.mark.parametrize("text, raw", [("规模 2019.12-2020.03亿元", "2019.12-2020.03亿元"),
+                                       ("收益率区间 2015.06 - 2014.03", "2015.06 - 2014.03")])
+def test_figures_that_only_look_like_months_stay_figures(text, raw):
+    assert [q.raw for q in extract_quantities(text) if q.kind == "figure"] == [raw]

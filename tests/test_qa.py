@@ -643,3 +643,70 @@ def test_no_guess_among_many_columns_the_question_does_not_name():
     assert pick_figure(parse_query("Zeta 多头策略的卡玛值是多少？"), unit) == ""      # no column is named
     assert pick_figure(parse_query("Zeta 多头策略的夏普比率是多少？"), unit) == "0.68"
     assert pick_figure(parse_query("Zeta 多头策略的最大回撤是多少？"), unit) == "-25.2%"
+
+
+def test_the_column_of_the_length_of_time_asked_among_columns_of_one_metric():
+    """Columns of one metric measured over different horizons or windows: the one whose length
+    of time the question prints."""
+    from qa.answer import pick_figure
+    t = _table("a.pdf", "表：Zeta 信号触发后的表现", [
+        ["阈值", "未来1 日胜率", "未来5 日胜率", "未来20 日胜率"],
+        ["K+1", "55.2%", "61.7%", "58.9%"]])
+    unit = units_from(t, 0)[0]
+    assert pick_figure(parse_query("Zeta 信号在阈值K+1 时未来5日的胜率是多少？"), unit) == "61.7%"
+    assert pick_figure(parse_query("Zeta 信号在阈值K+1 时未来20天的胜率是多少？"), unit) == "58.9%"
+    w = _table("b.pdf", "表：Omega 策略不同持有期收益", [
+        ["组合", "持有1个月", "持有3个月", "持有6个月"],
+        ["Omega 多头", "1.2%", "3.9%", "7.4%"]])
+    assert pick_figure(parse_query("Omega 多头组合持有3个月的收益是多少？"), units_from(w, 0)[0]) == "3.9%"
+    x = _table("c.pdf", "表：Sigma 因子回看窗口测试", [
+        ["因子", "10D IC", "20D IC", "60D IC"],
+        ["Sigma", "3.1%", "4.4%", "2.7%"]])
+    assert pick_figure(parse_query("Sigma 因子 60D 窗口的 IC 是多少？"), units_from(x, 0)[0]) == "2.7%"
+    # a date is no length of time: "8月22日" names no "8月22日市值" column
+    v = _table("d.pdf", "表：Theta 估值", [
+        ["公司", "总市值（亿元，8月22日）", "2026E PE"],
+        ["Theta", "50.0", "30.7"]])
+    assert pick_figure(parse_query("按8月22日收盘价，Theta 2026年预测市盈率是多少？"), units_from(v, 0)[0]).startswith("30.7")
+
+
+def test_a_row_label_printed_only_inside_a_longer_one_does_not_name_its_row():
+    """Rows "ROE" and "ΔROE", "Alpha_1M" and "Alpha_1M_Neu": the question printing the longer
+    label asks that row; printing both asks both."""
+    from qa.evidence import score_units
+    t = _table("a.pdf", "表：Zeta 单指标组合绩效", [
+        ["指标名称", "年化收益率", "夏普比率"],
+        ["ROE", "31.2%", "0.81"],
+        ["ΔROE", "35.6%", "0.97"],
+        ["Alpha_1M", "12.4%", "0.55"],
+        ["Alpha_1M_Neu", "14.9%", "0.73"]])
+    units = units_from(t, 0)
+
+    def top(question):
+        return next(c for _, c in score_units(parse_query(question), units)[0].cells if c.strip())
+
+    assert top("Zeta 表中 ΔROE 单指标组合的夏普比率是多少？") == "ΔROE"
+    assert top("Zeta 表中 Alpha_1M_Neu 的夏普比率是多少？") == "Alpha_1M_Neu"
+    assert top("Zeta 表中 ROE 单指标组合的夏普比率是多少？") == "ROE"
+    both = score_units(parse_query("Zeta 表中 ROE 与 ΔROE 的夏普比率相差多少？"), units)
+    assert {next(c for _, c in u.cells if c.strip()) for u in both[:2]} == {"ROE", "ΔROE"}
+
+
+def test_a_second_header_row_of_metric_names_under_group_labels_heads_the_columns():
+    """"原始因子 | 原始因子 | 中性化因子 …" over "RankIC | IC_IR | 最大回撤 …": each column is
+    headed by both levels, so a question naming a second-level metric finds its column."""
+    t = _table("a.pdf", "因子 Zeta_5d：", [
+        ["", "原始因子", "原始因子", "中性化因子", "中性化因子", "中性化因子"],
+        ["", "RankIC", "IC_IR", "多空月收益", "月胜率", "最大回撤"],
+        ["全样本", "7.12%", "2.41", "1.82%", "74.10%", "-11.30%"],
+        ["大盘股", "6.05%", "1.77", "1.20%", "65.20%", "-14.70%"]])
+    units = units_from(t, 0)
+    assert len(units) == 2 and dict(units[1].cells)["中性化因子 最大回撤"] == "-14.70%"
+    assert _extract("Zeta_5d 因子在大盘股中中性化后的最大回撤是多少？", t).figure == "-14.70%"
+    assert _extract("Zeta_5d 因子全样本的月胜率是多少？", t).figure == "74.10%"
+    # a row of words under the header that leaves most columns empty is a row, not a header
+    notes = _table("b.pdf", "表：样例", [
+        ["", "收入", "利润", "毛利率"],
+        ["", "注：口径调整", "", ""],
+        ["Zeta", "120", "30", "25%"]])
+    assert [u.cells[0][1] for u in units_from(notes, 0)] == ["", "Zeta"]
