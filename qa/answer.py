@@ -103,7 +103,7 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
             score += 1.0 if not mets and head_named(asked, head) else 0.0
             score += 0.5 * word_overlap(asked, head)   # "投票权比例" over "持股比例" when 投票权 is asked
             score += 3.0 if verbatim and head == verbatim else 0.0
-            score += 1.5 * len(_spans_of(head) & _spans_of(q.text))   # "未来5日胜率" beside "未来1日胜率"
+            score += 1.5 * len(_spans_of(head) & _spans_of(q.text))   # "持有20日收益" beside "持有5日收益"
             named = score                                   # what names this column, before the tie-breaks
             score += 0.5 if want_pct == ("%" in cell) else 0.0
             score -= 0.01 * i

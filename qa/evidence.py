@@ -426,6 +426,17 @@ def _year_named_before(u: Unit, p) -> bool:
     return p.covers(dominant)
 
 
+def _whole_year_of(u: Unit, p) -> bool:
+    """A sentence about the whole year of an asked quarter, half or month: it prints that year
+    and no part of a year ("全年营收合计…" answers no question about its third quarter, whatever the
+    sentence before it named)."""
+    if u.chunk.kind == "table" or p.year is None or p.kind not in ("month", "quarter", "half"):
+        return False
+    printed = extract_periods(u.text)
+    return any(f.kind == "year" and f.year == p.year for f in printed) and \
+        not any(f.kind in ("month", "quarter", "half") for f in printed)
+
+
 def _year_carried_over(u: Unit, p) -> bool:
     """"同年 8 月…" / "In March, …": a month or quarter printed without its year takes the year
     named last before it in its chunk (or its heading)."""
@@ -503,7 +514,7 @@ def _row_label(u: Unit) -> str:
 
 def _shadowed_rows(q: ParsedQuery, units: list[Unit]) -> set[int]:
     """Rows whose label the question prints only inside a longer row label it prints: asked
-    "ΔROE" or "Momentum_1M_Neu", the rows "ROE" and "Momentum_1M" are not named."""
+    "Δ毛利率" or "Factor_A_Adj", the rows "毛利率" and "Factor_A" are not named."""
     asked = re.sub(r"\s+", "", normalize_text(q.text)).lower()
     named = {id(u): label for u in units if u.cells and len(label := _row_label(u)) >= 2 and label in asked}
     out = set()
@@ -530,7 +541,8 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
         full = u.full
         ent_hit = sum(1 for name, s in ents if _entity_hit(u, name, s, wanted))
         met_hit = sum(1 for s in mets if _mentions(full, s) >= 0 or (u.cells and _words_in(full, s)))
-        per_hit = sum(1 for p in q.periods if p.matches(full) or _year_named_before(u, p) or _year_carried_over(u, p))
+        per_hit = sum(1 for p in q.periods if (p.matches(full) or _year_named_before(u, p) or _year_carried_over(u, p))
+                      and not _whole_year_of(u, p))
         overlap = len(q_tokens & set(tokenize(full))) / max(len(q_tokens), 1)
         figure = bool(_FIGURE.search(u.text))
         qualified = _qualified(u, qualifiers, mets) if qualifiers else 0.0

@@ -137,6 +137,7 @@ class Library:
         self.path.mkdir(parents=True, exist_ok=True)
         self._index = None
         self._llm = None
+        self._sentence_cache: dict = {}
         self.reembed = False    # set before first use: the index re-embeds with config.embedder
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -493,7 +494,41 @@ class Library:
     def _step_select(self, state: dict) -> dict:
         units = [u for rank, h in enumerate(state["hits"]) for u in units_from(h.chunk, rank)]
         state["units"] = score_units(state["parsed"], units)
+        # word overlap already reads a Chinese question against Chinese reports; across languages
+        # it sees nothing, and meaning has to choose among the sentences the slots leave close
+        if self.config.unit_similarity and state["units"] and state["parsed"].lang != "zh":
+            state["units"] = self._closer_in_meaning(state["question"], state["units"])
         return state
+
+    SIMILARITY_POOL = 16      # the best-scored units compared in meaning with the question
+    SENTENCE_CACHE = 50_000   # sentence vectors kept between questions (the same reports are asked again)
+
+    def _closer_in_meaning(self, question: str, units: list) -> list:
+        """Among the best-scored candidate sentences, those closer in meaning to the question
+        rank higher: the embedder reads across languages and paraphrase, where word overlap sees
+        nothing ("orders from new customers" vs 新客户订单). Similarity is
+        rescaled over the pool and centred, so it moves near ties only and favours no kind of
+        evidence; table rows keep the choice their headers and labels make."""
+        pool = [u for u in units[:self.SIMILARITY_POOL] if not u.cells]
+        if len(pool) < 2:
+            return units
+        sims = self._sentence_vectors([u.text for u in pool]) @ self.index.embedder.embed_query(question)
+        low, high = float(sims.min()), float(sims.max())
+        if high - low < 1e-6:
+            return units
+        for u, sim in zip(pool, sims):
+            u.score += self.config.unit_similarity * ((float(sim) - low) / (high - low) - 0.5)
+        return sorted(units, key=lambda u: -u.score)
+
+    def _sentence_vectors(self, texts: list[str]):
+        import numpy as np
+        cache = self._sentence_cache
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        if missing:
+            if len(cache) + len(missing) > self.SENTENCE_CACHE:
+                cache.clear()
+            cache.update(zip(missing, self.index.embedder.embed_documents(missing)))
+        return np.stack([cache[t] for t in texts])
 
     def _step_extract(self, state: dict) -> dict:
         state["extraction"] = answer_by_extraction(state["parsed"], state["units"])

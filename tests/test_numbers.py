@@ -332,7 +332,7 @@ def test_a_single_scale_letter_glued_to_digits_is_a_unit():
     assert [q.raw for q in extract_quantities("算力规模最高可达 18000P") if q.kind == "figure"] == ["18000"]
 
 
-@pytest.mark.parametrize("text", ["月超额收益（2013.01-2020.06）", "样本期 2009.01 至 2017.12", "回测区间：2015/06~2019/03"])
+@pytest.mark.parametrize("text", ["分组月度收益（2011.03-2018.09）", "样本期 2009.01 至 2017.12", "回测区间：2015/06~2019/03"])
 def test_a_span_of_months_is_dates_not_a_figure(text):
     found = extract_quantities(text)
     assert not [q for q in found if q.kind == "figure"], found

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from evals.runner import open_library
@@ -650,11 +651,11 @@ def test_the_column_of_the_length_of_time_asked_among_columns_of_one_metric():
     of time the question prints."""
     from qa.answer import pick_figure
     t = _table("a.pdf", "表：Zeta 信号触发后的表现", [
-        ["阈值", "未来1 日胜率", "未来5 日胜率", "未来20 日胜率"],
-        ["K+1", "55.2%", "61.7%", "58.9%"]])
+        ["信号", "持有2 日收益", "持有10 日收益", "持有30 日收益"],
+        ["买入信号", "0.52%", "1.67%", "2.89%"]])
     unit = units_from(t, 0)[0]
-    assert pick_figure(parse_query("Zeta 信号在阈值K+1 时未来5日的胜率是多少？"), unit) == "61.7%"
-    assert pick_figure(parse_query("Zeta 信号在阈值K+1 时未来20天的胜率是多少？"), unit) == "58.9%"
+    assert pick_figure(parse_query("Zeta 买入信号持有10日的收益是多少？"), unit) == "1.67%"
+    assert pick_figure(parse_query("Zeta 买入信号持有30天的收益是多少？"), unit) == "2.89%"
     w = _table("b.pdf", "表：Omega 策略不同持有期收益", [
         ["组合", "持有1个月", "持有3个月", "持有6个月"],
         ["Omega 多头", "1.2%", "3.9%", "7.4%"]])
@@ -671,25 +672,25 @@ def test_the_column_of_the_length_of_time_asked_among_columns_of_one_metric():
 
 
 def test_a_row_label_printed_only_inside_a_longer_one_does_not_name_its_row():
-    """Rows "ROE" and "ΔROE", "Alpha_1M" and "Alpha_1M_Neu": the question printing the longer
+    """Rows "毛利率" and "Δ毛利率", "Alpha_1M" and "Alpha_1M_Adj": the question printing the longer
     label asks that row; printing both asks both."""
     from qa.evidence import score_units
     t = _table("a.pdf", "表：Zeta 单指标组合绩效", [
         ["指标名称", "年化收益率", "夏普比率"],
-        ["ROE", "31.2%", "0.81"],
-        ["ΔROE", "35.6%", "0.97"],
+        ["毛利率", "31.2%", "0.81"],
+        ["Δ毛利率", "35.6%", "0.97"],
         ["Alpha_1M", "12.4%", "0.55"],
-        ["Alpha_1M_Neu", "14.9%", "0.73"]])
+        ["Alpha_1M_Adj", "14.9%", "0.73"]])
     units = units_from(t, 0)
 
     def top(question):
         return next(c for _, c in score_units(parse_query(question), units)[0].cells if c.strip())
 
-    assert top("Zeta 表中 ΔROE 单指标组合的夏普比率是多少？") == "ΔROE"
-    assert top("Zeta 表中 Alpha_1M_Neu 的夏普比率是多少？") == "Alpha_1M_Neu"
-    assert top("Zeta 表中 ROE 单指标组合的夏普比率是多少？") == "ROE"
-    both = score_units(parse_query("Zeta 表中 ROE 与 ΔROE 的夏普比率相差多少？"), units)
-    assert {next(c for _, c in u.cells if c.strip()) for u in both[:2]} == {"ROE", "ΔROE"}
+    assert top("Zeta 表中 Δ毛利率 组合的夏普比率是多少？") == "Δ毛利率"
+    assert top("Zeta 表中 Alpha_1M_Adj 的夏普比率是多少？") == "Alpha_1M_Adj"
+    assert top("Zeta 表中 毛利率 组合的夏普比率是多少？") == "毛利率"
+    both = score_units(parse_query("Zeta 表中 毛利率 与 Δ毛利率 组合的夏普比率相差多少？"), units)
+    assert {next(c for _, c in u.cells if c.strip()) for u in both[:2]} == {"毛利率", "Δ毛利率"}
 
 
 def test_a_second_header_row_of_metric_names_under_group_labels_heads_the_columns():
@@ -710,3 +711,72 @@ def test_a_second_header_row_of_metric_names_under_group_labels_heads_the_column
         ["", "注：口径调整", "", ""],
         ["Zeta", "120", "30", "25%"]])
     assert [u.cells[0][1] for u in units_from(notes, 0)] == ["", "Zeta"]
+
+
+def test_a_sentence_about_the_whole_year_answers_no_question_about_one_quarter():
+    """The sentence after a quarter's figure sums up the year: it does not inherit the quarter."""
+    c = _chunk("a.pdf", "华为云 24Q3 单季营收为 88.0 亿元，环比增长 6%。"
+                        "全年来看，2024 年营收合计 321.5亿元（分季度依次为 70.2 亿、80.1 亿、88.0 亿、83.2 亿），"
+                        "而 2023 年营收合计 259.0 亿元（分季度依次为 50 亿、60 亿、70 亿、79 亿），同比增长 24%。",
+               heading=("华为云",))
+    assert _extract("2024年第三季度单季，华为云的收入为多少？", c).figure == "88.0 亿元"
+    q = parse_query("2024年第三季度华为云的营收是多少？")
+    year_sentence = next(u for u in score_units(q, units_from(c, 0)) if "全年" in u.text)
+    assert year_sentence.matched["periods"] == 0
+    assert _extract("华为云 2024 年营收合计是多少？", c).figure == "321.5亿元"
+    # a month of the asked quarter is part of it, not the whole year
+    m = _chunk("b.pdf", "Omega 2026 年一季度订单持续增长。截至 2026 年 3 月底，Omega 在手订单达到 45 亿美元。",
+               heading=("Omega",))
+    assert _extract("Omega 2026年3月底在手订单是多少？", m).figure == "45 亿美元"
+
+
+class _ConceptEmbedder:
+    """Vectors over a few concepts, each written in English and Chinese: a stand-in for a
+    multilingual embedder that knows two wordings mean one thing."""
+    CONCEPTS = [("order", "订单"), ("store", "门店"), ("chip", "芯片"), ("customer", "客户")]
+
+    def _vector(self, text):
+        low = text.lower()
+        v = np.array([1.0 if any(w in low for w in pair) else 0.0 for pair in self.CONCEPTS] + [0.1])
+        return v / np.linalg.norm(v)
+
+    def embed_query(self, text):
+        return self._vector(text)
+
+    def embed_documents(self, texts):
+        return np.stack([self._vector(t) for t in texts])
+
+
+def _closer(weight, question, units):
+    from types import SimpleNamespace
+
+    from qa.config import Config
+    from qa.library import Library
+    lib = Library.__new__(Library)
+    lib.config, lib._sentence_cache = Config(unit_similarity=weight), {}
+    lib._index = SimpleNamespace(embedder=_ConceptEmbedder())
+    return lib._closer_in_meaning(question, units)
+
+
+def test_among_near_ties_the_sentence_closer_in_meaning_wins():
+    c = _chunk("a.pdf", "华为云已开设超过 300 家体验门店。新客户订单已提升至近 5 万笔。", heading=("华为云",))
+    q = "How many orders have Huawei Cloud's new customers placed?"
+    units = score_units(parse_query(q), units_from(c, 0))
+    for u in units:
+        u.score = 5.0                        # the slots cannot tell the two sentences apart
+    assert "订单" in _closer(1.0, q, units)[0].text
+    for u in units:
+        u.score = 5.0
+    assert "门店" in _closer(1.0, "How many stores has Huawei Cloud opened?", units)[0].text
+
+
+def test_meaning_moves_near_ties_only_and_can_be_switched_off():
+    c = _chunk("a.pdf", "华为云已开设超过 300 家体验门店。新客户订单已提升至近 5 万笔。", heading=("华为云",))
+    q = "How many orders have Huawei Cloud's new customers placed?"
+    units = units_from(c, 0)
+    units[0].score, units[1].score = 7.0, 5.0     # the slots clearly prefer the first sentence
+    assert "门店" in _closer(1.0, q, list(units))[0].text
+    units[0].score, units[1].score = 5.2, 5.0
+    assert "订单" in _closer(1.0, q, list(units))[0].text
+    units[0].score, units[1].score = 5.2, 5.0
+    assert "门店" in _closer(0.0, q, list(units))[0].text

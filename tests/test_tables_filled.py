@@ -59,7 +59,7 @@ def _shaded_pdf(path, header, rows, *, caption="表6：样例因子测试结果"
     doc.save(path)
 
 
-HEADER = ["", "IC", "IC_IR", "LongShort_Sharpe", "Mono_Score", "Turnover"]
+HEADER = ["", "RankCorr", "Corr_IR", "Spread_Ratio", "Order_Grade", "Churn"]
 ROWS = [("Alpha_5D", ["-6.15%", "-0.71", "1.38", "2.61", "81.20%"]),
         ("Alpha_5D_Neu", ["-5.93%", "-0.74", "2.17", "2.49", "83.10%"]),
         ("Beta_20D", ["-3.02%", "-0.33", "0.92", "1.75", "64.70%"])]
@@ -82,7 +82,7 @@ def test_a_table_of_shaded_cells_is_read_by_the_cells_edges(tmp_path):
 def test_header_labels_that_meet_at_a_cell_edge_stay_apart(tmp_path):
     _shaded_pdf(tmp_path / "s.pdf", HEADER, ROWS)
     header = _only_table(tmp_path / "s.pdf").header[-1]
-    assert "LongShort_Sharpe" in header and "Mono_Score" in header
+    assert "Spread_Ratio" in header and "Order_Grade" in header
 
 
 def test_a_shaded_table_set_loosely_reads_the_same(tmp_path):
@@ -91,7 +91,7 @@ def test_a_shaded_table_set_loosely_reads_the_same(tmp_path):
     assert ["Beta_20D", "-3.02%", "-0.33", "0.92", "1.75", "64.70%"] in t.rows
 
 
-def _boxed_pdf(path, groups, subs, rows, *, caption="表2：样例阈值分组统计"):
+def _boxed_pdf(path, groups, subs, rows, *, caption="表2：样例分档统计"):
     """A word processor's table: every cell a white box with padding boxes around its text box;
     the first header row holds group labels whose boxes span their columns."""
     doc = pymupdf.open()
@@ -129,19 +129,19 @@ def _boxed_pdf(path, groups, subs, rows, *, caption="表2：样例阈值分组�
     doc.save(path)
 
 
-GROUPS = [("未来1周", ["均值", "胜率"]), ("未来4周", ["均值", "胜率"])]
-SUBS = ["均值", "胜率", "均值", "胜率"]
-BOXED_ROWS = [("K+1", ["0.41%", "58.20%", "1.13%", "61.40%"]),
-              ("K+2", ["0.57%", "55.10%", "0.96%", "63.80%"]),
-              ("K-1", ["-0.36%", "44.90%", "-0.88%", "40.20%"])]
+GROUPS = [("近1月", ["收益", "回撤"]), ("近3月", ["收益", "回撤"])]
+SUBS = ["收益", "回撤", "收益", "回撤"]
+BOXED_ROWS = [("A档", ["0.41%", "-5.20%", "1.13%", "-6.40%"]),
+              ("B档", ["0.57%", "-5.10%", "0.96%", "-6.80%"]),
+              ("C档", ["-0.36%", "-4.90%", "-0.88%", "-4.20%"])]
 
 
 def test_a_group_label_boxed_over_its_columns_heads_each_of_them(tmp_path):
     _boxed_pdf(tmp_path / "b.pdf", GROUPS, SUBS, BOXED_ROWS)
     t = _only_table(tmp_path / "b.pdf")
     heads = [" ".join(col) for col in zip(*t.header)]
-    assert [h.replace(" ", "") for h in heads[1:]] == ["未来1周均值", "未来1周胜率", "未来4周均值", "未来4周胜率"]
-    assert ["K+2", "0.57%", "55.10%", "0.96%", "63.80%"] in t.rows
+    assert [h.replace(" ", "") for h in heads[1:]] == ["近1月收益", "近1月回撤", "近3月收益", "近3月回撤"]
+    assert ["B档", "0.57%", "-5.10%", "0.96%", "-6.80%"] in t.rows
 
 
 def test_boxed_cells_make_no_chart_of_the_table(tmp_path):
