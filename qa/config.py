@@ -39,7 +39,7 @@ class Config:
     ocr_max_seconds: float = 180.0        # pages over it are left unread and named in the ingest summary
     top_k: int = 8                        # hits retrieved per question
     unit_similarity: float = 1.0          # weight of the question-sentence embedding similarity when an
-                                          # English or mixed question chooses its evidence sentence (0 = off)
+                                          # English question chooses its evidence sentence (0 = off)
     fusion: str = "weighted"              # "weighted" | "rrf": how dense and BM25 hits are fused (weighted
                                           # scored higher on the gold set: MRR 0.940 vs 0.923, EmbeddingGemma)
     max_upload_mb: int = 200

@@ -494,9 +494,10 @@ class Library:
     def _step_select(self, state: dict) -> dict:
         units = [u for rank, h in enumerate(state["hits"]) for u in units_from(h.chunk, rank)]
         state["units"] = score_units(state["parsed"], units)
-        # word overlap already reads a Chinese question against Chinese reports; across languages
-        # it sees nothing, and meaning has to choose among the sentences the slots leave close
-        if self.config.unit_similarity and state["units"] and state["parsed"].lang != "zh":
+        # word overlap already reads a Chinese (or mixed) question against Chinese reports; an
+        # English question shares no words with them, and meaning has to choose among the
+        # sentences the slots leave close
+        if self.config.unit_similarity and state["units"] and state["parsed"].lang == "en":
             state["units"] = self._closer_in_meaning(state["question"], state["units"])
         return state
 

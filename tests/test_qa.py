@@ -780,3 +780,29 @@ def test_meaning_moves_near_ties_only_and_can_be_switched_off():
     assert "订单" in _closer(1.0, q, list(units))[0].text
     units[0].score, units[1].score = 5.2, 5.0
     assert "门店" in _closer(0.0, q, list(units))[0].text
+
+
+def test_only_an_english_question_chooses_its_sentence_by_meaning():
+    """A Chinese or mixed question is read against Chinese reports by its words; the embedder
+    is asked only for an English one."""
+    from types import SimpleNamespace
+
+    from qa.config import Config
+    from qa.library import Library
+
+    class Counting(_ConceptEmbedder):
+        calls = 0
+
+        def embed_query(self, text):
+            Counting.calls += 1
+            return super().embed_query(text)
+
+    lib = Library.__new__(Library)
+    lib.config, lib._sentence_cache = Config(unit_similarity=1.0), {}
+    lib._index = SimpleNamespace(embedder=Counting())
+    c = _chunk("a.pdf", "华为云已开设超过 300 家体验门店。新客户订单已提升至近 5 万笔。", heading=("华为云",))
+    for question, asked in (("华为云新客户订单有多少笔？", 0), ("华为云 new customers 的订单有多少？", 0),
+                            ("How many orders have Huawei Cloud's new customers placed?", 1)):
+        Counting.calls = 0
+        lib._step_select({"question": question, "parsed": parse_query(question), "hits": [SimpleNamespace(chunk=c)]})
+        assert Counting.calls == asked, question
