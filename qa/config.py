@@ -38,8 +38,10 @@ class Config:
     ocr_max_pages: int = 100              # OCR budget per document (about 1 s per image-only page on a CPU);
     ocr_max_seconds: float = 180.0        # pages over it are left unread and named in the ingest summary
     top_k: int = 8                        # hits retrieved per question
-    unit_similarity: float = 1.0          # weight of the question-sentence embedding similarity when an
-                                          # English question chooses its evidence sentence (0 = off)
+    unit_similarity: float = 0.0          # weight of the question-sentence embedding similarity when an
+                                          # English question chooses its evidence sentence (0 = off: at 1.0
+                                          # it answered more reworded questions but misstated more unseen
+                                          # English ones, 2026-12-06; see the README)
     fusion: str = "weighted"              # "weighted" | "rrf": how dense and BM25 hits are fused (weighted
                                           # scored higher on the gold set: MRR 0.940 vs 0.923, EmbeddingGemma)
     max_upload_mb: int = 200
