@@ -223,7 +223,7 @@ def _horizontal_rules(page: pymupdf.Page) -> list[tuple[float, float, float]]:
     by cell (word processors and HTML renderers draw a table border as one short stroke per
     column) is joined into the one rule it looks like."""
     strokes = []
-    for d in page.get_drawings():
+    for d in _drawings(page):
         for item in d["items"]:
             if item[0] == "l":
                 p, q = item[1], item[2]
@@ -754,7 +754,7 @@ def _cell_fill_tables(page: pymupdf.Page, lines: list[Line], taken: list[BBox]) 
     captions = [ln for ln in lines if CAPTION_RE.match(ln.text) and not _FIGURE_CAPTION_RE.match(ln.text)]
     if not captions:
         return []
-    fills = [d["rect"] for d in page.get_drawings() if _filled_box(d) and d["rect"].height >= 2 and d["rect"].width >= 2]
+    fills = [d["rect"] for d in _drawings(page) if _filled_box(d) and d["rect"].height >= 2 and d["rect"].width >= 2]
     if len(fills) < MIN_FILLED_CELLS:
         return []
     free = [ln for ln in lines if not any(inside(ln.bbox, t, pad=2) for t in taken)]
@@ -933,7 +933,7 @@ def _aligned_rows_below(cap: Line, rows: list[list[Line]]) -> list[list[Line]] |
 def _graphics(page: pymupdf.Page, lines: list[Line]) -> list[BBox]:
     """Boxes of images and of vector graphics other than rules, row shading and cell fills."""
     boxes = [tuple(i["bbox"]) for i in page.get_image_info()]
-    drawings = page.get_drawings()
+    drawings = _drawings(page)
     fills = [d["rect"] for d in drawings if _filled_box(d)]
     cells = _cell_boxes(fills, [r for r in fills if any(inside(ln.bbox, tuple(r), pad=1) for ln in lines)])
     for d in drawings:
@@ -965,6 +965,16 @@ def _side_by_side(boxes: list[pymupdf.Rect], tol: float = 1.0) -> bool:
 
 def _touch(a: pymupdf.Rect, b: pymupdf.Rect, tol: float = 1.0) -> bool:
     return a.x0 <= b.x1 + tol and b.x0 <= a.x1 + tol and a.y0 <= b.y1 + tol and b.y0 <= a.y1 + tol
+
+
+def _drawings(page: pymupdf.Page) -> list[dict]:
+    """The page's vector drawings, read once per page (three table readers look at them, and
+    reading them is the slow part on chart-heavy pages)."""
+    cached = getattr(page, "_yanbao_drawings", None)
+    if cached is None:
+        cached = page.get_drawings()
+        page._yanbao_drawings = cached
+    return cached
 
 
 def _filled_box(d: dict) -> bool:
