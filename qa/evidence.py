@@ -522,7 +522,7 @@ def _shadowed_rows(q: ParsedQuery, units: list[Unit]) -> set[int]:
         rest = asked
         for other in sorted({o for o in named.values() if label in o and o != label}, key=len, reverse=True):
             rest = rest.replace(other, " ")
-        if rest != asked and label not in rest:
+        if label not in rest:         # every mention of it lies inside a longer label
             out.add(i)
     return out
 
