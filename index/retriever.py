@@ -226,6 +226,39 @@ def _normalised_for_duplicates(text: str) -> str:
     return re.sub(r"\s+", "", normalize_text(text).lower())
 
 
+# "表4 展示了…", "如图表 3 所示", "see Table 2": prose discussing a table by its number
+_TABLE_REFERENCE = re.compile(r"(图表|表|Table|Exhibit)\s*(\d{1,3})(?![\d.：:])", re.I)
+
+
+def referenced_tables(generation: Generation, hits: list[Hit], allowed: Allowed | None,
+                      score=None, most: int = 4) -> list[Hit]:
+    """The tables the prose hits discuss by number, when retrieval missed them: a report
+    writes "表4 展示了分年度的收益" above or beside 表4, and the question's figure is in the
+    table's cells, which share few words with the question. Continued parts ("表4（续）") count;
+    of several, the ``most`` that ``score`` (row → relevance to the question) rates highest.
+    Each comes after the hits, scored as the prose that cites it."""
+    have = {h.chunk.id for h in hits} | {c.id for h in hits for c in h.duplicates}
+    permitted = None if allowed is None else set(allowed.rows.tolist())
+    cited: dict[int, Hit] = {}
+    for hit in hits:
+        if hit.chunk.kind != "text":
+            continue
+        for label, number in dict.fromkeys(_TABLE_REFERENCE.findall(hit.chunk.text)):
+            caption = re.compile(rf"^\s*{re.escape(label)}\s*{number}(?!\d)", re.I)
+            for row, text in generation.catalog.rows_with_text_like([f"{label}{number}", f"{label} {number}"],
+                                                                     [hit.chunk.file]):
+                if caption.match(text) and row not in cited and (permitted is None or row in permitted):
+                    cited[row] = hit
+    chunks = generation.catalog.chunks_at(list(cited))
+    rows = [r for r in cited if chunks[r].kind == "table" and chunks[r].id not in have]
+    if score is not None and len(rows) > most:
+        relevance = score(rows)
+        rows = sorted(rows, key=lambda r: relevance.get(r, 0.0), reverse=True)[:most]
+    return [Hit(chunk=chunks[r], score=cited[r].score, dense_score=None, bm25_score=None,
+                rank=len(hits) + i + 1, document=cited[r].document, query=cited[r].query)
+            for i, r in enumerate(rows[:most])]
+
+
 class HybridRetriever:
     """Runs one search against an opened generation."""
 
@@ -273,8 +306,10 @@ class HybridRetriever:
         else:
             fused = dense if mode is SearchMode.DENSE else bm25
         ranked = sorted(fused, key=fused.get, reverse=True)
-        return self._hits(generation, ranked, fused, dense if query_vector is not None else None,
+        hits = self._hits(generation, ranked, fused, dense if query_vector is not None else None,
                           bm25 if terms is not None else None, k, parsed)
+        score = (lambda rows: index.sparse_scores(terms, rows)) if terms else None
+        return hits + referenced_tables(generation, hits, allowed, score)
 
     # --- fusion -----------------------------------------------------------------------
 

@@ -287,11 +287,17 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
             if counted:   # what the number counts names it better than the verb before it
                 inherited = prev_fact is not None and metric == prev_fact.metric
                 metric = counted if inherited or not metric else f"{metric} {counted}"
+            named_after = None if counted or is_change else _NAMED_AFTER.match(after)
+            if named_after:   # "达到 80% 的准确率": the noun after 的 is what the figure measures
+                metric = f"{metric} {named_after.group(1)}".strip()
             # period: nearest before in the sentence, else after it within its clause, else inherited
             before = [p for p in periods if p[0] < s]
             clause_end = next((b.start() for b in _CLAUSE_BREAK.finditer(sentence, e)), len(sentence))
             after_p = [p for p in periods if e <= p[0] < clause_end]
-            if before:
+            others = [o.start() for o in _OTHER_PERIODS.finditer(sentence, 0, s)]
+            if others and others[-1] > max([p[0] for p in before] + [-1]):
+                period, est = "", False   # "其他年份…都在 10% 以上": not the period named before
+            elif before:
                 _, period, est = before[-1]
             elif after_p:
                 _, period, est = after_p[0]
@@ -330,6 +336,19 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
     return out
 
 
+# "80% 的准确率，…": a figure, 的, and a short noun ending its clause
+_NAMED_AFTER = re.compile(r"\s*的\s*([\u4e00-\u9fff]{2,8})(?=[，,。；;：:）)]|$)")
+# a clause about the other (or every) periods than the one just named
+# ("每年" is a rate per year of the period named: "2024-2026 年每年增长 30%")
+# ("每年" is a rate per year of the period named: "2024-2026 年每年增长 30%"); and a period
+# counted back from the report's date ("今年以来", "近一年", "YTD"), not the one named before
+_OTHER_PERIODS = re.compile(r"(?:其他|其余|其它|各)\s*(?:个)?\s*(?:年份|年度|年|时段|时期|季度|月份|月|期)|"
+                            r"今年以来|今年|本年|年初至今|去年|"
+                            r"(?:近|过去|最近)\s*(?:[一二三四五六七八九十两半]|\d{1,2})\s*(?:个)?\s*(?:年|月|季度|周|日)|"
+                            r"\b(?:other|remaining)\s+(?:years?|quarters?|months?|periods?)\b|"
+                            r"\b(?:YTD|year[- ]to[- ]date|this year|last year)\b|"
+                            r"\b(?:past|last)\s+(?:\d{1,2}|one|two|three|six|twelve)\s+(?:years?|months?|quarters?|weeks?)\b",
+                            re.I)
 _RESPECTIVELY = re.compile(r"分别|各自|\brespectively\b", re.I)
 _FY_SPAN = re.compile(r"^(FY)?(\d{4})-(?:FY)?(\d{4})$")
 

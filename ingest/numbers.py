@@ -110,7 +110,9 @@ def _named_alternation(name: str, patterns: list[str]) -> str:
 _FIGURE_RE = re.compile(
     # A sign right after a quantity (年-, 亿-, %-) is a range dash, not a minus.
     r"(?:(?<![A-Za-z0-9_.,%)\]年月日号元亿万千百倍成瓦度])(?P<sign>[-+]))?"
-    r"(?<![A-Za-z0-9_.,%)\]])"                       # not glued to a word, a number or a closer
+    r"(?:(?<![A-Za-z0-9_.,%)\]])"                    # not glued to a word, a number or a closer,
+    # unless an amount in 亿 follows: a metric name glued to its figure ("ARR70-90 亿美元")
+    r"|(?<=[A-Za-z])(?=\d+(?:\.\d+)?(?:[ ]*[-–~至][ ]*\d+(?:\.\d+)?)?[ ]?(?:亿|万(?:美元|元|港元))))"
     r"(?:(?P<pre>US\$|HK\$|RMB|CNY|USD|HKD|EUR|GBP|JPY|[$¥€£])[ ]?(?P<sign2>-)?)?"   # $-5
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?!\d|\.\d|,\d{3}(?!\d))"
@@ -400,7 +402,7 @@ def _figure(sc: _Scanner, m: re.Match, text: str) -> None:
         _, unit, factor = _UNITS[matched_unit]
 
     start, end = m.start(), m.end()
-    if _ALNUM_DASH_BEFORE.search(text[max(0, start - 24):start]):
+    if _ALNUM_DASH_BEFORE.search(text[max(0, start - 24):start]) and not (scale != 1.0 and currency):
         if unit != "%":
             return                  # GPT-4o, Claude-3.5: part of a name
         negative = True             # YoY-5%

@@ -17,10 +17,10 @@ from index.text import normalize_text, tokenize
 from ingest import numbers as num
 from ingest.tables import unit_hint
 
-from .compute import (Computation, _asked_periods, _comparable, _difference, _wanted, asks_complement, asks_difference,
+from .compute import (Computation, stated_difference, _asked_periods, _comparable, _difference, _wanted, asks_complement, asks_difference,
                       asks_share, asks_sum, compute_complement, compute_difference, compute_multiple, compute_share,
                       compute_sum, states_share)
-from .evidence import (Unit, _code_forms, _mentions, _wanted_entities, asked_count, counted_with, metric_surfaces,
+from .evidence import (Unit, _code_forms, _mentions, _surface_regex, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
 from .slots import ASKS_MULTIPLE, PERCENT_KEYS, question_parts, word_overlap
 from .spans import asked_date, asked_span, header_words, revision_answer
@@ -209,6 +209,8 @@ def _cell_unit(unit: Unit, head: str) -> str:
     return _row_label_unit(unit) or unit_hint(caption)
 
 
+# rates printed as a percentage or as a bare ratio (IC 0.05 or 5%, 换手率 30% or 2.5 倍)
+EITHER_WAY_KEYS = {"ic", "turnover"}
 # valuation multiples: printed bare in tables, read as 倍
 MULTIPLE_KEYS = {"pe", "pb", "ps", "peg", "ev_ebitda", "ev_sales"}
 
@@ -310,7 +312,8 @@ def _fits(f: num.Quantity, want_pct: bool, want_money: bool) -> bool:
 
 
 _CLAUSE = re.compile(r"[，,；;。：:]")
-_MEASURE = re.compile(r"\s*[个家台张座名款项条颗块片套只]?\s*")
+# between a figure and the metric it is printed before: a classifier, or 的 ("达到 80% 的准确率")
+_MEASURE = re.compile(r"\s*[个家台张座名款项条颗块片套只]?\s*的?\s*")
 
 
 def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = False,
@@ -327,7 +330,10 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
     if not anchors:
         anchors = asked
     anchor = min(anchors) if anchors else 0
+    if by_metric:
+        anchor = _metric_after_name(q, text, anchor)
     figures = [(pos, f) for pos, f in figures if _fits(f, want_pct, want_money)]
+    figures = [(pos, f) for pos, f in figures if not _another_group(q.text, text, pos)]
     if not figures:
         return ""
     classifier, noun = asked_count(q.text)
@@ -364,11 +370,61 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
                 return f.raw.strip()
     after = [(pos, f) for pos, f in figures if anchor <= pos]
     candidates = after or figures
-    if want_pct and any(f.unit == "%" for _, f in candidates):
+    # a rate asked (超额收益, 回撤, 胜率) is printed as a percentage: the months or the stocks
+    # counted beside it are not the answer; IC and turnover are printed both ways
+    keys = {m.key for m in q.metrics}
+    if keys & EITHER_WAY_KEYS and not want_pct:
+        return candidates[0][1].raw.strip()
+    rate = want_pct or bool(keys) and keys <= PERCENT_KEYS
+    if rate and any(f.unit == "%" for _, f in candidates):
         candidates = [(p, f) for p, f in candidates if f.unit == "%"]
-    elif not want_pct and any(f.unit not in ("%", "pp") for _, f in candidates):
+    elif not rate and any(f.unit not in ("%", "pp") for _, f in candidates):
         candidates = [(p, f) for p, f in candidates if f.unit not in ("%", "pp")]
     return candidates[0][1].raw.strip()
+
+
+# "X 是如何设定的", "X 怎么收费": the value a setting, fee or price is set to
+_SETTING_Q = re.compile(r"是?(?:如何|怎么|怎样)(?:设定|设置|设为|设|收费|收取|计费|定价|规定)")
+
+
+def _printed_suffix(before: str, text: str, shortest: int = 2) -> str:
+    """The longest tail of the words before the question word that the evidence prints: the
+    name of the thing asked ("…回测中交易费用" → "交易费用")."""
+    words = re.split(r"[，,。：:的]", normalize_text(before).rstrip("是 "))[-1].strip()
+    norm = normalize_text(text)
+    for i in range(len(words) - shortest + 1):
+        tail = words[i:].strip()
+        if len(tail) >= shortest and tail in norm:
+            return tail
+    return ""
+
+
+# a portfolio group of a backtest: "A 组", "B组", "第 3 组", "Group A", "Q5 组合"
+_GROUP = re.compile(r"(?<![A-Za-z0-9])(?:第\s*)?([A-Z]|\d{1,2})\s*组|\bgroup\s+([A-Z]|\d{1,2})\b", re.I)
+
+
+def _groups(text: str) -> list[tuple[int, str]]:
+    return [(m.start(), (m.group(1) or m.group(2)).upper()) for m in _GROUP.finditer(normalize_text(text))]
+
+
+def _another_group(question: str, text: str, pos: int) -> bool:
+    """"A 组…，B 组多头月均超额收益仅为 0.08%" asked for group A: the group named last before
+    a figure is whose figure it is; another group's figure does not answer."""
+    asked = {g for _, g in _groups(question)}
+    before = [g for at, g in _groups(text) if at < pos]
+    return bool(asked and before) and before[-1] not in asked
+
+
+def _metric_after_name(q: ParsedQuery, text: str, anchor: int) -> int:
+    """"其中 A 的 IC 为 4.6；B 的 IC 为 4.9": when the sentence names the asked factor or code
+    after the metric's first mention, the metric's mention after that name is the one asked."""
+    norm = normalize_text(text)
+    named = [p for p in (_mentions(text, forms) for forms in required_terms(q)) if p > anchor]
+    if not named:
+        return anchor
+    later = [m.start() for forms in metric_surfaces(q) for s in forms if s.strip()
+             for m in _surface_regex(s).finditer(norm) if m.start() >= min(named)]
+    return min(later) if later else anchor
 
 
 def _after_classifier(text: str, classifier: str, span: int = 10) -> str:
@@ -571,6 +627,10 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
     asked_parts = question_parts(q.text)
     level_then_change = len(asked_parts) >= 2 and not asks_difference(asked_parts[0])
     if asks_difference(q.text) and not level_then_change:
+        for u in fitting[:3]:
+            stated = stated_difference(q.text, u.text) if u.score >= best.score * 0.75 else ""
+            if stated:
+                return Extraction(u, figure=stated, span=True)   # read as the sentence states it
         for u in fitting[:6]:
             comp = compute_difference(q.text, u.text, u.cells, context=u.context)
             if comp is not None:
@@ -607,6 +667,14 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
             if span:
                 return Extraction(u, figure=span, span=True)
         return Extraction(best, span=True)
+    setting = _SETTING_Q.search(q.text) if not q.metrics and len(parts) == 1 else None
+    if setting:
+        # "交易费用是怎么设定的": a setting asked is the figure printed after its name
+        for u in fitting[:4]:
+            term = _printed_suffix(q.text[: setting.start()], u.text)
+            figure = pick_figure(replace(q, metrics=[Metric("", term)]), u) if term else ""
+            if figure:
+                return Extraction(u, figure=figure)
     if not wants_figure and NAME_Q.search(q.text):
         # a table cell is read off the evidence; a name or a reason in prose is not picked out:
         # the evidence is offered as the nearest

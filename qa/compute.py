@@ -71,6 +71,8 @@ _SHARE_PAIRS = [
 # a share printed for the item named just before it ("公有云占比 75%", "…6216 亿元，占比 75%")
 _STATED_SHARE = re.compile(r"[^，,。；;！？]{0,30}?([，,]\s*)?(占比|比重|份额|占[^，,。；;！？]{0,16}?|accounts? for|"
                            r"accounting for|share of)\s*(约|为|达|达到|超过|近|约为|about|around|roughly|nearly)?\s*"
+                           # "占比将从 2025 年的 29.6% 提升至…": words and years before the share
+                           r"(?:(?:[^，,。；;！？\d%]|(?:19|20)\d{2}\s*年){0,16}?)"
                            r"\d+(\.\d+)?\s*%", re.I)
 
 _PP_Q = re.compile(r"百分点|percentage points?|\bpp\b|\bppts?\b|\bpcts?\b", re.I)
@@ -469,6 +471,38 @@ def compute_complement(question: str, text: str, context: str = "") -> Computati
 # ---------------------------------------------------------------------------------------------
 # differences
 
+_UP = "高出|多出|超出|领先|高了|多了|提升了?|提高了?|增加了?|高|多"
+_DOWN = "低了|少了|下降了?|减少了?|降低了?|低|少"
+_COMPARED = r"(?:比|较|相比于?|相较于?)(?P<other>[^，,。；;？?]{1,40}?)"
+_ASKED_GAP = re.compile(_COMPARED + rf"(?P<verb>{_UP}|{_DOWN})\s*(?:多少|几)")
+_STATED_GAP = re.compile(_COMPARED + rf"(?P<verb>{_UP}|{_DOWN})\s*(?=[-+]?\d)")
+
+
+def _direction(verb: str) -> int:
+    return -1 if re.fullmatch(_DOWN, verb) else 1
+
+
+def stated_difference(question: str, text: str) -> str:
+    """"A 比 B 高出多少" over a sentence printing "A 比 B 高 40%": the gap the report states is
+    the answer, not one computed from other figures. The sentence must compare with the same
+    B (most of its words) in the same direction."""
+    asked = _ASKED_GAP.search(normalize_text(question))
+    if not asked:
+        return ""
+    wanted = set(tokenize(asked.group("other")))
+    norm = normalize_text(text)
+    for m in _STATED_GAP.finditer(norm):
+        printed = set(tokenize(m.group("other")))
+        if not wanted or len(wanted & printed) * 2 < len(wanted):
+            continue
+        if _direction(m.group("verb")) != _direction(asked.group("verb")):
+            continue
+        figures = [f for f in _figures(norm[m.end():m.end() + 24]) if _start(f, norm[m.end():]) == 0]
+        if figures:
+            return figures[0].raw.strip()
+    return ""
+
+
 def compute_difference(question: str, text: str, cells: list[tuple[str, str]] | None = None,
                        context: str = "") -> Computation | None:
     """The difference the question asks for, from the figures printed in ``text`` (a table
@@ -828,6 +862,11 @@ def states_share(question: str, text: str) -> bool:
     return pos >= 0 and bool(_STATED_SHARE.match(text, pos))
 
 
+def _period_before(text: str, at: int) -> str:
+    """The label of the last period printed before position ``at`` ("" if none)."""
+    return next((p.label for pos, p in reversed(find_periods(text)) if pos < at), "")
+
+
 def compute_share(question: str, text: str, context: str = "") -> Computation | None:
     """Part / whole, when the question asks what share of B is A and the evidence prints both
     amounts but not the share (the sentence, or it with the sentence before it)."""
@@ -851,6 +890,8 @@ def compute_share(question: str, text: str, context: str = "") -> Computation | 
             continue
         if not 0 < part.value < whole.value:
             continue  # a share of a whole is less than the whole
+        if _period_before(scope, _start(part, scope)) != _period_before(scope, _start(whole, scope)):
+            continue  # a part of one year over the whole of another is no share
         share = 100.0 * part.value / whole.value
         result = f"{share:.1f}".rstrip("0").rstrip(".") + "%"
         return Computation(result, (part.raw.strip(), whole.raw.strip()),

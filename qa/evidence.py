@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from index.query import (ParsedQuery, _surface_pattern, entity_mentions, extract_periods, find_entities, find_periods,
-                         glossary_forms, glossary_words)
+                         glossary_forms, glossary_words, metric_key_of)
 from index.text import normalize_text, tokenize
 from ingest.facts import is_change_row
 from ingest.model import Chunk
@@ -537,6 +537,7 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
     qualifiers = metric_qualifiers(q)
     classifier, noun = asked_count(q.text)
     shadowed = _shadowed_rows(q, units)
+    keys = {m.key for m in q.metrics if m.key}
     for u in units:
         full = u.full
         ent_hit = sum(1 for name, s in ents if _entity_hit(u, name, s, wanted))
@@ -556,5 +557,19 @@ def score_units(q: ParsedQuery, units: list[Unit]) -> list[Unit]:
                    + (2.0 if refs and refs & table_refs(u.context) else 0.0)
                    + 2.0 * (per_hit / len(q.periods) if q.periods else 0)
                    + 3.0 * overlap + (0.5 if figure else 0) + (2.0 if keyed else 0.0)
-                   + (1.0 if counted else 0.0))
+                   + (1.0 if counted else 0.0) + _row_metric_agreement(keys, u))
     return sorted(units, key=lambda u: -u.score)
+
+
+def _row_metric_agreement(keys: set[str], u: Unit) -> float:
+    """A table row whose label is a metric ("经营利润率", "YOY"): the row measuring the asked
+    metric is the one asked, not the rows of other metrics under the same caption and header
+    (which name the asked metric for every row alike). Where a column is the asked metric
+    ("最大回撤"), the rows are the things measured, whatever their labels say."""
+    if not keys or not u.cells or any(metric_key_of(head) in keys for head, _ in u.cells[1:] if head):
+        return 0.0
+    label = next((c.strip() for _, c in u.cells if re.search(r"[^\W\d_]", c)), "")
+    row_key = metric_key_of(label) if label else ""
+    if not row_key:
+        return 0.0
+    return 1.0 if row_key in keys else -0.5

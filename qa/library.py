@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .answer import Extraction, answer_by_extraction, printed_with_units, unsupported_numbers
+from .answer import Extraction, answer_by_extraction, printed_with_units, sub_questions, unsupported_numbers
 from .config import Config, check_report_date
 from .evidence import Unit, required_terms, score_units, units_from
 from .readers import ReportReaders, read_report
@@ -126,6 +126,11 @@ def _expand(paths) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+def _names_all_asked(u) -> bool:
+    m = u.matched or {}
+    return m.get("entities", 0) >= m.get("entities_wanted", 0) and m.get("periods", 0) >= m.get("periods_wanted", 0)
 
 
 class Library:
@@ -535,7 +540,52 @@ class Library:
         state["extraction"] = answer_by_extraction(state["parsed"], state["units"])
         return state
 
+    RECONSIDERED = 2   # further evidence read when the figure store refuses the chosen one
+
     def _step_match(self, state: dict) -> dict:
+        """The chosen evidence's figure, checked against the figure store (``_match``). When
+        the store refuses it (it measures another metric or period), the next evidence code
+        would choose is read and checked the same way; the first that passes answers, else the
+        first refusal stands."""
+        chosen = state["extraction"]
+        self._match(state)
+        if chosen.abstained or chosen.unit is None or not state["extraction"].abstained:
+            return state
+        refusal = (state["extraction"], state.get("mismatch"))
+        if len(sub_questions(state["parsed"])) > 1:
+            return state     # several figures asked: each part's evidence is its own question
+        passed_over = [chosen.unit]
+        for _ in range(self.RECONSIDERED):
+            # a close second reading only: scored near the first choice, naming every asked
+            # subject and period
+            rest = [u for u in state["units"] if not any(u is seen for seen in passed_over)
+                    and u.score >= chosen.unit.score * 0.75 and _names_all_asked(u)]
+            nxt = answer_by_extraction(state["parsed"], rest)
+            if nxt.abstained or nxt.unit is None or not nxt.figure:
+                break
+            state["extraction"], state["mismatch"], state["fact"] = nxt, None, None
+            self._match(state)
+            if not state["extraction"].abstained and self._clearly_asked(state["parsed"], state.get("fact")):
+                return state
+            passed_over.append(nxt.unit)
+        state["extraction"], state["mismatch"], state["fact"] = *refusal, None
+        return state
+
+    @staticmethod
+    def _clearly_asked(q, fact: dict | None) -> bool:
+        """Evidence read after the first choice was refused answers only when its fact names
+        every asked slot outright: the asked metric (a question naming none has nothing to check
+        it by), and the asked period (not one left open)."""
+        from .slots import GROWTH_KEYS, _asked_periods, period_agreement
+        # a share or a growth rate names no thing of its own ("占比" of what?): too loose to check by
+        keys = {m.key for m in q.metrics if m.key} - {"share", "market_share", *GROWTH_KEYS}
+        if fact is None or not keys:
+            return False
+        asked = _asked_periods(q)
+        return fact.get("metric_key") in keys and \
+            (not asked or period_agreement(asked, fact.get("period", "")) == 1)
+
+    def _match(self, state: dict) -> dict:
         """Within the chosen evidence, the figure whose slots (metric, period, status, entity)
         agree with the question's; a figure whose printed period contradicts it is refused."""
         from .slots import about_the_question, best_fact, fact_of, facts_in, mismatch, pick_parts, repick

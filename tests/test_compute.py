@@ -331,3 +331,25 @@ def test_a_combined_figure_asked_in_english_word_order():
     assert compute_sum("What was the combined amount of Zeta's anchor order and Borealis's subscription?",
                        ipo).result == "6亿元"
     assert not asks_sum("What is the total revenue of Zeta in 2031?")
+
+
+@pytest.mark.parametrize("question, text", [
+    # the whole of one year over the part of another is no share
+    ("2031年公有云市场规模占云计算市场总规模的比重是多少？",
+     "2029 年我国云计算市场规模 4000 亿元，2031 年公有云市场规模 3000 亿元。"),
+    ("What share of Foo's FY2032 revenue came from data center?",
+     "FY2030 revenue was US$81.0 billion; FY2032 data center revenue was US$70.2 billion."),
+    ("2031年私有云市场规模占云计算市场总规模的比重是多少？",
+     "2029 年我国云计算市场规模 4000 亿元，2031 年私有云市场规模 1000 亿元。"),
+])
+def test_a_share_takes_part_and_whole_of_one_period(question, text):
+    assert compute_share(question, text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "其中私有云占比将从 2029 年的 20.5% 提升至 2031 年的 25.0%。",
+    "其中私有云占比预计为 25%。",
+    "私有云的份额进一步提升到 25%。",
+])
+def test_a_share_printed_after_words_and_years_is_stated(text):
+    assert states_share(SHARE_Q, text)

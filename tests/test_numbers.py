@@ -343,3 +343,20 @@ def test_a_span_of_months_is_dates_not_a_figure(text):
                                        ("收益率区间 2015.06 - 2014.03", "2015.06 - 2014.03")])
 def test_figures_that_only_look_like_months_stay_figures(text, raw):
     assert [q.raw for q in extract_quantities(text) if q.kind == "figure"] == [raw]
+
+
+@pytest.mark.parametrize("text, raw, value", [
+    # a metric name glued to its amount (PDF text without the space)
+    ("2031 年指引 ARR70-90 亿美元", "70-90 亿美元", 7e9),
+    ("经调整EBITDA12亿元", "12亿元", 1.2e9),
+    ("Capex180-190亿美元", "180-190亿美元", 1.8e10),
+    ("GMV35万元", "35万元", 3.5e5),
+])
+def test_an_amount_glued_to_a_metric_name_is_a_figure(text, raw, value):
+    found = [q for q in extract_quantities(text) if q.kind == "figure"]
+    assert [q.raw for q in found] == [raw] and found[0].value == value
+
+
+@pytest.mark.parametrize("text", ["H100万卡集群", "GPT-4 的上下文", "Claude-3.5", "A800 显卡"])
+def test_a_model_name_with_digits_stays_a_name(text):
+    assert not [q for q in extract_quantities(text) if q.kind == "figure" and q.scale > 1]

@@ -394,3 +394,12 @@ def test_a_plain_figure_noun_then_a_metric_are_two_parts_and_a_name_s_number_is_
     assert question_parts(q.text) == ["What were the size", "pricing of Zeta's TL 2.0 facility"]
     text = "2031年8月，Zeta TL 2.0 贷款规模 23 亿元，以 GPU 为抵押，定价约 SOFR+11%。"
     assert "2.0" not in [f["printed"] for f in pick_parts(q, facts(text))]
+
+
+@pytest.mark.parametrize("phrase, key", [
+    ("price increases on compute cards", "price_change"),
+    ("算力卡涨价幅度", "price_change"),
+    ("租赁价格", "price"),
+])
+def test_a_price_change_is_not_a_price(phrase, key):
+    assert metric_key_of(phrase) == key
