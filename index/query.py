@@ -529,7 +529,9 @@ def _edge_guard(char: str, before: bool) -> str:
 
 
 def _lookup_key(surface: str) -> str:
-    return re.sub(r"\s+", "", normalize_text(surface)).lower()
+    # "_", "-" and "‐" join a code name's parts alike (see _surface_pattern): one key for all
+    key = re.sub(r"\s+", "", normalize_text(surface)).lower()
+    return re.sub(r"(?<=[a-z0-9])[-_‐](?=[a-z0-9])", "-", key)
 
 
 @dataclass(frozen=True)

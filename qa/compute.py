@@ -278,6 +278,16 @@ def _anchor(text: str, term: str, other: str = "", strict: bool = False) -> int:
             i = low.find(normalize_text(alias).lower())
             if i >= 0:
                 return i + len(alias)
+    # a model number only this term names ("H20" against "H800"): where it is printed, before
+    # any metric word the question attached to this term alone
+    theirs_codes = {c.lower() for c in _MODEL_CODE.findall(normalize_text(other))}
+    for code in _MODEL_CODE.findall(normalize_text(term)):
+        c = code.lower()
+        if c in theirs_codes or _PERIOD_CODE.fullmatch(code):
+            continue
+        m = re.search(rf"(?<![a-z0-9]){re.escape(c)}(?![a-z0-9])", low)
+        if m:
+            return m.end()
     # a metric the term names, under any of its names ("remaining performance obligations"
     # finds 剩余履约义务) — unless the other term names the same metric
     other_keys = {m.key for m in parse_query(other).metrics} if other else set()
@@ -538,6 +548,21 @@ def _names_absent_company(text: str, term: str, other: str) -> bool:
     return False
 
 
+_MODEL_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,5}-?\d{1,4}[A-Za-z]{0,3}(?![A-Za-z0-9])")
+
+
+def _names_absent_code(text: str, term: str, other: str) -> bool:
+    """A model number only this term names ("H20" against "H800") is not printed in the text."""
+    low = normalize_text(text).lower()
+    theirs = {c.lower() for c in _MODEL_CODE.findall(normalize_text(other))}
+    return any(c.lower() not in theirs and not _PERIOD_CODE.fullmatch(c)
+               and not re.search(rf"(?<![a-z0-9]){re.escape(c.lower())}(?![a-z0-9])", low)
+               for c in _MODEL_CODE.findall(normalize_text(term)))
+
+
+_PERIOD_CODE = re.compile(r"[QH][1-4]|FY-?\d{2,4}|CY-?\d{2,4}|\d[QH]\d{2}", re.I)
+
+
 def _lacks_words(text: str, term: str, other: str) -> bool:
     """A Chinese word only this term has ("混合云" against "私有云") is not in the text: the
     text is about something else."""
@@ -610,10 +635,12 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
         picked = []
         levels = _levels(question)
         given = tuple(_figures(normalize_text(question)))
-        if any(_names_absent_company(text, term, other) for term, other in (terms, terms[::-1])):
+        if any(_names_absent_company(text, term, other) or _names_absent_code(text, term, other)
+               for term, other in (terms, terms[::-1])):
             return None      # "Nebius 的增速比 CoreWeave 高多少": a sentence about one of them alone
         for term, other in (terms, terms[::-1]):
             pos = _anchor(text, term, other, strict=True)
+            pos = _at_asked_period(text, pos, periods)
             f = _figure_after(text, pos, used, want, levels, given) if pos >= 0 else None
             if f is None and _WHOLE.search(term) and not _WHOLE.search(other):
                 f = _figure_after(text, 0, used, want, levels, given)  # "整体收入增速": the headline figure
@@ -627,6 +654,21 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
     if m:
         return _from_to(m, question, text, want)
     return None
+
+
+def _at_asked_period(text: str, pos: int, periods: list[Period]) -> int:
+    """"H800 从 2023 年 6 月的约 10 万元下降到 2025 年 6 月的约 6.6 万元" asked for 2025 年 6 月:
+    the term's figure is the one after the asked period's mention that follows the term's own
+    (the term's figures of other periods come first). Unchanged when the period is not
+    printed after the term before the next sentence."""
+    if pos < 0 or len(periods) != 1:
+        return pos
+    norm = normalize_text(text)
+    end = next((m.start() for m in re.finditer(r"[。；;!?！？]", norm) if m.start() >= pos), len(norm))
+    for at, found in find_periods(norm):
+        if pos <= at < end and periods[0].covers(found) and found.kind == periods[0].kind:
+            return at
+    return pos
 
 
 def _from_to_match(text: str, periods: list[Period]) -> re.Match | None:

@@ -403,3 +403,13 @@ def test_a_plain_figure_noun_then_a_metric_are_two_parts_and_a_name_s_number_is_
 ])
 def test_a_price_change_is_not_a_price(phrase, key):
     assert metric_key_of(phrase) == key
+
+
+@pytest.mark.parametrize("phrase, key", [
+    # a code name joined by "-" where the table prints "_" (or the reverse) is the same name
+    ("因子的 IC-IR 为 1.2", "ic_ir"),
+    ("LongShort-Sharpe 为 2.1", "sharpe"),
+    ("IC‐IR", "ic_ir"),
+])
+def test_code_names_match_whichever_joiner_is_printed(phrase, key):
+    assert metric_key_of(phrase) == key
