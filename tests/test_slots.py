@@ -405,6 +405,12 @@ def test_a_price_change_is_not_a_price(phrase, key):
     assert metric_key_of(phrase) == key
 
 
+@pytest.mark.parametrize("phrase", ["month-over-month", "MoM", "month on month", "月环比"])
+def test_month_on_month_is_the_sequential_change(phrase):
+    # 环比 compares with the period before, a month or a quarter as the data comes
+    assert metric_key_of(phrase) == "growth_qoq"
+
+
 @pytest.mark.parametrize("phrase, key", [
     # a code name joined by "-" where the table prints "_" (or the reverse) is the same name
     ("因子的 IC-IR 为 1.2", "ic_ir"),
