@@ -281,12 +281,6 @@ def _parent_then_business(text: str, surfaces: list[str]) -> bool:
     return any(p.search(text) for p in filter(None, map(_business_pattern, surfaces)))
 
 
-@lru_cache(maxsize=1024)
-def _kind_of(name: str) -> str:
-    found = find_entities(name)
-    return found[0].kind if found else ""
-
-
 def _entity_hit(u: Unit, name: str, surfaces: list[str], wanted: frozenset[str] = frozenset()) -> bool:
     """Is the unit about this entity? Named in the sentence (or row) itself; or, when the
     sentence names no other company, named just before it (previous sentence, headings), or
@@ -298,12 +292,6 @@ def _entity_hit(u: Unit, name: str, surfaces: list[str], wanted: frozenset[str] 
     first_figure = _FIGURE.search(u.text)
     head = u.text[: first_figure.start()] if first_figure else u.text
     if any(not _related(e.name, name) and e.name not in wanted for e in find_entities(head, kinds=_COMPANIES)):
-        return False
-    # a row or sentence about another stock index than the asked one ("沪深300 指数" asked 中证500):
-    # named in the row's label, or before the sentence's first figure
-    label = next((c for _, c in u.cells if c.strip()), "") if u.cells else head
-    if _kind_of(name) == "index" and any(e.name != name and e.name not in wanted
-                                         for e in find_entities(label, kinds=("index",))):
         return False
     if _mentions(u.context, surfaces) >= 0:
         return True
