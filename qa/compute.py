@@ -484,8 +484,12 @@ def compute_complement(question: str, text: str, context: str = "") -> Computati
 _UP = "高出|多出|超出|领先|高了|多了|提升了?|提高了?|增加了?|高|多"
 _DOWN = "低了|少了|下降了?|减少了?|降低了?|低|少"
 _COMPARED = r"(?:比|较|相比于?|相较于?)(?P<other>[^，,。；;？?]{1,40}?)"
-_ASKED_GAP = re.compile(_COMPARED + rf"(?P<verb>{_UP}|{_DOWN})\s*(?:多少|几)")
-_STATED_GAP = re.compile(_COMPARED + rf"(?P<verb>{_UP}|{_DOWN})\s*(?=[-+]?\d)")
+# (a question may set the compared-to apart with a comma: "相比上一代，新芯片的功耗降低了多少")
+_ASKED_GAP = re.compile(r"(?:比|较|相比于?|相较于?)(?P<other>[^。；;？?]{1,40}?)" + rf"(?P<verb>{_UP}|{_DOWN})\s*(?:多少|几)")
+_ADVERB = r"(?:了|约|达|高达|近|超过|逾)?\s*"
+_STATED_GAP = re.compile(_COMPARED + rf"(?P<verb>{_UP}|{_DOWN})\s*{_ADVERB}(?=[-+]?\d)")
+# "…，且每次推理的成本降低 70%": the change of the asked measure, printed in a clause of its own
+_STATED_CHANGE = re.compile(rf"(?P<noun>[^，,。；;：:比较]{{2,16}}?)(?P<verb>{_UP}|{_DOWN})\s*{_ADVERB}(?=[-+]?\d)")
 
 
 def _direction(verb: str) -> int:
@@ -506,6 +510,18 @@ def stated_difference(question: str, text: str) -> str:
         if not wanted or len(wanted & printed) * 2 < len(wanted):
             continue
         if _direction(m.group("verb")) != _direction(asked.group("verb")):
+            continue
+        figures = [f for f in _figures(norm[m.end():m.end() + 24]) if _start(f, norm[m.end():]) == 0]
+        if figures:
+            return figures[0].raw.strip()
+    # "相比 B，A 的成本降低了多少" over "A 比 B 性能提升 2.3 倍，且每次推理的成本降低 70%": the
+    # change printed right after the asked measure's words, in a sentence naming B
+    low = norm.lower()
+    if not any(w in low for w in wanted):
+        return ""
+    for m in _STATED_CHANGE.finditer(norm):
+        shared = {w for w in set(tokenize(m.group("noun"))) & wanted if len(w) >= 2}
+        if len(shared) < 2 or _direction(m.group("verb")) != _direction(asked.group("verb")):
             continue
         figures = [f for f in _figures(norm[m.end():m.end() + 24]) if _start(f, norm[m.end():]) == 0]
         if figures:

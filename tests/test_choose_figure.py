@@ -74,6 +74,25 @@ def test_a_gap_the_sentence_states_is_read_not_computed(question, text, gap):
     assert stated_difference(question, text).replace(" ", "") == gap.replace(" ", "")
 
 
+@pytest.mark.parametrize("question, text, change", [
+    # the change printed right after the asked measure, in a sentence naming what it is compared to
+    ("X-2 相比 X-1 每次推理成本降低了多少？", "X-2 的性能比 X-1 提升高达 2.3 倍，且每次推理的成本降低 65%。", "65%"),
+    ("相比上一代，新芯片的单卡功耗降低了多少？", "新芯片相比上一代性能提升 2 倍，单卡功耗降低 30%。", "30%"),
+    ("与旧版相比，新版模型的推理速度提升了多少？", "新版模型较旧版参数量减少一半，推理速度提升约 40%。", "40%"),
+])
+def test_a_change_of_the_asked_measure_is_read_as_printed(question, text, change):
+    assert stated_difference(question, text) == change
+
+
+@pytest.mark.parametrize("question, text", [
+    # another measure, or the other direction: not the asked change
+    ("相比上一代，新芯片的单卡功耗降低了多少？", "新芯片相比上一代售价降低 30%。"),
+    ("相比上一代，新芯片的单卡功耗降低了多少？", "新芯片相比上一代单卡功耗提升 10%。"),
+])
+def test_another_measures_change_is_not_read(question, text):
+    assert stated_difference(question, text) == ""
+
+
 @pytest.mark.parametrize("question, text", [
     # compared with something else, or in the other direction: no stated gap
     ("A 组合的年化收益比基准高出多少？", "A 组合年化收益 18%，比 B 组合高 2%。"),
