@@ -84,6 +84,10 @@ def period_label(q: Quantity) -> str:
 _YEAR_SPAN = re.compile(r"^\s*(?:年)?\s*(?:-|–|—|~|至|到)\s*$")
 
 
+_DUE_AFTER = re.compile(r"\s*年?\s*(?:\d{1,2}\s*月\s*(?:\d{1,2}\s*日)?\s*)?前?\s*(?:到期|届满|期满)")
+_DUE_BEFORE = re.compile(r"\b(?:due|matur(?:ing|es?)(?:\s+in)?)\s*$", re.I)
+
+
 def _sentence_periods(text: str, quantities: list[Quantity]) -> list[tuple[int, str, bool]]:
     """(position, label, marked as an estimate) of every dated period; two years joined by a
     dash or 至 are one span ("2024-2027 年": ``2024-2027``)."""
@@ -91,8 +95,8 @@ def _sentence_periods(text: str, quantities: list[Quantity]) -> list[tuple[int, 
     last: Quantity | None = None
     for q in quantities:
         label = period_label(q)
-        if not label:
-            continue
+        if not label or _DUE_AFTER.match(text, q.span[1]) or _DUE_BEFORE.search(text[max(0, q.span[0] - 16):q.span[0]]):
+            continue          # "2032 年到期", "notes due 2030": a maturity, not the period reported
         est = q.kind == "year" and q.unit in ("E", "F")
         if last is not None and q.kind == last.kind == "year" and _YEAR_SPAN.match(text[last.span[1]:q.span[0]]):
             pos, first, first_est = out.pop()

@@ -507,3 +507,15 @@ def test_the_noun_after_a_figure_and_de_names_it(text, printed, words):
 def test_a_noun_after_de_that_runs_on_is_not_taken():
     # the noun phrase does not end its clause: not what the figure measures
     assert "用户" not in fact("甲公司覆盖 30% 的用户群体中的头部客户。", "30%").metric
+
+
+@pytest.mark.parametrize("text, printed, period", [
+    # a maturity date is not the period a figure is reported for
+    ("2031年4月甲公司发行可转债 20 亿元，票息1.5%，2037年到期，初始转股价约88.5元。", "88.5元", "2031"),
+    ("乙公司债券将于 2035 年 6 月到期，票面利率 3.2%。", "3.2%", ""),
+    ("In 2031 Acme issued notes due 2036 with a coupon of 4.5%.", "4.5%", "2031"),
+    # a year that is not a maturity stays the period
+    ("2031 年甲公司收入 50 亿元，2032 年收入 60 亿元。", "60 亿元", "2032"),
+])
+def test_a_maturity_date_is_not_the_reported_period(text, printed, period):
+    assert fact(text, printed).period == period
