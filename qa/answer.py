@@ -26,7 +26,7 @@ from .slots import ASKS_MULTIPLE, PERCENT_KEYS, question_parts, word_overlap
 from .spans import asked_date, asked_span, header_words, revision_answer
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
-FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年天周]|几个百分点|多长时间|多久|how long|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
+FIGURE_Q = re.compile(r"(多少|几[个%倍家亿万年]|几个百分点|规模|金额|占比|比例|增速|增长率|毛利率|利润率|份额|价格|估值|"
                       r"how much|how many|what (was|is|were|are) the (revenue|value|size|amount|price|share|margin|growth)|"
                       r"\bsize\b|\brevenue\b|\bbacklog\b|\bcapex\b|\barr\b|\bmargin\b|\bprice\b)", re.I)
 _HOW_MUCH = re.compile(r"多少|几[个%倍家亿万]|how much|how many", re.I)
@@ -104,7 +104,6 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
             score += 0.5 * word_overlap(asked, head)   # "投票权比例" over "持股比例" when 投票权 is asked
             score += 3.0 if verbatim and head == verbatim else 0.0
             score += 1.5 * len(_spans_of(head) & _spans_of(q.text))   # "持有20日收益" beside "持有5日收益"
-            score += 1.5 if _names_only_here(q.text, cell, unit.cells) else 0.0  # "（如甲云扩容仅需90秒）"
             named = score                                   # what names this column, before the tie-breaks
             score += 0.5 if want_pct == ("%" in cell) else 0.0
             score -= 0.01 * i
@@ -122,17 +121,6 @@ def pick_figure(q: ParsedQuery, unit: Unit, exclude: tuple[str, ...] = ()) -> st
         # "2030 年目标 12-15 亿元": the figure, not the words around it (the quote has them)
         return _with_unit(figures[0][1].raw.strip(), _cell_unit(unit, best_head))
     return _pick_in_text(q, unit.text, want_pct, want_money, exclude)
-
-
-def _names_only_here(question: str, cell: str, cells: list[tuple[str, str]]) -> bool:
-    """A cell of words that prints a name or term of the question no other cell of its row
-    prints: a remark giving the asked case's own figure ("如劲速云扩容仅需 90 秒")."""
-    if len(cell) < 8:
-        return False
-    low = normalize_text(cell).lower()
-    others = " ".join(normalize_text(c).lower() for _, c in cells if c is not cell)
-    return any(len(w) >= 2 and not w.isdigit() and w in low and w not in others
-               for w in tokenize(question))
 
 
 def _header_printed(question: str, heads: list[str]) -> str:
@@ -392,19 +380,7 @@ def _pick_in_text(q: ParsedQuery, text: str, want_pct: bool, want_money: bool = 
         candidates = [(p, f) for p, f in candidates if f.unit == "%"]
     elif not rate and any(f.unit not in ("%", "pp") for _, f in candidates):
         candidates = [(p, f) for p, f in candidates if f.unit not in ("%", "pp")]
-    timed = [(p, f) for p, f in candidates if _time_unit_after(q.text, text, p + len(f.raw))]
-    pos, f = (timed or candidates)[0]     # how long: a figure of time, not the GPUs counted beside it
-    return f.raw.strip() + _time_unit_after(q.text, text, pos + len(f.raw))
-
-
-_ASKS_DURATION = re.compile(r"多长时间|多久|how long", re.I)
-_TIME_UNIT = re.compile(r"\s*(个月|分钟|小时|秒|天|周|年)(?!度|份|化|末|初|底|内)")
-
-
-def _time_unit_after(question: str, text: str, end: int) -> str:
-    """"仅需 90 秒" asked how long: the time unit printed after the figure is part of the answer."""
-    m = _TIME_UNIT.match(text, end) if _ASKS_DURATION.search(question) else None
-    return m.group(1) if m else ""
+    return candidates[0][1].raw.strip()
 
 
 # "X 是如何设定的", "X 怎么收费": the value a setting, fee or price is set to
