@@ -420,3 +420,14 @@ def test_a_change_against_the_previous_quarter_or_year_is_sequential_or_yearly(q
 def test_a_target_price_is_a_metric_of_its_own() -> None:
     assert [m.key for m in parse_query("东吴证券给予 Zeta 的目标价是多少？").metrics] == ["target_price"]
     assert [m.key for m in parse_query("What is the price target for Zeta?").metrics] == ["target_price"]
+
+
+@pytest.mark.parametrize("question, broker", [
+    # brokers are named by their Chinese name, their English name, or its short form
+    ("Per Zhongtai's note, what was the 2031 revenue?", "Zhongtai Securities"),
+    ("据东兴证券报告，2031 年收入是多少？", "Dongxing Securities"),
+    ("In Tebon's report, what is the target price?", "Debon Securities"),
+    ("华鑫证券预计 2031 年净利润是多少？", "Huaxin Securities"),
+])
+def test_brokers_by_any_of_their_names(question, broker):
+    assert (broker, "broker") in [(e.name, e.kind) for e in parse_query(question).entities]
