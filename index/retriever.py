@@ -226,15 +226,15 @@ def _normalised_for_duplicates(text: str) -> str:
     return re.sub(r"\s+", "", normalize_text(text).lower())
 
 
-# "表4 展示了…", "如图表 3 所示", "see Table 2": prose discussing a table by its number
+# "表3 列出了…", "如图表 5 所示", "see Table 2": prose discussing a table by its number
 _TABLE_REFERENCE = re.compile(r"(图表|表|Table|Exhibit)\s*(\d{1,3})(?![\d.：:])", re.I)
 
 
 def referenced_tables(generation: Generation, hits: list[Hit], allowed: Allowed | None,
                       score=None, most: int = 4) -> list[Hit]:
     """The tables the prose hits discuss by number, when retrieval missed them: a report
-    writes "表4 展示了分年度的收益" above or beside 表4, and the question's figure is in the
-    table's cells, which share few words with the question. Continued parts ("表4（续）") count;
+    writes "表3 列出了各季度的出货" above or beside 表3, and the question's figure is in the
+    table's cells, which share few words with the question. Continued parts ("表3（续）") count;
     of several, the ``most`` that ``score`` (row → relevance to the question) rates highest.
     Each comes after the hits, scored as the prose that cites it."""
     have = {h.chunk.id for h in hits} | {c.id for h in hits for c in h.duplicates}

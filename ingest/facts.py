@@ -96,7 +96,7 @@ def _sentence_periods(text: str, quantities: list[Quantity]) -> list[tuple[int, 
     for q in quantities:
         label = period_label(q)
         if not label or _DUE_AFTER.match(text, q.span[1]) or _DUE_BEFORE.search(text[max(0, q.span[0] - 16):q.span[0]]):
-            continue          # "2032 年到期", "notes due 2030": a maturity, not the period reported
+            continue          # "2037 年到期", "notes due 2036": a maturity, not the period reported
         est = q.kind == "year" and q.unit in ("E", "F")
         if last is not None and q.kind == last.kind == "year" and _YEAR_SPAN.match(text[last.span[1]:q.span[0]]):
             pos, first, first_est = out.pop()
@@ -292,7 +292,7 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
                 inherited = prev_fact is not None and metric == prev_fact.metric
                 metric = counted if inherited or not metric else f"{metric} {counted}"
             named_after = None if counted or is_change else _NAMED_AFTER.match(after)
-            if named_after:   # "达到 80% 的准确率": the noun after 的 is what the figure measures
+            if named_after:   # "达到 92% 的召回率": the noun after 的 is what the figure measures
                 metric = f"{metric} {named_after.group(1)}".strip()
             # period: nearest before in the sentence, else after it within its clause, else inherited
             before = [p for p in periods if p[0] < s]
@@ -300,7 +300,7 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
             after_p = [p for p in periods if e <= p[0] < clause_end]
             others = [o.start() for o in _OTHER_PERIODS.finditer(sentence, 0, s)]
             if others and others[-1] > max([p[0] for p in before] + [-1]):
-                period, est = "", False   # "其他年份…都在 10% 以上": not the period named before
+                period, est = "", False   # "其余季度…均低于 5%": not the period named before
             elif before:
                 _, period, est = before[-1]
             elif after_p:
@@ -340,10 +340,9 @@ def sentence_facts(text: str, *, file: str = "", page: int = 0, bbox: BBox | Non
     return out
 
 
-# "80% 的准确率，…": a figure, 的, and a short noun ending its clause
+# "92% 的召回率，…": a figure, 的, and a short noun ending its clause
 _NAMED_AFTER = re.compile(r"\s*的\s*([\u4e00-\u9fff]{2,8})(?=[，,。；;：:）)]|$)")
 # a clause about the other (or every) periods than the one just named
-# ("每年" is a rate per year of the period named: "2024-2026 年每年增长 30%")
 # ("每年" is a rate per year of the period named: "2024-2026 年每年增长 30%"); and a period
 # counted back from the report's date ("今年以来", "近一年", "YTD"), not the one named before
 _OTHER_PERIODS = re.compile(r"(?:其他|其余|其它|各)\s*(?:个)?\s*(?:年份|年度|年|时段|时期|季度|月份|月|期)|"

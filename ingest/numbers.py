@@ -111,7 +111,7 @@ _FIGURE_RE = re.compile(
     # A sign right after a quantity (年-, 亿-, %-) is a range dash, not a minus.
     r"(?:(?<![A-Za-z0-9_.,%)\]年月日号元亿万千百倍成瓦度])(?P<sign>[-+]))?"
     r"(?:(?<![A-Za-z0-9_.,%)\]])"                    # not glued to a word, a number or a closer,
-    # unless an amount in 亿 follows: a metric name glued to its figure ("ARR70-90 亿美元")
+    # unless an amount in 亿 follows: a metric name glued to its figure ("GMV35-40 亿元")
     r"|(?<=[A-Za-z])(?=\d+(?:\.\d+)?(?:[ ]*[-–~至][ ]*\d+(?:\.\d+)?)?[ ]?(?:亿|万(?:美元|元|港元))))"
     r"(?:(?P<pre>US\$|HK\$|RMB|CNY|USD|HKD|EUR|GBP|JPY|[$¥€£])[ ]?(?P<sign2>-)?)?"   # $-5
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"

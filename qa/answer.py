@@ -312,7 +312,7 @@ def _fits(f: num.Quantity, want_pct: bool, want_money: bool) -> bool:
 
 
 _CLAUSE = re.compile(r"[，,；;。：:]")
-# between a figure and the metric it is printed before: a classifier, or 的 ("达到 80% 的准确率")
+# between a figure and the metric it is printed before: a classifier, or 的 ("达到 92% 的召回率")
 _MEASURE = re.compile(r"\s*[个家台张座名款项条颗块片套只]?\s*的?\s*")
 
 
@@ -389,7 +389,7 @@ _SETTING_Q = re.compile(r"是?(?:如何|怎么|怎样)(?:设定|设置|设为|�
 
 def _printed_suffix(before: str, text: str, shortest: int = 2) -> str:
     """The longest tail of the words before the question word that the evidence prints: the
-    name of the thing asked ("…回测中交易费用" → "交易费用")."""
+    name of the thing asked ("…组合中调仓频率" → "调仓频率")."""
     words = re.split(r"[，,。：:的]", normalize_text(before).rstrip("是 "))[-1].strip()
     norm = normalize_text(text)
     for i in range(len(words) - shortest + 1):
@@ -408,7 +408,7 @@ def _groups(text: str) -> list[tuple[int, str]]:
 
 
 def _another_group(question: str, text: str, pos: int) -> bool:
-    """"A 组…，B 组多头月均超额收益仅为 0.08%" asked for group A: the group named last before
+    """"A 组…，B 组空头年化收益仅为 1.2%" asked for group A: the group named last before
     a figure is whose figure it is; another group's figure does not answer."""
     asked = {g for _, g in _groups(question)}
     before = [g for at, g in _groups(text) if at < pos]
@@ -669,7 +669,7 @@ def answer_by_extraction(q: ParsedQuery, ranked: list[Unit]) -> Extraction:
         return Extraction(best, span=True)
     setting = _SETTING_Q.search(q.text) if not q.metrics and len(parts) == 1 else None
     if setting:
-        # "交易费用是怎么设定的": a setting asked is the figure printed after its name
+        # "X 是怎么设定的": a setting asked is the figure printed after its name
         for u in fitting[:4]:
             term = _printed_suffix(q.text[: setting.start()], u.text)
             figure = pick_figure(replace(q, metrics=[Metric("", term)]), u) if term else ""

@@ -71,7 +71,7 @@ _SHARE_PAIRS = [
 # a share printed for the item named just before it ("公有云占比 75%", "…6216 亿元，占比 75%")
 _STATED_SHARE = re.compile(r"[^，,。；;！？]{0,30}?([，,]\s*)?(占比|比重|份额|占[^，,。；;！？]{0,16}?|accounts? for|"
                            r"accounting for|share of)\s*(约|为|达|达到|超过|近|约为|about|around|roughly|nearly)?\s*"
-                           # "占比将从 2025 年的 29.6% 提升至…": words and years before the share
+                           # "占比将从 2029 年的 41.0% 提升至…": words and years before the share
                            r"(?:(?:[^，,。；;！？\d%]|(?:19|20)\d{2}\s*年){0,16}?)"
                            r"\d+(\.\d+)?\s*%", re.I)
 
@@ -278,7 +278,7 @@ def _anchor(text: str, term: str, other: str = "", strict: bool = False) -> int:
             i = low.find(normalize_text(alias).lower())
             if i >= 0:
                 return i + len(alias)
-    # a model number only this term names ("H20" against "H800"): where it is printed, before
+    # a model number only this term names ("K20" against "K800"): where it is printed, before
     # any metric word the question attached to this term alone
     theirs_codes = {c.lower() for c in _MODEL_CODE.findall(normalize_text(other))}
     for code in _MODEL_CODE.findall(normalize_text(term)):
@@ -488,7 +488,7 @@ _COMPARED = r"(?:比|较|相比于?|相较于?)(?P<other>[^，,。；;？?]{1,40
 _ASKED_GAP = re.compile(r"(?:比|较|相比于?|相较于?)(?P<other>[^。；;？?]{1,40}?)" + rf"(?P<verb>{_UP}|{_DOWN})\s*(?:多少|几)")
 _ADVERB = r"(?:了|约|达|高达|近|超过|逾)?\s*"
 _STATED_GAP = re.compile(_COMPARED + rf"(?P<verb>{_UP}|{_DOWN})\s*{_ADVERB}(?=[-+]?\d)")
-# "…，且每次推理的成本降低 70%": the change of the asked measure, printed in a clause of its own
+# "…，且单位能耗降低 35%": the change of the asked measure, printed in a clause of its own
 _STATED_CHANGE = re.compile(rf"(?P<noun>[^，,。；;：:比较]{{2,16}}?)(?P<verb>{_UP}|{_DOWN})\s*{_ADVERB}(?=[-+]?\d)")
 
 
@@ -497,7 +497,7 @@ def _direction(verb: str) -> int:
 
 
 def stated_difference(question: str, text: str) -> str:
-    """"A 比 B 高出多少" over a sentence printing "A 比 B 高 40%": the gap the report states is
+    """"A 比 B 高出多少" over a sentence printing "A 比 B 高 25%": the gap the report states is
     the answer, not one computed from other figures. The sentence must compare with the same
     B (most of its words) in the same direction."""
     asked = _ASKED_GAP.search(normalize_text(question))
@@ -514,7 +514,7 @@ def stated_difference(question: str, text: str) -> str:
         figures = [f for f in _figures(norm[m.end():m.end() + 24]) if _start(f, norm[m.end():]) == 0]
         if figures:
             return figures[0].raw.strip()
-    # "相比 B，A 的成本降低了多少" over "A 比 B 性能提升 2.3 倍，且每次推理的成本降低 70%": the
+    # "相比 B，A 的能耗降低了多少" over "A 比 B 性能提升 3 倍，且单位能耗降低 35%": the
     # change printed right after the asked measure's words, in a sentence naming B
     low = norm.lower()
     if not any(w in low for w in wanted):
@@ -568,7 +568,7 @@ _MODEL_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,5}-?\d{1,4}[A-Za-z]{0,3}(?
 
 
 def _names_absent_code(text: str, term: str, other: str) -> bool:
-    """A model number only this term names ("H20" against "H800") is not printed in the text."""
+    """A model number only this term names ("K20" against "K800") is not printed in the text."""
     low = normalize_text(text).lower()
     theirs = {c.lower() for c in _MODEL_CODE.findall(normalize_text(other))}
     return any(c.lower() not in theirs and not _PERIOD_CODE.fullmatch(c)
@@ -673,7 +673,7 @@ def _text_difference(question: str, text: str, want: str, periods: list[Period])
 
 
 def _at_asked_period(text: str, pos: int, periods: list[Period]) -> int:
-    """"H800 从 2023 年 6 月的约 10 万元下降到 2025 年 6 月的约 6.6 万元" asked for 2025 年 6 月:
+    """"K800 从 2029 年 3 月的约 12 万元降至 2031 年 3 月的约 7.5 万元" asked for 2031 年 3 月:
     the term's figure is the one after the asked period's mention that follows the term's own
     (the term's figures of other periods come first). Unchanged when the period is not
     printed after the term before the next sentence."""

@@ -471,16 +471,16 @@ def test_a_year_as_the_row_label_stays_the_label():
 
 @pytest.mark.parametrize("text, printed, period", [
     # a clause about the other (or each) periods does not take the period just named
-    ("2027 年甲公司超额收益 8.4%，其他年份超额收益都在 10% 以上。", "10%", ""),
-    ("除 2028 年回撤达到 3% 外，其余时段的最大回撤均未超过 2.5%。", "2.5%", ""),
-    ("2029 年组合最大回撤 3%，各年的收益回撤比都在 4.5 以上，信息比都在 3 以上。", "3", ""),
+    ("2027 年甲公司毛利率 38%，其余年份毛利率均低于 30%。", "30%", ""),
+    ("除 2028 年亏损 2 亿元外，其他时段的利润率均不低于 6%。", "6%", ""),
+    ("2029 年乙公司出货 300 万台，各年的库存周转率都在 4.5 以上，净利率都在 3% 以上。", "3%", ""),
     ("In 2027 Acme's margin was 12%; in other years it stayed below 9%.", "9%", ""),
     # a period counted back from the report's date is not the period of the sentence before
-    ("2026 年的跟踪误差为 3.2%。今年以来的超额收益为 5.4%。", "5.4%", ""),
+    ("2026 年乙公司净利率为 12%。今年以来股价上涨 18%。", "18%", ""),
     ("2025 年乙公司收入 100 亿元，近一年股价上涨 30%。", "30%", ""),
     # the period named keeps its figures
-    ("2027 年甲公司超额收益 8.4%，其他年份超额收益都在 10% 以上。", "8.4%", "2027"),
-    ("除 2028 年回撤达到 3% 外，其余时段的最大回撤均未超过 2.5%。", "3%", "2028"),
+    ("2027 年甲公司毛利率 38%，其余年份毛利率均低于 30%。", "38%", "2027"),
+    ("除 2028 年亏损 2 亿元外，其他时段的利润率均不低于 6%。", "2 亿元", "2028"),
     # a rate per year of the period named stays that period's
     ("预计 2027-2029 年甲公司收入每年增长 30%。", "30%", "2027-2029"),
 ])
@@ -496,7 +496,7 @@ def test_a_return_to_drawdown_ratio_is_not_the_drawdown():
 
 @pytest.mark.parametrize("text, printed, words", [
     # "N 的 X": the noun after 的, ending its clause, is what the figure measures
-    ("甲公司的中文模型能够达到 81.5% 的准确率，而英文模型仅为 70.2%。", "81.5%", "准确率"),
+    ("甲公司的检索模型能够达到 81.5% 的召回率，而排序模型仅为 70.2%。", "81.5%", "召回率"),
     ("乙公司实现 120 亿元的营业收入，同比增长 15%。", "120 亿元", "营业收入"),
     ("Acme 持有该合资公司 35% 的股权。", "35%", "股权"),
 ])

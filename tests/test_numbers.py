@@ -347,7 +347,7 @@ def test_figures_that_only_look_like_months_stay_figures(text, raw):
 
 @pytest.mark.parametrize("text, raw, value", [
     # a metric name glued to its amount (PDF text without the space)
-    ("2031 年指引 ARR70-90 亿美元", "70-90 亿美元", 7e9),
+    ("2031 年指引 GMV55-60 亿美元", "55-60 亿美元", 5.5e9),
     ("经调整EBITDA12亿元", "12亿元", 1.2e9),
     ("Capex180-190亿美元", "180-190亿美元", 1.8e10),
     ("GMV35万元", "35万元", 3.5e5),

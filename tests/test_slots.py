@@ -397,8 +397,8 @@ def test_a_plain_figure_noun_then_a_metric_are_two_parts_and_a_name_s_number_is_
 
 
 @pytest.mark.parametrize("phrase, key", [
-    ("price increases on compute cards", "price_change"),
-    ("算力卡涨价幅度", "price_change"),
+    ("price increases on cloud storage", "price_change"),
+    ("存储涨价幅度", "price_change"),
     ("租赁价格", "price"),
 ])
 def test_a_price_change_is_not_a_price(phrase, key):
