@@ -338,14 +338,16 @@ class Catalog:
 
     def rows_with_text_like(self, needles: Sequence[str], files: Iterable[str]) -> list[tuple[int, str]]:
         """(row, text) of chunks of ``files`` whose text contains any needle — a coarse
-        SQL prefilter (LIKE folds ASCII case); callers confirm with exact matching."""
-        allowed = set(files)
+        SQL prefilter (LIKE folds ASCII case); callers confirm with exact matching. The files
+        are chosen in SQL (through the file index), so a lookup in one report does not scan
+        the whole library."""
+        wanted = json.dumps(sorted(set(files)), ensure_ascii=False)
         like = " OR ".join("text LIKE ? ESCAPE '\\'" for _ in needles)
         patterns = ["%" + n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
                     for n in needles]
-        return [(row, text) for row, file, text in
-                self._db.execute(f"SELECT row, file, text FROM chunks WHERE {like}", patterns)
-                if file in allowed]
+        return list(self._db.execute(
+            f"SELECT row, text FROM chunks WHERE file IN (SELECT value FROM json_each(?)) AND ({like})",
+            [wanted, *patterns]))
 
 
 def _chunk(r: Sequence) -> Chunk:
