@@ -22,7 +22,7 @@ from .compute import (Computation, stated_difference, _asked_periods, _comparabl
                       compute_sum, states_share)
 from .evidence import (Unit, _code_forms, _mentions, _surface_regex, _wanted_entities, asked_count, counted_with, metric_surfaces,
                        product_codes, required_terms, score_units)
-from .slots import ASKS_MULTIPLE, PERCENT_KEYS, question_parts, word_overlap
+from .slots import ASKS_MULTIPLE, BOTH, PERCENT_KEYS, question_parts, word_overlap
 from .spans import asked_date, asked_span, header_words, revision_answer
 
 # questions that ask for a figure, and questions that ask for a name, a date or a reason
@@ -247,7 +247,6 @@ def _row_label_unit(unit: Unit) -> str:
 
 
 _ASK = re.compile(r"(是多少|为多少|有多少|多少个?|几个|几何|\bhow (?:much|many)\b|\bwhat\b)", re.I)
-_BOTH = re.compile(r"(分别|各自|\brespectively\b)", re.I)
 _AND = re.compile(r"\s*(?:以及|和|与|及|、|/)\s*")
 _EN_PAIR = re.compile(r"\b(?:what|how much|how many)\s+(?:(?:was|were|is|are)\s+)?(?:the\s+)?(?:[\w-]+'s\s+)?"
                       r"([a-z][a-z -]{1,40}?)\s+and\s+(?:the\s+|its\s+)?([a-z][a-z -]{1,40}?)\s+"
@@ -258,11 +257,12 @@ def _coordinated(piece: str) -> list[str]:
     """The figures one clause asks for side by side: "…发行的数量和单价分别是多少" →
     [数量, 单价]; "建了多少个仓库、总面积多少" → [仓库, 总面积];
     "What rate and maturity did …" → [rate, maturity]."""
-    m = _BOTH.search(piece)
+    m = BOTH.search(piece)
     if m:
-        tail = re.split(r"[的，,]", piece[: m.start()])[-1]
+        tail = re.split(r"[的，,：:]", piece[: m.start()])[-1]
         items = [s for s in _AND.split(tail) if s.strip()]
-        if len(items) >= 2 and all(len(s) <= 12 for s in items):
+        # a short noun each: an English word counts as one character ("initial conversion price")
+        if len(items) >= 2 and all(len(re.sub(r"[A-Za-z]+", "a", s.strip())) <= 12 for s in items):
             return items
     items = piece.split("、")
     if len(items) >= 2 and all(_ASK.search(s) for s in items):

@@ -90,24 +90,25 @@ _ASKED_NOUN = re.compile(rf"(?:多少|几)\s*(?:{CLASSIFIER})\s*(?P<noun>(?:[A-Z
 _ASKED_NOUN_EN = re.compile(r"\bhow many\s+(?P<noun>[A-Za-z][\w.+-]*(?:\s+[A-Za-z][\w.+-]*){0,2})", re.I)
 
 
-# the two ends of a list or a range: asked for one, a figure labelled with the other is not it
-_EXTREMES = [("最多", "最少"), ("最高", "最低"), ("最大", "最小"), ("上限", "下限"), ("峰值", "谷值"),
-             ("highest", "lowest"), ("maximum", "minimum"), ("most", "least"), ("largest", "smallest"),
-             ("upper", "lower"), ("peak", "trough")]
+# the two ends of a list or a range, each in the words that name it: asked for one end ("上限"),
+# a figure labelled with the same end in other words ("最高") is it, one labelled with the
+# other end is not
+_UPPER_END = ("最多", "最高", "最大", "上限", "峰值", "至多", "highest", "maximum", "most", "largest", "upper",
+              "peak", "max")
+_LOWER_END = ("最少", "最低", "最小", "下限", "谷值", "至少", "lowest", "minimum", "least", "smallest", "lower",
+              "trough", "min")
 
 
 def _extreme_agreement(question: str, label: str) -> float:
-    """+1 when the label names the end the question asks for ("最多"), -2 when only the other end."""
+    """+1 when the label names the end the question asks for, -2 when only the other end."""
     q, lab = question.lower(), label.lower()
-    score = 0.0
-    for one, other in _EXTREMES:
-        for asked, opposite in ((one, other), (other, one)):
-            if _word_in(asked, q) and not _word_in(opposite, q):
-                if _word_in(asked, lab):
-                    score += 1
-                elif _word_in(opposite, lab):
-                    score -= 2
-    return score
+    for asked, opposite in ((_UPPER_END, _LOWER_END), (_LOWER_END, _UPPER_END)):
+        if any(_word_in(w, q) for w in asked) and not any(_word_in(w, q) for w in opposite):
+            if any(_word_in(w, lab) for w in asked):
+                return 1.0
+            if any(_word_in(w, lab) for w in opposite):
+                return -2.0
+    return 0.0
 
 
 def _word_in(word: str, text: str) -> bool:
@@ -367,7 +368,8 @@ _ASK = re.compile(r"多少|几[个块家年月天次倍]?|什么时候|何时|�
                   r"什么(?:水平|区间|范围)|\bhow (?:much|many|long|large|big|fast|high)\b|"
                   r"\bwhat\b|\bwhen\b|\bwhich\b", re.I)
 _PART_BREAK = re.compile(r"[，,；;？?、]|以及|并且|同时|\band\b")
-_BOTH = re.compile(r"分别|各自|\brespectively\b", re.I)
+# items asked side by side: "A 和 B 分别/各是多少" ("各年", "各季度" name periods, not items)
+BOTH = re.compile(r"分别|各自|各(?:是|为|有|约)|各(?=多少|几|多大|多高)|\brespectively\b", re.I)
 # a part asking a figure by a plain noun ("what were the size and pricing of …")
 _FIGURE_NOUN = re.compile(r"\b(?:size|amount|value|number|count|total)\b|规模|金额|数量", re.I)
 
@@ -391,9 +393,9 @@ def question_parts(question: str) -> list[str]:
             lead = f"{lead}，{p}" if lead else p
     if len(parts) >= 2:
         return parts
-    m = _BOTH.search(question)
+    m = BOTH.search(question)
     if m:
-        head = re.split(r"[，,的]", question[:m.start()])[-1]
+        head = re.split(r"[，,的：:]", question[:m.start()])[-1]
         items = [i for i in re.split(r"和|与|及|、|/|\band\b", head) if i.strip()]
         if 2 <= len(items) <= 4:
             return items
@@ -457,7 +459,9 @@ def pick_parts(q: ParsedQuery, facts: list[dict]) -> list[dict]:
     for part in parts:
         pq = part_query(q, part)
         # the rest of the question still counts: "同比增长多少" is the growth of what came before
-        ranked = score_facts(pq, [f for f in facts if f not in chosen], context=q.text)
+        # each part its own figure: the same printed figure twice answers one of them only
+        taken = {f["printed"] for f in chosen}
+        ranked = score_facts(pq, [f for f in facts if f["printed"] not in taken], context=q.text)
         if chosen and any(m.key in GROWTH_KEYS for m in pq.metrics):
             # a change asked after a figure is that figure's change (its fact's metric extends it)
             base = chosen[-1].get("metric", "")
@@ -506,6 +510,13 @@ def _other_metric(q: ParsedQuery, fact: dict) -> bool:
     return not any(m.alias.lower() in phrase for m in q.metrics)
 
 
+def _unasked_growth(q: ParsedQuery, fact: dict) -> bool:
+    """A growth rate when the question asks for no growth: the change printed beside another
+    metric's level says nothing of the asked metric."""
+    return fact.get("metric_key", "") in GROWTH_KEYS and not any(m.key in GROWTH_KEYS for m in q.metrics) \
+        and not (_CHANGE_WORDS.search(q.text) or _CHANGE_ASK.search(q.text) or ASKS_MULTIPLE.search(q.text))
+
+
 def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0,
            floor: float | None = None) -> tuple[dict | None, str]:
     """(a better fact, "") when one of ``facts`` agrees with the question clearly better than the
@@ -523,7 +534,7 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0,
         return None, "period"
     if mine.index_conflict and all(s.index_conflict for s in ranked):
         return None, "entity"
-    if _other_metric(q, current) and all(_other_metric(q, s.fact) for s in ranked):
+    if (_other_metric(q, current) or _unasked_growth(q, current)) and all(_other_metric(q, s.fact) or _unasked_growth(q, s.fact) for s in ranked):
         return None, "metric"
     floor = margin if floor is None else floor   # how well the better fact must agree on its own
     if best.fact is not current and best.score >= max(mine.score + margin, floor) and not best.conflict:

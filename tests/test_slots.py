@@ -419,3 +419,54 @@ def test_month_on_month_is_the_sequential_change(phrase):
 ])
 def test_code_names_match_whichever_joiner_is_printed(phrase, key):
     assert metric_key_of(phrase) == key
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("Acme 2027 年的票面利率和转股价各是多少？", ["票面利率", "转股价"]),
+    ("Globex 的装机容量与利用率各为多少？", ["装机容量", "利用率"]),
+    ("Acme 的 senior notes：coupon 和 initial conversion price 各是多少？", ["coupon", "initial conversion price"]),
+])
+def test_items_asked_with_ge_are_parts(question, parts):
+    from qa.slots import question_parts
+    assert [p.strip() for p in question_parts(question)] == parts
+
+
+@pytest.mark.parametrize("question", ["Acme 各年的收入是多少？", "Globex 各季度毛利率如何？",
+                                      "Acme 各业务收入合计多少？"])
+def test_ge_naming_periods_or_segments_is_one_part(question):
+    from qa.slots import question_parts
+    assert question_parts(question) == [question]
+
+
+def test_two_parts_are_not_answered_with_one_figure_twice():
+    from qa.slots import pick_parts
+    text = "Acme 与 Globex 签订长期协议：保底金额 40 亿元，最高 90 亿元，其中 40 亿元已确认。"
+    q = parse_query("Acme 与 Globex 协议的保底金额和上限金额各是多少？")
+    assert [f["printed"].replace(" ", "") for f in pick_parts(q, facts(text))] == ["40亿元", "90亿元"]
+
+
+@pytest.mark.parametrize("question, label, sign", [
+    ("协议的上限金额", "最高", 1), ("产能的峰值", "最大 产能", 1), ("最低报价", "下限", 1),
+    ("协议的上限金额", "最低", -1), ("the maximum price", "lowest", -1), ("最少人数", "至多", -1),
+    ("协议金额", "最高", 0),
+])
+def test_either_end_of_a_range_in_other_words(question, label, sign):
+    from qa.slots import _extreme_agreement
+    score = _extreme_agreement(question, label)
+    assert (score > 0) - (score < 0) == sign
+
+
+@pytest.mark.parametrize("question, text, picked", [
+    ("What was Acme's order backlog in Q2 2026?", "2026 年二季度 Acme 收入环比增长 18% 至 12 亿美元。", "12 亿美元"),
+    ("Acme 2026 年一季度的云收入是多少？", "图 5：2026Q1 Acme 云收入 YOY+35%", "35%"),
+    ("Globex 2025 年的在手订单是多少？", "2025 年 Globex 营收 80 亿元，同比增长 20%。", "80 亿元"),
+])
+def test_evidence_holding_only_another_metric_and_its_growth_is_refused(question, text, picked):
+    assert choose(question, text, picked) == (None, "metric")
+
+
+@pytest.mark.parametrize("question", ["Acme 2026 年一季度云收入同比增长多少？",
+                                      "How much did Acme's Q1 2026 cloud revenue increase?",
+                                      "Acme 2026 年一季度云收入是去年同期的几倍？"])
+def test_a_growth_is_kept_when_a_change_is_asked(question):
+    assert choose(question, "图 5：2026Q1 Acme 云收入 YOY+35%", "35%")[1] != "metric"
