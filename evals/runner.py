@@ -52,9 +52,14 @@ GOLD_SETS = {
     # questions over eight other real broker PDFs (gold/realworld_heldout_sources.json says where
     # each comes from), written without reading the answering code; scored as aggregates only
     "realworld-heldout": HERE / "gold" / "realworld_heldout.jsonl",
+    # questions over ten more real broker PDFs of other brokers and layouts (sources in
+    # gold/realworld_dev2_sources.json), written without reading the answering code; a
+    # development set whose PDFs no rule was written on before it was added
+    "realworld-dev2": HERE / "gold" / "realworld_dev2.jsonl",
 }
 # over PDFs that may not be committed: each set's folder, see realworld_dir()
-REAL_PDF_SETS = {"realworld-dev": "realworld-dev", "realworld-heldout": "realworld-heldout"}
+REAL_PDF_SETS = {"realworld-dev": "realworld-dev", "realworld-heldout": "realworld-heldout",
+                 "realworld-dev2": "realworld-dev2"}
 
 
 def cache_root() -> Path:

@@ -531,8 +531,10 @@ def table_facts(table: Table, *, file: str = "", heading: str = "",
             figs = _has_figure(cell) or \
                 (_bare_count(cell, heads[c] if c < len(heads) else "", label) if c > first_fig else [])
             if len(figs) > 1:   # a sentence in a cell: read as a sentence, kept in its cell
+                # its period, unless it names its own: the column's, the row label's, the caption's
+                scoped = periods_in(heads[c] if c < len(heads) else "") or label_periods or caption_periods
                 for f in sentence_facts(cell, file=file, page=page, bbox=bbox,
-                                        scope=_Scope(period=caption_periods[-1][1] if caption_periods else "",
+                                        scope=_Scope(period=scoped[-1][1] if scoped else "",
                                                      entity=next((n for _, n in label_entities), "")),
                                         find_entities=find_entities):
                     f.metric = f.metric or label

@@ -652,9 +652,11 @@ class Library:
         unit = ext.unit or (ext.nearest[0] if ext.nearest else None)
         if unit is None or not asked_ratio(q.text):
             return False
-        comp = calculate(q, facts_in(unit.chunk.text, generation.catalog.facts(files=[unit.chunk.file])))
-        if comp is None:
-            return False
+        # a table row is read on its own: the rows around it measure other things
+        comp = calculate(q, facts_in(unit.text if unit.cells else unit.chunk.text,
+                                     generation.catalog.facts(files=[unit.chunk.file])))
+        if comp is None or unit.cells and re.fullmatch(r"[-+\d.,]+", comp.result.strip()):
+            return False    # bare digits from a table: its reading of the row label's unit answers
         state["extraction"] = Extraction(unit, figure=comp.result, computation=comp)
         return True
 

@@ -342,10 +342,11 @@ def _around(fact: dict) -> str:
 def facts_in(text: str, facts: list[dict]) -> list[dict]:
     """The facts printed in one piece of evidence (a fact's sentence or row lies in it, or it in
     the fact's: chunks and sentences are cut differently)."""
-    squash = re.sub(r"\s+", "", text)
+    # a table chunk prints its cells joined by " | ", a row fact by tabs: neither joiner counts
+    squash = re.sub(r"[\s|]+", "", text)
     out = []
     for f in facts:
-        t = re.sub(r"\s+", "", f.get("text", "").replace("\t", ""))
+        t = re.sub(r"[\s|]+", "", f.get("text", ""))
         if t and (t in squash or (len(squash) >= 12 and squash in t)):
             out.append(f)
     return out

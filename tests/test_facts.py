@@ -198,6 +198,21 @@ def test_a_sentence_in_a_cell_is_read_as_a_sentence_and_keeps_its_cell():
     assert next(f for f in facts if f.value == 8e8).entity == "Acme"
 
 
+@pytest.mark.parametrize("header, row, period", [
+    ([["公司", "季度", "最新进展"]], ["Acme", "2026Q1", "收入 8 亿美元，同比增长 60%"], "2026Q1"),
+    ([["公司", "年份", "要点"]], ["Acme", "2025 年", "营收 30 亿元，同比增长 12%"], "2025"),
+    ([["公司", "2026Q2"]], ["Acme", "收入 9 亿美元，环比增长 5%"], "2026Q2"),
+])
+def test_a_sentence_in_a_cell_takes_the_period_of_its_row_or_column(header, row, period):
+    facts = table_facts(table(header, [row]), find_entities=finder)
+    assert len(facts) == 2 and {f.period for f in facts} == {period}
+
+
+def test_a_sentence_in_a_cell_naming_its_own_period_keeps_it():
+    t = table([["公司", "季度", "最新进展"]], [["Acme", "2026Q1", "2025 年收入 8 亿美元，同比增长 6%"]])
+    assert {f.period for f in table_facts(t, find_entities=finder)} == {"2025"}
+
+
 def test_boilerplate_tables_have_no_facts():
     assert table_facts(table([["评级", "说明"]], [["买入", "超越基准 15%以上"]], boilerplate=True)) == []
 

@@ -470,3 +470,12 @@ def test_evidence_holding_only_another_metric_and_its_growth_is_refused(question
                                       "Acme 2026 年一季度云收入是去年同期的几倍？"])
 def test_a_growth_is_kept_when_a_change_is_asked(question):
     assert choose(question, "图 5：2026Q1 Acme 云收入 YOY+35%", "35%")[1] != "metric"
+
+
+def test_the_facts_of_a_table_chunk_are_found_whatever_joins_its_cells():
+    from qa.slots import facts_in
+    row = {"printed": "8 亿美元", "text": "Acme\t2026Q1\t收入 8 亿美元"}
+    other = {"printed": "9 亿美元", "text": "Globex\t2026Q1\t收入 9 亿美元"}
+    chunk = "表 3：各公司季度进展\n公司 | 季度 | 要点\nAcme | 2026Q1 | 收入 8 亿美元"
+    assert facts_in(chunk, [row, other]) == [row]
+    assert facts_in("Acme\t2026Q1\t收入 8 亿美元", [row, other]) == [row]
