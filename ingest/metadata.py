@@ -97,10 +97,16 @@ def _cover_title(lines: list[Line]) -> str:
 _FIRM_RE = re.compile(r"([\u4e00-\u9fa5]{2,4})证券(?:股份|有限|经济研究所|研究所|研究院|研究部|研究中心)")
 
 
+# the words ending a phrase before a firm's name ("本报告由", "仅供", "版权归"): the name follows them
+_BEFORE_NAME = re.compile(r".*[由于为供归系经向及与和在是]")
+
+
 def broker_from_text(text: str) -> str:
     counts: dict[str, int] = {}
     for m in _FIRM_RE.finditer(text):
-        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        name = _BEFORE_NAME.sub("", m.group(1))
+        name = name if len(name) >= 2 else m.group(1)    # "万和": a name may hold such a word
+        counts[name] = counts.get(name, 0) + 1
     # "属于安信" / "仅供华泰": a longer capture ending in a name seen on its own is that name
     for name in sorted(counts, key=len, reverse=True):
         short = next((s for s in counts if s != name and name.endswith(s)), None)

@@ -2,6 +2,8 @@
 a download portal or a spoofable PDF author field. Invented firms and titles throughout."""
 from __future__ import annotations
 
+import pytest
+
 from ingest.layout import Line
 from ingest.metadata import broker_from_text, extract_meta
 
@@ -27,6 +29,16 @@ def test_a_copyright_phrase_glued_to_the_name_is_read_as_the_name():
 
 def test_a_four_character_brand_is_kept_as_it_is():
     assert broker_from_text("庚辛壬癸证券有限公司 " * 2) == "庚辛壬癸"
+
+
+@pytest.mark.parametrize("text, broker", [
+    ("本报告由甲乙证券股份有限公司制作。" * 2, "甲乙证券"),            # "告由甲乙" is no firm
+    ("本报告仅供甲乙证券股份有限公司的客户使用。" * 2, "甲乙证券"),
+    ("该研究报告系由丙丁证券研究所发布，著作权归丙丁证券股份有限公司。", "丙丁证券"),
+    ("本文版权属于戊己证券研究所", "戊己证券"),
+])
+def test_a_word_before_the_firm_name_is_not_part_of_it(text, broker):
+    assert broker_from_text(text) == broker
 
 
 def test_spoofed_pdf_metadata_cannot_set_the_broker_or_title():
