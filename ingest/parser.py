@@ -216,7 +216,7 @@ def _assemble(path: Path, work: list[_PageWork], pdf_meta: dict) -> Document:
                 p.blocks.append(Block(BlockKind.TOC, ln.text, p.number, ln.bbox, boilerplate=True))
             flow = [ln for ln in flow if id(ln) not in toc]
         address_page = bp.is_address_page(flow)
-        for block in _blocks_in_reading_order(flow, p, body_size):
+        for block in _blocks_in_reading_order(flow, p, _page_body_size(flow, body_size)):
             block.boilerplate = address_page or zone.update(block)
             p.blocks.append(block)
     tables = _merge_tables(work)
@@ -330,6 +330,24 @@ def _body_size(work: list[_PageWork]) -> float:
                 continue
             counts[round(ln.size, 1)] = counts.get(round(ln.size, 1), 0) + len(ln.text)
     return max(counts, key=counts.get) if counts else 10.0
+
+
+PAGE_BODY_MIN_CHARS = 300   # running text a page needs for its own body size to count
+
+
+def _page_body_size(lines: list[Line], document_body: float) -> float:
+    """The body size of one page: a page printed mostly in a larger size than the rest of the
+    report (a cover summary in 10 pt over a report of 7.6 pt tables and notes) has that size as its
+    body — else every one of its short lines would read as a heading and drop out of the text."""
+    counts: dict[float, int] = {}
+    for ln in lines:
+        counts[round(ln.size, 1)] = counts.get(round(ln.size, 1), 0) + len(ln.text.strip())
+    if not counts:
+        return document_body
+    size = max(counts, key=counts.get)
+    if size > document_body and counts[size] >= PAGE_BODY_MIN_CHARS and counts[size] >= sum(counts.values()) / 2:
+        return size
+    return document_body
 
 
 def _split_sidebar(lines: list[Line], width: float) -> tuple[list[Line], list[Line]]:

@@ -807,3 +807,45 @@ def test_axis_ticks_alone_at_the_right_edge_make_no_contents_page(tmp_path):
     page = _numbers_at_right(tmp_path, with_titles=False)
     assert not page.is_toc
     assert any(b.kind == BlockKind.PARAGRAPH and "客户数量稳步提升" in b.text for b in page.blocks)
+
+
+# --- a page printed in a larger size than the rest of the report --------------------------------
+
+def _summary_report(tmp_path, cover_lines: list[str], cover_size: float = 11):
+    doc = pymupdf.open()
+    cover = doc.new_page()
+    y = 80
+    for text in cover_lines * (2 if len(cover_lines) > 4 else 1):   # a page of summary
+        cover.insert_text((60, y), text, fontname=F, fontsize=cover_size)
+        y += cover_size * 1.8
+    for n in range(2):
+        page = doc.new_page()
+        page.insert_text((60, 70), f"{n + 2}. Globex 业务分析（{'上' if n == 0 else '下'}）", fontname=F, fontsize=11)
+        page.insert_textbox((60, 90, 540, 780), "正文：Globex 的订单同样饱满，海外客户占比持续提升。" * 60,
+                            fontname=F, fontsize=8)
+    return _save(doc, tmp_path / "r.pdf")
+
+
+SUMMARY = ["1Q26 Acme 收入 22.5 亿元，同比增长 28.4%，环比增长", "1.8%，低于此前公司指引区间的下限，也低于市场",
+           "预期。其中产品出货量环比上升 15%，受益于客户拉货", "和产业链再分配；产品单价环比下降 9%，系一季度",
+           "突发生产问题，出现一次性维修费用所致。资本开支", "14.2 亿元，同比下降 36.7%，环比下降 14.7%，稼动",
+           "率 89.6%，同比提升 10.9 个百分点，环比提升 4.8", "个百分点，我们预计二季度稼动率将保持高位运行。"]
+
+
+def test_a_cover_summary_printed_larger_than_the_body_is_text_not_headings(tmp_path):
+    doc = _summary_report(tmp_path, SUMMARY)
+    kinds = [b.kind for b in doc.pages[0].blocks if "资本开支" in b.text or "稼动" in b.text]
+    assert kinds and set(kinds) == {BlockKind.PARAGRAPH}
+    text = _squash(" ".join(c.text for c in chunk_document(doc)))
+    assert "资本开支14.2亿元" in text and "稼动率89.6%" in text
+
+
+def test_a_larger_heading_on_a_page_of_body_text_stays_a_heading(tmp_path):
+    doc = _summary_report(tmp_path, SUMMARY)
+    assert any(b.kind == BlockKind.HEADING and "Globex 业务分析" in b.text for b in doc.pages[1].blocks)
+    assert not any("正文" in b.text for b in doc.pages[1].blocks if b.kind == BlockKind.HEADING)
+
+
+def test_a_few_large_lines_do_not_make_a_page_body(tmp_path):
+    doc = _summary_report(tmp_path, ["Acme 深度报告", "一季度业绩点评"], cover_size=14)
+    assert {b.kind for b in doc.pages[0].blocks if b.text.strip()} <= {BlockKind.HEADING}
