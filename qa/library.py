@@ -769,7 +769,7 @@ class Library:
         if ext.computation and ext.computation.source.strip() and not also:
             # a computed answer quotes all its inputs, even when one is in the sentence before
             cite.quote = ext.computation.source.strip().replace("\t", " | ")
-        headline = _headline(ext.figure, en)
+        headline = _headline(_as_multiple(ext.figure, q.text, en), en)
         text = _display(f"{headline}（{ext.computation.formula}）" if ext.computation else headline, cite, en)
         for c in also:
             text += (f"\nAnd: {c.broker} ({c.date}), p.{c.page}: “{c.quote}”" if en else
@@ -895,6 +895,17 @@ def _describe(q) -> str:
     names = [e.alias for e in q.entities] + [forms[0] for forms in required_terms(q)]
     parts = names + periods + [m.alias for m in q.metrics]
     return " ".join(parts) or q.text
+
+
+_MULTIPLE_ASKED = re.compile(r"倍数|(?:几|多少)\s*倍|how many times|\bmultiple\b", re.I)
+
+
+def _as_multiple(figure: str, question: str, en: bool) -> str:
+    """A bare figure answering a question about a multiple ("杠杆倍数", "几倍") is a multiple:
+    stated with its unit, as the report means it ("平均杠杆倍数为 1.9" is 1.9 倍)."""
+    if _MULTIPLE_ASKED.search(question) and re.fullmatch(r"[-+]?\d[\d,]*(?:\.\d+)?", figure.strip()):
+        return f"{figure.strip()}{'x' if en else '倍'}"
+    return figure
 
 
 def _headline(figure: str, en: bool) -> str:

@@ -130,6 +130,18 @@ _DURATION_WORDS = re.compile(r"多久|多长时间|多少(?:天|分钟|小时|�
 _COUNT_WORDS = re.compile(r"多少(?:个|块|家|台|张|颗|座|名|次|人)|几(?:个|块|家|台|张|颗|座|名|次)|how many", re.I)
 
 
+# a currency the question names for its answer ("多少港币", "in US dollars"); 元 alone is left
+# open (a question may say 亿元 of any amount)
+_ASKED_CURRENCY = [(re.compile(r"港币|港元|\bHKD\b|HK\$|Hong Kong dollars?", re.I), "HKD"),
+                   (re.compile(r"美元|\bUSD\b|US\$|U\.S\. dollars?|(?<!Kong )\bdollars\b", re.I), "USD"),
+                   (re.compile(r"人民币|\bRMB\b|\bCNY\b|\byuan\b", re.I), "CNY")]
+
+
+def _asked_currency(question: str) -> str:
+    named = {code for pattern, code in _ASKED_CURRENCY if pattern.search(question)}
+    return named.pop() if len(named) == 1 else ""
+
+
 def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
     """How well a fact's slots agree with the question's (higher is better); ``context`` is the
     rest of the question when ``q`` is one part of it."""
@@ -198,6 +210,9 @@ def score_fact(q: ParsedQuery, fact: dict, context: str = "") -> SlotScore:
         score += 1.5        # "多少张" is answered by a figure printed "…张"
     elif asked and asked.group(1) not in ("元", "美元") and fact.get("currency"):
         score -= 2          # "多少股" counts shares: a sum of money does not answer it
+    asked_currency = _asked_currency(q.text)
+    if asked_currency and fact.get("currency"):
+        score += 1 if fact["currency"] == asked_currency else -2   # "多少港币" is not answered in 元
     score += _extreme_agreement(q.text, label)
     if _names_the_counted(q.text, f"{fact.get('metric', '')} {fact.get('item', '')}"):
         score += 2          # "多少股A类普通股": what is counted is named right after the question word

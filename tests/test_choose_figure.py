@@ -162,3 +162,16 @@ def test_rows_under_a_column_of_the_asked_metric_are_items_whatever_their_labels
         ["基准指数", "80.4%", "6.1%", "70.3%"]])
     q = parse_query("甲策略多空超额收益的最大回撤是多少？")
     assert answer_by_extraction(q, score_units(q, units_from(backtest, 0))).figure == "9.8%"
+
+
+@pytest.mark.parametrize("figure, question, en, stated", [
+    ("1.9", "Acme 策略的平均杠杆倍数是多少？", False, "1.9倍"),
+    ("3", "Acme 的收入是 Globex 的几倍？", False, "3倍"),
+    ("2.5", "How many times larger is Acme's backlog than Globex's?", True, "2.5x"),
+    ("1.9倍", "Acme 策略的平均杠杆倍数是多少？", False, "1.9倍"),     # printed with its unit already
+    ("1.9", "Acme 策略的夏普比率是多少？", False, "1.9"),             # a ratio is no multiple
+    ("12 亿元", "Acme 收入是多少倍？", False, "12 亿元"),
+])
+def test_a_bare_figure_answering_a_multiple_is_stated_as_one(figure, question, en, stated):
+    from qa.library import _as_multiple
+    assert _as_multiple(figure, question, en) == stated

@@ -479,3 +479,13 @@ def test_the_facts_of_a_table_chunk_are_found_whatever_joins_its_cells():
     chunk = "表 3：各公司季度进展\n公司 | 季度 | 要点\nAcme | 2026Q1 | 收入 8 亿美元"
     assert facts_in(chunk, [row, other]) == [row]
     assert facts_in("Acme\t2026Q1\t收入 8 亿美元", [row, other]) == [row]
+
+
+@pytest.mark.parametrize("question, text, picked, better", [
+    ("Acme 的港股目标价上调到多少港币？", "上调 Acme A 股目标价至 119 元，港股目标价至 63 港币。", "119 元", "63 港币"),
+    ("What is Acme's H-share target price in Hong Kong dollars?", "Acme A 股目标价 119 元，H 股目标价 63 港元。",
+     "119 元", "63 港元"),
+    ("Acme 2026 年收入预计多少亿美元？", "预计 Acme 2026 年收入 700 亿元（约 97 亿美元）。", "700 亿元", "97 亿美元"),
+])
+def test_the_currency_the_question_names_answers(question, text, picked, better):
+    assert choose(question, text, picked) == (better, "")
