@@ -533,6 +533,10 @@ def _unasked_growth(q: ParsedQuery, fact: dict) -> bool:
         and not (_CHANGE_WORDS.search(q.text) or _CHANGE_ASK.search(q.text) or ASKS_MULTIPLE.search(q.text))
 
 
+def _not_the_asked_metric(q: ParsedQuery, fact: dict) -> bool:
+    return _other_metric(q, fact) or _unasked_growth(q, fact)
+
+
 def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0,
            floor: float | None = None) -> tuple[dict | None, str]:
     """(a better fact, "") when one of ``facts`` agrees with the question clearly better than the
@@ -550,7 +554,7 @@ def repick(q: ParsedQuery, figure: str, facts: list[dict], margin: float = 1.0,
         return None, "period"
     if mine.index_conflict and all(s.index_conflict for s in ranked):
         return None, "entity"
-    if (_other_metric(q, current) or _unasked_growth(q, current)) and all(_other_metric(q, s.fact) or _unasked_growth(q, s.fact) for s in ranked):
+    if _not_the_asked_metric(q, current) and all(_not_the_asked_metric(q, s.fact) for s in ranked):
         return None, "metric"
     floor = margin if floor is None else floor   # how well the better fact must agree on its own
     if best.fact is not current and best.score >= max(mine.score + margin, floor) and not best.conflict:
